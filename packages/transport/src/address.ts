@@ -15,12 +15,18 @@ export function formatAddress(a: Address): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-/** Parses `host:port` / `[v6]:port` with a literal IP; throws `TransportError` `INVALID_ADDRESS`. */
+/**
+ * Parses `1.2.3.4:6881` or `[::1]:6881` (a literal IP, brackets exactly around an IPv6 one, a
+ * decimal port 0-65535); throws `TransportError` `INVALID_ADDRESS` for anything else.
+ * `parseAddress(formatAddress(a))` equals `a` for every valid `a`.
+ */
 export function parseAddress(text: string): Address {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text);
+  const m = bracketed ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
   const host = m?.[1];
   const port = Number(m?.[2]);
-  if (!host || !addressFamily(host) || !isValidPort(port)) {
+  const family = host ? addressFamily(host) : undefined;
+  if (!host || !family || (family === 'IPv6') !== (bracketed !== null) || !isValidPort(port)) {
     throw new TransportError('INVALID_ADDRESS', `not a host:port address: ${JSON.stringify(text)}`);
   }
   return { host, port };

@@ -6,6 +6,13 @@ export {
   parseAddress,
   sameAddress,
 } from './address';
+export {
+  createSystemClock,
+  type SystemClockOptions,
+  sleep,
+  systemClock,
+  withTimeout,
+} from './clock';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors';
 export type {
   Address,
@@ -19,3 +26,11 @@ export type {
   StreamListener,
   Timer,
 } from './interfaces';
+export { MAX_DATAGRAM_SIZE } from './node-datagram';
+export {
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_HIGH_WATER_MARK,
+  type NodeNetworkOptions,
+  nodeNetwork,
+} from './node-network';
+export { cryptoRandom } from './random';

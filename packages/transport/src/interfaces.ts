@@ -46,12 +46,17 @@ export interface DatagramSocket {
   /** The address the socket is bound to (the real port when 0 was asked for). */
   readonly localAddress: Address;
   /**
-   * Sends one datagram. Never throws for network conditions (datagrams may be lost);
-   * throws `TransportError` `CLOSED` after `close()`, `MESSAGE_TOO_LARGE` past 65,507 bytes,
-   * `INVALID_ADDRESS` for a malformed destination.
+   * Sends one datagram. Never throws for network conditions (datagrams may be lost, and a
+   * datagram to a closed port is simply lost); throws `TransportError` `CLOSED` after
+   * `close()`, `MESSAGE_TOO_LARGE` past 65,507 bytes, `INVALID_ADDRESS` for a malformed
+   * destination (Node: also for a destination of the other IP family than the socket's).
+   * The caller must not modify `data` afterwards (it is not copied).
    */
   send(data: Uint8Array, to: Address): void;
-  /** Registers a receiver; returns a function that unregisters it. */
+  /**
+   * Registers a receiver; returns a function that unregisters it (idempotent). Every registered
+   * handler sees every datagram; `from` is the sender's address, ready to reply to.
+   */
   onMessage(handler: (data: Uint8Array, from: Address) => void): () => void;
   /** Stops receiving and releases the port. Idempotent. */
   close(): Promise<void>;
@@ -62,7 +67,10 @@ export interface DatagramSocket {
  *
  * Reading: iterate it (`for await (const chunk of stream)`), once, by one consumer. Iteration
  * ends when the remote side ends its writing half; it throws `TransportError`
- * (`CONNECTION_RESET`, ...) when the stream breaks. Chunk boundaries carry no meaning.
+ * (`CONNECTION_RESET`, ...) when the stream breaks. Chunk boundaries carry no meaning. A
+ * consumer that does not read holds the sender back (backpressure), it does not buffer without
+ * bound. Leaving the loop early (`break`, `return`, a throw) destroys the stream, as Node's own
+ * streams do; to stop reading but keep writing, keep the iterator and stop calling `next()`.
  */
 export interface Stream extends AsyncIterable<Uint8Array> {
   readonly localAddress: Address;
@@ -76,7 +84,11 @@ export interface Stream extends AsyncIterable<Uint8Array> {
   write(data: Uint8Array): Promise<void>;
   /** Half-close: no more writes; resolves once everything queued is handed to the network. */
   end(): Promise<void>;
-  /** Closes both directions at once. Pending and later reads end (with `error` when given). */
+  /**
+   * Aborts both directions at once (TCP: a reset, not an orderly close): the remote side sees
+   * `CONNECTION_RESET`. Pending and later reads end (rejecting with `error` when given), pending
+   * and later writes reject with `CLOSED`, queued unsent data is dropped. Idempotent.
+   */
   destroy(error?: Error): void;
   /**
    * Resolves once the stream is fully closed, with the error that closed it (or `undefined` for
@@ -85,7 +97,10 @@ export interface Stream extends AsyncIterable<Uint8Array> {
   readonly closed: Promise<TransportError | undefined>;
 }
 
-/** A listening stream socket. `close()` stops accepting; streams already accepted live on. */
+/**
+ * A listening stream socket. `close()` stops accepting (later dials get `CONNECTION_REFUSED`)
+ * and releases the port; streams already accepted live on. Idempotent.
+ */
 export interface StreamListener {
   readonly localAddress: Address;
   close(): Promise<void>;
@@ -108,7 +123,16 @@ export interface DialOptions {
 export interface Network {
   readonly clock: Clock;
   readonly random: Random;
+  /** Binds a datagram socket; rejects with `ADDRESS_IN_USE` or `INVALID_ADDRESS`. */
   bindDatagram(options: BindOptions): Promise<DatagramSocket>;
+  /**
+   * Listens for streams; `onStream` receives each accepted stream (the callee owns it: read it,
+   * or destroy it). Rejects with `ADDRESS_IN_USE` or `INVALID_ADDRESS`.
+   */
   listen(options: BindOptions, onStream: (stream: Stream) => void): Promise<StreamListener>;
+  /**
+   * Opens a stream to `to`; rejects with `CONNECTION_REFUSED` (nobody listens), `TIMEOUT`,
+   * `ABORTED`, `UNREACHABLE` or `INVALID_ADDRESS`.
+   */
   dial(to: Address, options?: DialOptions): Promise<Stream>;
 }

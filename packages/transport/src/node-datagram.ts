@@ -1,0 +1,107 @@
+/** `DatagramSocket` over node:dgram (`udp4` or `udp6`, chosen by the family of the bound host). */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { addressFamily, isValidPort } from './address';
+import { TransportError } from './errors';
+import type { Address, BindOptions, DatagramSocket } from './interfaces';
+import { fromNodeError } from './node-errors';
+
+/** The largest UDP payload over IPv4 (65,535 - 20 IP - 8 UDP); the interface's limit. */
+export const MAX_DATAGRAM_SIZE = 65_507;
+
+type Handler = (data: Uint8Array, from: Address) => void;
+
+/**
+ * Errors of an unconnected UDP send (no route, a full socket buffer, ...) mean the datagram is
+ * lost, which UDP allows at any time; reporting them through a callback keeps them from becoming
+ * 'error' events.
+ */
+const ignoreSendError = (): void => {};
+
+export class NodeDatagramSocket implements DatagramSocket {
+  readonly localAddress: Address;
+  readonly #socket: Socket;
+  readonly #family: 'IPv4' | 'IPv6';
+  /** Copy-on-write, so that a handler may unregister itself while being called. */
+  #handlers: readonly Handler[] = [];
+  #closing: Promise<void> | undefined;
+
+  private constructor(socket: Socket, family: 'IPv4' | 'IPv6') {
+    this.#socket = socket;
+    this.#family = family;
+    const bound = socket.address();
+    this.localAddress = { host: bound.address, port: bound.port };
+    socket.on('message', this.#onMessage);
+    // Receive errors after binding are not actionable (the kernel already dropped the datagram);
+    // a listener must exist so that they never become uncaught exceptions.
+    socket.on('error', ignoreSendError);
+  }
+
+  /** Binds a socket; `ADDRESS_IN_USE` when the port is taken, `INVALID_ADDRESS` for a bad host. */
+  static bind(options: BindOptions): Promise<NodeDatagramSocket> {
+    const family = addressFamily(options.host);
+    const port = options.port ?? 0;
+    if (!family || !isValidPort(port)) {
+      return Promise.reject(
+        new TransportError('INVALID_ADDRESS', `cannot bind ${options.host} port ${port}`),
+      );
+    }
+    const socket = createSocket({ type: family === 'IPv4' ? 'udp4' : 'udp6', reuseAddr: false });
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        socket.off('listening', onListening);
+        socket.close();
+        reject(fromNodeError(error, 'bind'));
+      };
+      const onListening = (): void => {
+        socket.off('error', onError);
+        resolve(new NodeDatagramSocket(socket, family));
+      };
+      socket.once('error', onError);
+      socket.once('listening', onListening);
+      socket.bind({ address: options.host, port, exclusive: true });
+    });
+  }
+
+  send(data: Uint8Array, to: Address): void {
+    if (this.#closing) throw new TransportError('CLOSED', 'send: the socket is closed');
+    if (data.byteLength > MAX_DATAGRAM_SIZE) {
+      throw new TransportError(
+        'MESSAGE_TOO_LARGE',
+        `datagram of ${data.byteLength} bytes exceeds ${MAX_DATAGRAM_SIZE}`,
+      );
+    }
+    const family = addressFamily(to.host);
+    if (!family || !isValidPort(to.port) || to.port === 0) {
+      throw new TransportError('INVALID_ADDRESS', `send: not a destination: ${to.host} ${to.port}`);
+    }
+    if (family !== this.#family) {
+      throw new TransportError(
+        'INVALID_ADDRESS',
+        `send: an ${this.#family} socket cannot reach ${family} address ${to.host}`,
+      );
+    }
+    this.#socket.send(data, to.port, to.host, ignoreSendError);
+  }
+
+  onMessage(handler: Handler): () => void {
+    this.#handlers = [...this.#handlers, handler];
+    return () => {
+      this.#handlers = this.#handlers.filter((h) => h !== handler);
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise((resolve) => {
+      this.#handlers = [];
+      this.#socket.close(() => resolve());
+    });
+    return this.#closing;
+  }
+
+  #onMessage = (message: Buffer, rinfo: RemoteInfo): void => {
+    const handlers = this.#handlers;
+    if (handlers.length === 0) return;
+    const from: Address = { host: rinfo.address, port: rinfo.port };
+    for (const handler of handlers) handler(message, from);
+  };
+}
