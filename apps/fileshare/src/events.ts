@@ -1,0 +1,59 @@
+/**
+ * What a running node reports. The CLI prints these as one JSON object per line (`--json`) or
+ * as a progress bar and a few log lines; tests and the demo read the JSON lines.
+ */
+
+/** Per-peer totals of one node, by peer address (`host:port`). */
+export interface PeerTotals {
+  readonly [address: string]: { readonly downloaded: number; readonly uploaded: number };
+}
+
+export interface StatusFields {
+  readonly verified: number;
+  readonly pieces: number;
+  readonly length: number;
+  readonly downloaded: number;
+  readonly uploaded: number;
+  /** Bytes per second, over the last few seconds. */
+  readonly downloadRate: number;
+  readonly uploadRate: number;
+  readonly peers: number;
+  /** Seconds left at the current rate, when downloading. */
+  readonly eta: number | undefined;
+}
+
+export type NodeEvent =
+  /** TCP listener (peer wire) and, unless `--no-dht`, the UDP DHT socket are bound. */
+  | { type: 'listening'; port: number; dhtPort: number | undefined; host: string }
+  /** The torrent this node serves or fetches. */
+  | { type: 'torrent'; infoHash: string; magnet: string; name: string | undefined; torrentFile: string | undefined }
+  /** The info dictionary is known (at once for a .torrent, fetched from peers for a magnet). */
+  | { type: 'metadata'; name: string; length: number; pieces: number; pieceLength: number; files: number; fetched: boolean }
+  /** Pieces found verified on disk at start (resume data or re-check). */
+  | { type: 'resumed'; verified: number; pieces: number }
+  /** Joined the DHT: the routing table's size. */
+  | { type: 'dht-ready'; nodes: number }
+  /** announce_peer sent (BEP 5): how many nodes took it, how many peers the lookup found. */
+  | { type: 'announced'; nodes: number; peers: number }
+  /** A get_peers lookup finished. */
+  | { type: 'lookup'; peers: number }
+  | { type: 'peer'; action: 'connect' | 'disconnect'; address: string; reason?: string }
+  /** A piece passed its SHA-1 check and is stored. */
+  | { type: 'piece'; index: number; verified: number; pieces: number }
+  | { type: 'hash-failure'; index: number; peers: readonly string[] }
+  /** Once a second. */
+  | ({ type: 'status' } & StatusFields)
+  /** Every piece is verified. */
+  | {
+      type: 'done';
+      elapsedMs: number;
+      downloaded: number;
+      resumed: number;
+      peers: PeerTotals;
+      path: string;
+    }
+  | { type: 'warning'; code: string; message: string }
+  | { type: 'stopping'; signal: string | undefined }
+  | ({ type: 'stopped'; peers: PeerTotals } & StatusFields);
+
+export type NodeEventHandler = (event: NodeEvent) => void;

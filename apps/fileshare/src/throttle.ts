@@ -1,0 +1,103 @@
+/**
+ * Upload rate limiting (`--max-upload-rate`) as a `Network` wrapper: every stream it hands out
+ * waits for tokens from one shared bucket before each write, in order. The torrent session does
+ * not need to know; it just sees a slower socket. Time comes from the wrapped network's clock.
+ */
+import type { Address, BindOptions, Clock, DialOptions, Network, Stream, StreamListener } from '@peerkit/transport';
+
+/** A token bucket of `rate` bytes per second holding at most one second of tokens. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly clock: Clock,
+    readonly rate: number,
+  ) {
+    if (!(rate > 0)) throw new RangeError('rate must be positive');
+    this.tokens = rate;
+    this.last = clock.now();
+  }
+
+  /** Resolves when `bytes` may be sent; callers are served in order. */
+  take(bytes: number): Promise<void> {
+    const turn = this.queue.then(() => this.wait(bytes));
+    this.queue = turn;
+    return turn;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+  }
+
+  private async wait(bytes: number): Promise<void> {
+    this.refill();
+    // A write larger than the bucket goes through once the bucket is full, leaving it in debt.
+    const need = Math.min(bytes, this.rate);
+    while (this.tokens < need) {
+      const ms = Math.ceil(((need - this.tokens) * 1000) / this.rate);
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.max(1, ms)));
+      this.refill();
+    }
+    this.tokens -= bytes;
+  }
+}
+
+class ThrottledStream implements Stream {
+  private tail: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly inner: Stream,
+    private readonly bucket: TokenBucket,
+  ) {}
+
+  get localAddress(): Address {
+    return this.inner.localAddress;
+  }
+  get remoteAddress(): Address {
+    return this.inner.remoteAddress;
+  }
+  get closed() {
+    return this.inner.closed;
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const next = this.tail.then(async () => {
+      await this.bucket.take(data.length);
+      await this.inner.write(data);
+    });
+    // A failed write fails its caller; later writes still run (and fail on a closed stream).
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  end(): Promise<void> {
+    const next = this.tail.then(() => this.inner.end());
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  destroy(error?: Error): void {
+    this.inner.destroy(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.inner[Symbol.asyncIterator]();
+  }
+}
+
+/** `network` with uploads limited to `bytesPerSecond` across all its streams. */
+export function throttledNetwork(network: Network, bytesPerSecond: number): Network {
+  const bucket = new TokenBucket(network.clock, bytesPerSecond);
+  const wrap = (stream: Stream): Stream => new ThrottledStream(stream, bucket);
+  return {
+    clock: network.clock,
+    random: network.random,
+    bindDatagram: (options: BindOptions) => network.bindDatagram(options),
+    listen: (options: BindOptions, onStream: (stream: Stream) => void): Promise<StreamListener> =>
+      network.listen(options, (stream) => onStream(wrap(stream))),
+    dial: async (to: Address, options?: DialOptions) => wrap(await network.dial(to, options)),
+  };
+}
