@@ -76,7 +76,7 @@ const manifest = {
 put('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
 put(
   'tsconfig.json',
-  `${JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', 'test', 'bench', '*.ts'] }, null, 2)}\n`,
+  '{\n  "extends": "../../tsconfig.base.json",\n  "include": ["src", "test", "bench", "*.ts"]\n}\n',
 );
 const entries = testing
   ? "{ index: 'src/index.ts', testing: 'src/testing.ts' }"
