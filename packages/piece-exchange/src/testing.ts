@@ -1,1 +1,19 @@
-export {};
+// --- peer wire, metainfo and magnet arbitraries ---
+export * from './metainfo/arbitraries';
+export * from './metainfo/compliance';
+export * from './wire/arbitraries';
+export * from './wire/compliance';
+// --- end peer wire, metainfo and magnet arbitraries ---
+
+// --- peer-wire compliance suite against a live seeder ---
+export {
+  describePeerWireCompliance,
+  type LiveSeeder,
+  type PeerWireComplianceOptions,
+  WireProbe,
+} from './session/compliance';
+// --- end peer-wire compliance suite ---
+
+// --- BEP 3 choking rules ---
+export { arbChokerPeers, type ChokeDecision, chokerRuleViolations } from './choker-rules';
+// --- end BEP 3 choking rules ---

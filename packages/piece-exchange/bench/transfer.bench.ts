@@ -1,0 +1,271 @@
+/**
+ * One seeder to one leecher on loopback, two processes each, a 1 GiB file in 256 KiB pieces
+ * (BENCH_SIZE_MB overrides the size): peerkit -> peerkit next to aria2 -> aria2 and node:crypto
+ * SHA-1 throughput, all measured in the same run.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encode } from '@peerkit/bencode';
+import { fmt, rate, report } from '../../../scripts/bench-kit';
+import { Bitfield } from '../src/bitfield';
+import { encodeResume } from '../src/storage/resume';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * 1024 * 1024;
+const PIECE = 256 * 1024;
+const CHUNK = 4 * 1024 * 1024;
+
+interface Side {
+  cpuMs: number;
+  maxRssMB: number;
+}
+
+async function makeTorrent(dir: string): Promise<{ torrent: Uint8Array; infoHash: Uint8Array }> {
+  await mkdir(join(dir, 'seed'), { recursive: true });
+  const file = await open(join(dir, 'seed', 'bench.bin'), 'w');
+  const pieces = new Uint8Array((SIZE / PIECE) * 20);
+  const base = randomBytes(CHUNK);
+  for (let offset = 0; offset < SIZE; offset += CHUNK) {
+    const chunk = Buffer.from(base);
+    chunk.writeUInt32BE(offset / CHUNK, 0);
+    for (let p = 0; p < CHUNK; p += PIECE) chunk.writeUInt32BE(offset + p, p + 4);
+    await file.write(chunk, 0, chunk.length, offset);
+    for (let p = 0; p < CHUNK; p += PIECE) {
+      pieces.set(
+        createHash('sha1')
+          .update(chunk.subarray(p, p + PIECE))
+          .digest(),
+        ((offset + p) / PIECE) * 20,
+      );
+    }
+  }
+  await file.close();
+  const info = { length: SIZE, name: 'bench.bin', 'piece length': PIECE, pieces };
+  const infoHash = new Uint8Array(createHash('sha1').update(encode(info)).digest());
+  return { torrent: encode({ announce: 'http://127.0.0.1:1/announce', info }), infoHash };
+}
+
+/** The built package when it exists (what users run), else the sources through tsx. */
+const built =
+  existsSync(join(here, '..', 'dist', 'index.js')) &&
+  ['transport', 'bencode'].every((p) => existsSync(join(here, '..', '..', p, 'dist', 'index.js')));
+
+function node(args: string[]) {
+  const loader = built ? [] : ['--conditions=@peerkit/source', '--import', 'tsx'];
+  if (process.env.BENCH_PROFILE && args[0] === process.env.BENCH_PROFILE)
+    loader.push('--cpu-prof', '--cpu-prof-dir=/tmp/pkprof');
+  return spawn(process.execPath, [...loader, join(here, 'peer-process.mjs'), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+}
+
+function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      onLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+    }
+  });
+}
+
+async function peerkitRun(dir: string, torrentPath: string) {
+  const seeder = node(['seed', torrentPath, join(dir, 'seed')]);
+  const port = await new Promise<number>((resolve) =>
+    lines(seeder.stdout!, (l) => l.startsWith('READY') && resolve(Number(l.split(' ')[1]))),
+  );
+  const seedResult = new Promise<Side>((resolve) =>
+    lines(seeder.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
+  );
+  const leecher = node(['leech', torrentPath, join(dir, 'leech-pk'), String(port)]);
+  const leech = await new Promise<Side & { ms: number; closeMs: number; bytes: number }>(
+    (resolve) => lines(leecher.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
+  );
+  seeder.stdin!.write('stop\n');
+  const seed = await seedResult;
+  await rm(join(dir, 'leech-pk'), { recursive: true, force: true });
+  return { mbps: leech.bytes / 1e6 / (leech.ms / 1000), leech, seed };
+}
+
+/** `/usr/bin/time -f` output: elapsed s, user s, sys s, max RSS KiB. */
+function parseTime(text: string): { seconds: number; cpuMs: number; maxRssMB: number } {
+  const m = /TIME (\S+) (\S+) (\S+) (\d+)/.exec(text);
+  if (!m) throw new Error(`no time output in ${text.slice(-500)}`);
+  return {
+    seconds: Number(m[1]),
+    cpuMs: (Number(m[2]) + Number(m[3])) * 1000,
+    maxRssMB: Number(m[4]) / 1024,
+  };
+}
+
+async function aria2Run(dir: string, torrentBytes: Uint8Array) {
+  const seedPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const tracker = createServer((_req, res) => {
+    const peers = Buffer.from([127, 0, 0, 1, seedPort >> 8, seedPort & 0xff]);
+    res.end(Buffer.from(encode({ interval: 5, peers })));
+  });
+  await new Promise<void>((r) => tracker.listen(0, '127.0.0.1', r));
+  const trackerPort = (tracker.address() as { port: number }).port;
+  const text = Buffer.from(torrentBytes)
+    .toString('latin1')
+    .replace('http://127.0.0.1:1/announce', `http://127.0.0.1:${trackerPort}/ann`);
+  // Same length as before so the bencoded string prefix stays right.
+  const announce = `http://127.0.0.1:${trackerPort}/ann`;
+  const fixed = text.replace(/^d8:announce\d+:/, `d8:announce${announce.length}:`);
+  await writeFile(join(dir, 'a2.torrent'), Buffer.from(fixed, 'latin1'));
+  const common = [
+    '--no-conf',
+    '--interface=127.0.0.1',
+    '--disable-ipv6=true',
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    '--file-allocation=none',
+    '--summary-interval=0',
+    '--console-log-level=warn',
+    '--allow-overwrite=true',
+  ];
+  const timeArgs = ['-f', 'TIME %e %U %S %M'];
+  const seeder = spawn(
+    '/usr/bin/time',
+    [
+      ...timeArgs,
+      'aria2c',
+      ...common,
+      `--dir=${join(dir, 'seed')}`,
+      '--bt-seed-unverified=true',
+      '--seed-ratio=0.0',
+      '--seed-time=30',
+      `--listen-port=${seedPort}`,
+      join(dir, 'a2.torrent'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let seedErr = '';
+  seeder.stderr!.on('data', (d: Buffer) => {
+    seedErr += d.toString();
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  const leech = spawn(
+    '/usr/bin/time',
+    [
+      ...timeArgs,
+      'aria2c',
+      ...common,
+      `--log=${join(dir, 'a2leech.log')}`,
+      '--log-level=info',
+      `--dir=${join(dir, 'leech-a2')}`,
+      '--seed-time=0',
+      `--listen-port=${seedPort + 1}`,
+      join(dir, 'a2.torrent'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let leechErr = '';
+  leech.stderr!.on('data', (d: Buffer) => {
+    leechErr += d.toString();
+  });
+  await new Promise((r) => leech.once('close', r));
+  // GNU time ignores SIGINT while it waits: stop its aria2c child by PID.
+  const child = execFileSync('pgrep', ['-P', String(seeder.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')[0];
+  if (child) process.kill(Number(child), 'SIGINT');
+  await new Promise((r) => seeder.once('close', r));
+  tracker.close();
+  await rm(join(dir, 'leech-a2'), { recursive: true, force: true });
+  // Transfer time from aria2's own log: first handshake to "Download complete" (aria2 spends
+  // about two seconds on tracker and MSE retries before that, which we do not count).
+  const log = await readFile(join(dir, 'a2leech.log'), 'utf8');
+  const stamp = (re: RegExp) => {
+    const line = log.split('\n').find((l) => re.test(l));
+    const m = line ? /^(\S+ \S+)/.exec(line) : null;
+    if (!m) throw new Error(`no ${re} in the aria2 log`);
+    return Date.parse(m[1]!.replace(' ', 'T').slice(0, 23));
+  };
+  const transferSeconds = (stamp(/Download complete/) - stamp(/handshake peerId/)) / 1000;
+  const l = parseTime(leechErr);
+  const s = parseTime(seedErr);
+  return {
+    mbps: SIZE / 1e6 / transferSeconds,
+    wallMbps: SIZE / 1e6 / l.seconds,
+    leech: l,
+    seed: s,
+  };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'peerkit-bench-'));
+try {
+  const { torrent, infoHash } = await makeTorrent(dir);
+  const torrentPath = join(dir, 'bench.torrent');
+  await writeFile(torrentPath, torrent);
+  // The seeder's resume data: every piece verified (we just wrote and hashed them).
+  const resumeDir = join(dir, 'seed', '.peerkit');
+  await mkdir(resumeDir, { recursive: true });
+  await writeFile(
+    join(resumeDir, `${Buffer.from(infoHash).toString('hex')}.resume`),
+    encodeResume(infoHash, Bitfield.full(SIZE / PIECE)),
+  );
+
+  const block = randomBytes(PIECE);
+  const sha1 = (rate(() => createHash('sha1').update(block).digest(), 1000) * PIECE) / 1e6;
+  const pk = await peerkitRun(dir, torrentPath);
+  let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
+  try {
+    execFileSync('which', ['aria2c'], { stdio: 'ignore' });
+    a2 = await aria2Run(dir, torrent);
+  } catch (error) {
+    console.error('aria2 run skipped:', error);
+  }
+  const rows: (string | number)[][] = [
+    [
+      'peerkit -> peerkit',
+      fmt(pk.mbps),
+      fmt(pk.leech.cpuMs / 1000),
+      fmt(pk.leech.maxRssMB),
+      fmt(pk.seed.cpuMs / 1000),
+      fmt(pk.seed.maxRssMB),
+    ],
+  ];
+  if (a2)
+    rows.push([
+      'aria2 -> aria2',
+      fmt(a2.mbps),
+      fmt(a2.leech.cpuMs / 1000),
+      fmt(a2.leech.maxRssMB),
+      fmt(a2.seed.cpuMs / 1000),
+      fmt(a2.seed.maxRssMB),
+    ]);
+  rows.push(['node:crypto SHA-1 (256 KiB updates)', fmt(sha1), '', '', '', '']);
+  report({
+    package: '@peerkit/piece-exchange',
+    name: 'transfer',
+    title: `one seeder -> one leecher on loopback, ${SIZE / 2 ** 20} MiB in 256 KiB pieces, two processes`,
+    columns: [
+      'run',
+      'MB/s',
+      'leecher CPU s',
+      'leecher peak RSS MB',
+      'seeder CPU s',
+      'seeder peak RSS MB',
+    ],
+    rows,
+    notes: a2
+      ? [
+          `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
+          `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
+        ]
+      : [],
+  });
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,436 @@
+/**
+ * Piece storage: blocks are received into memory, hashed, and each piece is SHA-1 verified
+ * before it counts (BEP 3: `pieces` holds the SHA-1 of every piece).
+ *
+ * Hashing does not stall the socket loop: a piece is hashed incrementally, block by block, as
+ * its blocks arrive in order (a 16 KiB `update` costs about 10 µs). A verified piece is written
+ * with one gathered write (`writev`) per file it touches instead of one write per block; a
+ * piece that fails its hash is never written.
+ *
+ * Memory is bounded whatever the torrent's size: blocks held for incomplete pieces are capped
+ * by `maxBufferedBytes` (past it a piece's blocks are written early and the piece is hashed
+ * from disk when complete), bytes not yet on disk by `maxQueuedBytes` (the session waits on
+ * `whenWritable()` before reading more from its sockets), open files by `maxOpenFiles` (least
+ * recently used handles are synced and closed).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { join } from 'node:path';
+import { Bitfield } from '../bitfield';
+import type { FileSystem, StorageFile } from './file-system';
+import type { FileLayout } from './layout';
+import { StorageError } from './storage-error';
+
+export interface PieceStoreOptions {
+  fs: FileSystem;
+  /** Directory the torrent's files are stored under. */
+  directory: string;
+  layout: FileLayout;
+  /** The 20-byte SHA-1 of every piece, concatenated (the info dictionary's `pieces`). */
+  pieceHashes: Uint8Array;
+  /** Most file handles kept open (default 32). */
+  maxOpenFiles?: number;
+  /** Most bytes received but not written before `whenWritable()` waits (default 32 MiB). */
+  maxQueuedBytes?: number;
+  /**
+   * Most bytes of blocks held in memory until their piece completes (default 16 MiB); past it,
+   * a piece's blocks are written at once and the piece is hashed from disk if needed.
+   */
+  maxBufferedBytes?: number;
+}
+
+export interface PieceCheck {
+  readonly piece: number;
+  /** The piece's SHA-1 matched: it is verified and its data written. */
+  readonly ok: boolean;
+}
+
+interface Assembly {
+  /** Incremental hash, or undefined when the piece will be hashed from disk. */
+  hash: Hash | undefined;
+  /** Bytes fed to `hash` so far (a prefix of the piece). */
+  hashed: number;
+  /** Received blocks not written yet, by offset. */
+  blocks: Map<number, Uint8Array>;
+  received: number;
+  /** Writes of blocks spilled before the piece was complete. */
+  writes: Promise<void>[];
+}
+
+interface OpenFile {
+  file: Promise<StorageFile>;
+  users: number;
+  dirty: boolean;
+}
+
+export class PieceStore {
+  readonly layout: FileLayout;
+  private readonly fs: FileSystem;
+  private readonly directory: string;
+  private readonly pieceHashes: Uint8Array;
+  private readonly maxOpenFiles: number;
+  private readonly maxQueuedBytes: number;
+  private readonly maxBufferedBytes: number;
+  private readonly assemblies = new Map<number, Assembly>();
+  private readonly handles = new Map<number, OpenFile>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private writeWaiters: Array<() => void> = [];
+  private queued = 0;
+  private buffered = 0;
+  private closed = false;
+
+  constructor(options: PieceStoreOptions) {
+    this.layout = options.layout;
+    this.fs = options.fs;
+    this.directory = options.directory;
+    this.pieceHashes = options.pieceHashes;
+    if (this.pieceHashes.length !== this.layout.pieceCount * 20) {
+      throw new RangeError('pieceHashes must hold 20 bytes per piece');
+    }
+    this.maxOpenFiles = options.maxOpenFiles ?? 32;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.maxQueuedBytes = Math.max(
+      options.maxQueuedBytes ?? 32 * 1024 * 1024,
+      this.maxBufferedBytes + 1,
+    );
+  }
+
+  /** Bytes of writes in flight. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** Bytes of blocks held in memory until their piece completes. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Number of file handles open now. */
+  get openFiles(): number {
+    return this.handles.size;
+  }
+
+  /** Resolves when the write queue is below its cap (at once when it is). */
+  whenWritable(): Promise<void> {
+    if (this.queued < this.maxQueuedBytes || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writeWaiters.push(resolve));
+  }
+
+  /**
+   * Takes one received block. Blocks are kept in memory and hashed in order as they arrive; when
+   * the piece is complete and its SHA-1 matches, all its blocks are written with one gathered
+   * write per file run (a piece that fails is never written). Resolves `undefined` at once
+   * for a block that does not complete its piece, otherwise after the piece's writes with the
+   * hash check. The caller passes each block of a piece once (the picker filters duplicates)
+   * and must not modify `data` afterwards.
+   */
+  async writeBlock(
+    piece: number,
+    offset: number,
+    data: Uint8Array,
+  ): Promise<PieceCheck | undefined> {
+    this.checkOpen();
+    const size = this.checkRange(piece, offset, data.length);
+    let a = this.assemblies.get(piece);
+    if (!a) {
+      a = { hash: createHash('sha1'), hashed: 0, blocks: new Map(), received: 0, writes: [] };
+      this.assemblies.set(piece, a);
+    }
+    a.blocks.set(offset, data);
+    a.received += data.length;
+    this.buffered += data.length;
+    this.queued += data.length;
+    if (a.hash !== undefined) {
+      for (let next = a.blocks.get(a.hashed); next !== undefined; next = a.blocks.get(a.hashed)) {
+        a.hash.update(next);
+        a.hashed += next.length;
+      }
+    }
+    if (a.received < size) {
+      if (this.buffered > this.maxBufferedBytes) this.spill(piece, a);
+      return undefined;
+    }
+    this.assemblies.delete(piece);
+    if (a.hash !== undefined && a.hashed === size) {
+      const ok = this.matches(piece, a.hash.digest());
+      if (!ok) {
+        this.drop(a);
+        await Promise.allSettled(a.writes);
+        return { piece, ok };
+      }
+      this.spill(piece, a);
+      await Promise.all(a.writes);
+      return { piece, ok };
+    }
+    this.spill(piece, a);
+    await Promise.all(a.writes);
+    return { piece, ok: this.matches(piece, await this.hashFromDisk(piece)) };
+  }
+
+  /**
+   * Forgets the blocks received for `piece` (its data on disk stays but does not count),
+   * e.g. when the piece failed its hash or its partial download is abandoned.
+   */
+  discardPiece(piece: number): void {
+    const a = this.assemblies.get(piece);
+    if (!a) return;
+    this.drop(a);
+    this.assemblies.delete(piece);
+  }
+
+  /** Reads `length` bytes of piece `piece` at `offset` (to serve a request). */
+  async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
+    this.checkOpen();
+    this.checkRange(piece, offset, length);
+    const out = new Uint8Array(length);
+    for (const s of this.layout.segments(piece, offset, length)) {
+      const f = this.layout.files[s.file]!;
+      if (f.padding) continue; // BEP 47: padding bytes are zeros
+      const target = out.subarray(s.at, s.at + s.length);
+      const n = await this.track(
+        this.withFile(s.file, false, (file) => file.read(target, s.position)),
+      );
+      if (n < s.length) {
+        throw new StorageError('MISSING_DATA', `file ${f.path.join('/')} is shorter than expected`);
+      }
+    }
+    return out;
+  }
+
+  /** Hashes piece `piece` from disk and compares it with its expected SHA-1. */
+  async verifyPiece(piece: number): Promise<boolean> {
+    try {
+      return this.matches(piece, await this.hashFromDisk(piece));
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'MISSING_DATA') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Re-check: verifies every piece from the files on disk and returns the verified set.
+   * Pieces whose files are missing or short are skipped without reading.
+   */
+  async recheck(onPiece?: (piece: number, ok: boolean) => void): Promise<Bitfield> {
+    const have = new Bitfield(this.layout.pieceCount);
+    const sizes = await Promise.all(
+      this.layout.files.map((f) => (f.padding ? f.length : this.sizeOf(f.path))),
+    );
+    for (let piece = 0; piece < this.layout.pieceCount; piece++) {
+      this.checkOpen();
+      const present = this.layout
+        .segments(piece, 0, this.layout.pieceSize(piece))
+        .every((s) => (sizes[s.file] ?? 0) >= s.position + s.length);
+      const ok = present && (await this.verifyPiece(piece));
+      if (ok) have.set(piece);
+      onPiece?.(piece, ok);
+    }
+    return have;
+  }
+
+  /** True when every file range of the piece exists on disk with its full length. */
+  async piecePresent(piece: number): Promise<boolean> {
+    for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
+      const f = this.layout.files[s.file]!;
+      if (f.padding) continue;
+      if (((await this.sizeOf(f.path)) ?? 0) < s.position + s.length) return false;
+    }
+    return true;
+  }
+
+  /** Waits for every write in flight, then syncs every written file (data is durable). */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    for (const h of [...this.handles.values()]) {
+      if (!h.dirty) continue;
+      h.dirty = false;
+      await (await h.file).sync();
+    }
+  }
+
+  /** Flushes and closes every file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+    for (const a of this.assemblies.values()) this.drop(a);
+    this.assemblies.clear();
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.allSettled(handles.map(async (h) => (await h.file).close()));
+    for (const w of this.writeWaiters.splice(0)) w();
+  }
+
+  /** Closes files without syncing (a simulated crash; tests only need this through `close`). */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.allSettled(handles.map(async (h) => (await h.file).close()));
+    for (const w of this.writeWaiters.splice(0)) w();
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  /** Writes every buffered block of the piece now (complete piece, or memory pressure). */
+  private spill(piece: number, a: Assembly): void {
+    if (a.blocks.size === 0) return;
+    const blocks = [...a.blocks].sort((x, y) => x[0] - y[0]);
+    let bytes = 0;
+    for (const [offset, block] of blocks) {
+      // A block past the hashed prefix leaves memory unhashed: hash the piece from disk later.
+      if (offset >= a.hashed) a.hash = undefined;
+      bytes += block.length;
+    }
+    a.blocks.clear();
+    this.buffered -= bytes;
+    a.writes.push(this.track(this.writeBlocks(piece, blocks, bytes)));
+  }
+
+  /** Forgets buffered blocks without writing them. */
+  private drop(a: Assembly): void {
+    for (const block of a.blocks.values()) {
+      this.buffered -= block.length;
+      this.queued -= block.length;
+    }
+    a.blocks.clear();
+    this.wakeWriters();
+  }
+
+  private async hashFromDisk(piece: number): Promise<Uint8Array> {
+    const size = this.layout.pieceSize(piece);
+    const hash = createHash('sha1');
+    const chunk = 1024 * 1024;
+    for (let offset = 0; offset < size; offset += chunk) {
+      hash.update(await this.readBlock(piece, offset, Math.min(chunk, size - offset)));
+    }
+    return hash.digest();
+  }
+
+  private matches(piece: number, digest: Uint8Array): boolean {
+    const base = piece * 20;
+    for (let i = 0; i < 20; i++) if (digest[i] !== this.pieceHashes[base + i]) return false;
+    return true;
+  }
+
+  /**
+   * Writes sorted blocks of one piece: consecutive ranges of the same file become one gathered
+   * write (`writev`), so a whole piece usually costs one system call.
+   */
+  private async writeBlocks(
+    piece: number,
+    blocks: [number, Uint8Array][],
+    bytes: number,
+  ): Promise<void> {
+    try {
+      let run: { file: number; position: number; end: number; buffers: Uint8Array[] } | undefined;
+      const runs: NonNullable<typeof run>[] = [];
+      for (const [offset, block] of blocks) {
+        for (const s of this.layout.segments(piece, offset, block.length)) {
+          if (this.layout.files[s.file]!.padding) continue;
+          const part = block.subarray(s.at, s.at + s.length);
+          if (run !== undefined && run.file === s.file && run.end === s.position) {
+            run.buffers.push(part);
+            run.end += s.length;
+          } else {
+            run = {
+              file: s.file,
+              position: s.position,
+              end: s.position + s.length,
+              buffers: [part],
+            };
+            runs.push(run);
+          }
+        }
+      }
+      for (const r of runs) {
+        await this.withFile(r.file, true, (file) =>
+          r.buffers.length === 1
+            ? file.write(r.buffers[0]!, r.position)
+            : file.writev(r.buffers, r.position),
+        );
+      }
+    } finally {
+      this.queued -= bytes;
+      this.wakeWriters();
+    }
+  }
+
+  private wakeWriters(): void {
+    if (this.queued < this.maxQueuedBytes && this.writeWaiters.length > 0) {
+      for (const w of this.writeWaiters.splice(0)) w();
+    }
+  }
+
+  private async withFile<T>(
+    index: number,
+    write: boolean,
+    fn: (file: StorageFile) => Promise<T>,
+  ): Promise<T> {
+    let h = this.handles.get(index);
+    if (h) {
+      this.handles.delete(index); // re-insert: most recently used last
+    } else {
+      const path = join(this.directory, ...this.layout.files[index]!.path);
+      h = { file: this.fs.open(path), users: 0, dirty: false };
+    }
+    this.handles.set(index, h);
+    h.users++;
+    try {
+      const file = await h.file;
+      if (write) h.dirty = true;
+      return await fn(file);
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw new StorageError('IO_ERROR', `${write ? 'write' : 'read'} failed: ${String(error)}`, {
+        cause: error,
+      });
+    } finally {
+      h.users--;
+      this.evict();
+    }
+  }
+
+  /** Closes least recently used idle handles beyond `maxOpenFiles`, syncing written ones. */
+  private evict(): void {
+    if (this.handles.size <= this.maxOpenFiles) return;
+    for (const [index, h] of this.handles) {
+      if (this.handles.size <= this.maxOpenFiles) break;
+      if (h.users > 0) continue;
+      this.handles.delete(index);
+      const closing = (async () => {
+        const file = await h.file;
+        if (h.dirty) await file.sync();
+        await file.close();
+      })();
+      this.track(closing).catch(() => undefined);
+    }
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const done = (): void => {
+      this.inFlight.delete(promise);
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  private async sizeOf(path: readonly string[]): Promise<number | undefined> {
+    return this.fs.size(join(this.directory, ...path));
+  }
+
+  private checkRange(piece: number, offset: number, length: number): number {
+    if (!Number.isInteger(piece) || piece < 0 || piece >= this.layout.pieceCount) {
+      throw new StorageError('OUT_OF_RANGE', `piece ${piece} out of range`);
+    }
+    const size = this.layout.pieceSize(piece);
+    if (!Number.isInteger(offset) || offset < 0 || length < 0 || offset + length > size) {
+      throw new StorageError('OUT_OF_RANGE', `block ${offset}+${length} outside piece ${piece}`);
+    }
+    return size;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StorageError('CLOSED', 'storage is closed');
+  }
+}

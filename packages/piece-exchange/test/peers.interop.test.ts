@@ -1,0 +1,290 @@
+/**
+ * Interop on loopback with real clients: aria2c 1.36 and transmission-daemon 3.00.
+ * Run with `pnpm test:interop`; under INTEROP_REQUIRED=1 a missing client fails the run.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeFileSystem } from '../src/storage/file-system';
+import { Torrent } from '../src/torrent';
+import { type Fixture, makeTorrent } from './fixtures';
+import {
+  ARIA2_COMMON,
+  freePort,
+  haveClient,
+  type Proc,
+  startProcess,
+  startTracker,
+  type Tracker,
+  tempDir,
+  transmissionSettings,
+  waitFor,
+} from './interop-helpers';
+
+const hasAria2 = haveClient('aria2c');
+const hasTransmission = haveClient('transmission-daemon') && haveClient('transmission-remote');
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function writeFixture(dir: string, fixture: Fixture): Promise<void> {
+  for (const [path, bytes] of fixture.files) {
+    await mkdir(join(dir, ...path.split('/').slice(0, -1)), { recursive: true });
+    await writeFile(join(dir, ...path.split('/')), bytes);
+  }
+}
+
+async function expectFiles(dir: string, fixture: Fixture): Promise<void> {
+  for (const [path, bytes] of fixture.files) {
+    const got = await readFile(join(dir, ...path.split('/')));
+    expect(got.length).toBe(bytes.length);
+    expect(got.equals(Buffer.from(bytes))).toBe(true);
+  }
+}
+
+async function peerkitSeeder(
+  fixture: Fixture,
+  extra: { peers?: { host: string; port: number }[] } = {},
+) {
+  const dir = await tempDir('seed');
+  cleanups.push(dir.remove);
+  await writeFixture(dir.path, fixture);
+  const torrent = await Torrent.open({
+    network: nodeNetwork(),
+    directory: dir.path,
+    info: fixture.info,
+    fs: nodeFileSystem(),
+    recheck: true,
+    resume: false,
+    listen: { host: '127.0.0.1' },
+    ...extra,
+  });
+  cleanups.push(() => torrent.close());
+  expect(torrent.done).toBe(true);
+  return torrent;
+}
+
+async function peerkitLeecher(
+  fixture: Fixture,
+  peer: { host: string; port: number },
+  magnet = false,
+) {
+  const dir = await tempDir('leech');
+  cleanups.push(dir.remove);
+  const torrent = await Torrent.open({
+    network: nodeNetwork(),
+    directory: dir.path,
+    ...(magnet ? { infoHash: fixture.info.infoHash } : { info: fixture.info }),
+    fs: nodeFileSystem(),
+    peers: [peer],
+  });
+  cleanups.push(() => torrent.close());
+  return { torrent, dir: dir.path };
+}
+
+async function tracker(peers: () => { host: string; port: number }[]): Promise<Tracker> {
+  const t = await startTracker(peers);
+  cleanups.push(() => t.close());
+  return t;
+}
+
+function track(proc: Proc): Proc {
+  cleanups.push(() => proc.stop());
+  return proc;
+}
+
+const fixtureA = () => makeTorrent('interop.bin', [3 * 262_144 + 12_345], 262_144, 11);
+const fixtureMulti = () => makeTorrent('interop-dir', [200_000, 1, 350_000], 65_536, 12);
+
+describe.skipIf(!hasAria2)('aria2c', () => {
+  it('peerkit seeder -> aria2 leecher (aria2 retries in plain after MSE is refused)', async () => {
+    const fixture = fixtureMulti();
+    const seeder = await peerkitSeeder(fixture);
+    const refused: string[] = [];
+    seeder.on('peer', (e) => {
+      const code = (e.error as { code?: string } | undefined)?.code;
+      if (e.type === 'disconnect' && code !== undefined) refused.push(code);
+    });
+    const t = await tracker(() => [seeder.listenAddress!]);
+    const work = await tempDir('aria2-leech');
+    cleanups.push(work.remove);
+    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
+    const aria2 = track(
+      startProcess(
+        'aria2c',
+        [
+          ...ARIA2_COMMON,
+          `--dir=${work.path}/out`,
+          '--seed-time=0',
+          `--listen-port=${await freePort()}`,
+          join(work.path, 'a.torrent'),
+        ],
+        join(work.path, 'aria2.log'),
+      ),
+    );
+    expect(await aria2.exited).toBe(0);
+    await expectFiles(join(work.path, 'out'), fixture);
+    expect(seeder.stats().uploaded).toBeGreaterThanOrEqual(fixture.data.length);
+    // aria2 opened with an MSE/PE handshake first, which peerkit ended cleanly.
+    expect(refused).toContain('INVALID_HANDSHAKE');
+  });
+
+  it('aria2 seeder -> peerkit leecher', async () => {
+    const fixture = fixtureA();
+    const t = await tracker(() => []);
+    const work = await tempDir('aria2-seed');
+    cleanups.push(work.remove);
+    await writeFixture(join(work.path, 'data'), fixture);
+    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
+    const port = await freePort();
+    track(
+      startProcess(
+        'aria2c',
+        [
+          ...ARIA2_COMMON,
+          `--dir=${work.path}/data`,
+          '-V',
+          '--seed-ratio=0.0',
+          '--seed-time=10',
+          `--listen-port=${port}`,
+          join(work.path, 'a.torrent'),
+        ],
+        join(work.path, 'aria2.log'),
+      ),
+    );
+    // aria2 listens once it has checked its files.
+    await waitFor(() => t.announcedPorts.includes(port), 30_000, 'aria2 to announce');
+    const { torrent, dir } = await peerkitLeecher(fixture, { host: '127.0.0.1', port });
+    await torrent.whenDone();
+    await torrent.close();
+    await expectFiles(dir, fixture);
+  });
+
+  it('magnet: aria2 seeder -> peerkit leecher fetches the metadata (BEP 9)', async () => {
+    const fixture = fixtureA();
+    const t = await tracker(() => []);
+    const work = await tempDir('aria2-seed-magnet');
+    cleanups.push(work.remove);
+    await writeFixture(join(work.path, 'data'), fixture);
+    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
+    const port = await freePort();
+    track(
+      startProcess(
+        'aria2c',
+        [
+          ...ARIA2_COMMON,
+          `--dir=${work.path}/data`,
+          '-V',
+          '--seed-ratio=0.0',
+          '--seed-time=10',
+          `--listen-port=${port}`,
+          join(work.path, 'a.torrent'),
+        ],
+        join(work.path, 'aria2.log'),
+      ),
+    );
+    await waitFor(() => t.announcedPorts.includes(port), 30_000, 'aria2 to announce');
+    const { torrent, dir } = await peerkitLeecher(fixture, { host: '127.0.0.1', port }, true);
+    await torrent.whenDone();
+    expect(torrent.info?.name).toBe('interop.bin');
+    await torrent.close();
+    await expectFiles(dir, fixture);
+  });
+
+  it('magnet: peerkit seeder -> aria2 leecher fetches the metadata from peerkit', async () => {
+    const fixture = fixtureMulti();
+    const seeder = await peerkitSeeder(fixture);
+    const t = await tracker(() => [seeder.listenAddress!]);
+    const work = await tempDir('aria2-magnet');
+    cleanups.push(work.remove);
+    const hex = Buffer.from(fixture.info.infoHash).toString('hex');
+    const magnet = `magnet:?xt=urn:btih:${hex}&dn=interop-dir&tr=${encodeURIComponent(t.url)}`;
+    const aria2 = track(
+      startProcess(
+        'aria2c',
+        [
+          ...ARIA2_COMMON,
+          `--dir=${work.path}/out`,
+          '--seed-time=0',
+          '--bt-save-metadata=false',
+          `--listen-port=${await freePort()}`,
+          magnet,
+        ],
+        join(work.path, 'aria2.log'),
+      ),
+    );
+    expect(await aria2.exited).toBe(0);
+    await expectFiles(join(work.path, 'out'), fixture);
+  });
+});
+
+describe.skipIf(!hasTransmission)('transmission-daemon', () => {
+  async function startDaemon(name: string) {
+    const work = await tempDir(name);
+    cleanups.push(work.remove);
+    const rpc = await freePort();
+    const peerPort = await freePort();
+    const config = join(work.path, 'config');
+    const download = join(work.path, 'download');
+    await mkdir(config, { recursive: true });
+    await mkdir(download, { recursive: true });
+    await writeFile(join(config, 'settings.json'), transmissionSettings(rpc, peerPort, download));
+    track(startProcess('transmission-daemon', ['-f', '-g', config], join(work.path, 'daemon.log')));
+    const remote = (...args: string[]) =>
+      execFileSync('transmission-remote', [`127.0.0.1:${rpc}`, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    await waitFor(
+      () => {
+        try {
+          remote('-l');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'transmission RPC',
+    );
+    return { work: work.path, download, peerPort, remote };
+  }
+
+  const percentDone = (info: string) => /Percent Done: ([\d.]+)%/.exec(info)?.[1];
+
+  it('Transmission seeder -> peerkit leecher (peerkit dials Transmission)', async () => {
+    const fixture = fixtureMulti();
+    const d = await startDaemon('tr-seed');
+    await writeFixture(d.download, fixture);
+    await writeFile(join(d.work, 'a.torrent'), fixture.torrentFile());
+    d.remote('-a', join(d.work, 'a.torrent'));
+    d.remote('-t', '1', '-v');
+    await waitFor(
+      () => percentDone(d.remote('-t', '1', '-i')) === '100',
+      30_000,
+      'Transmission to verify',
+    );
+    const { torrent, dir } = await peerkitLeecher(fixture, { host: '127.0.0.1', port: d.peerPort });
+    await torrent.whenDone();
+    await torrent.close();
+    await expectFiles(dir, fixture);
+  });
+
+  it('peerkit seeder -> Transmission leecher (the seeder dials Transmission)', async () => {
+    const fixture = fixtureA();
+    const d = await startDaemon('tr-leech');
+    await writeFile(join(d.work, 'a.torrent'), fixture.torrentFile());
+    d.remote('-a', join(d.work, 'a.torrent'));
+    await peerkitSeeder(fixture, { peers: [{ host: '127.0.0.1', port: d.peerPort }] });
+    await waitFor(
+      () => percentDone(d.remote('-t', '1', '-i')) === '100',
+      60_000,
+      'Transmission to download',
+    );
+    await expectFiles(d.download, fixture);
+  });
+});
