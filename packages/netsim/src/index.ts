@@ -19,7 +19,7 @@ export {
   uniform,
 } from './link';
 export { Prng } from './prng';
-export { replayHint, SEED_ENV, seedFromEnv } from './seed';
+export { CI_SEED, replayHint, SEED_ENV, seedFromEnv } from './seed';
 export {
   type HostOptions,
   type OpenResources,

@@ -9,8 +9,15 @@ import { SimulationError } from './errors';
 export const SEED_ENV = 'NETSIM_SEED';
 
 /**
- * The seed in `NETSIM_SEED` when set; otherwise `fallback` when given, otherwise a fresh random
- * seed (print it, so a failure can be replayed).
+ * The seed CI uses when `NETSIM_SEED` is not set: CI must be repeatable, while a developer's
+ * local runs explore a fresh seed each time.
+ */
+export const CI_SEED = 0x5eed;
+
+/**
+ * The seed in `NETSIM_SEED` when set; otherwise `fallback` when given; otherwise, under CI
+ * (environment variable `CI` set and not `false`/`0`), the fixed {@link CI_SEED}; otherwise a
+ * fresh random seed (print it, so a failure can be replayed).
  */
 export function seedFromEnv(fallback?: number): number {
   const text = process.env[SEED_ENV];
@@ -21,7 +28,10 @@ export function seedFromEnv(fallback?: number): number {
     }
     return seed;
   }
-  return fallback ?? randomInt(0, 2 ** 32);
+  if (fallback !== undefined) return fallback;
+  const ci = process.env.CI;
+  if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') return CI_SEED;
+  return randomInt(0, 2 ** 32);
 }
 
 /** How to replay a run with `seed`: `NETSIM_SEED=1234`. */
