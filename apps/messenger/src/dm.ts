@@ -1,0 +1,42 @@
+/**
+ * Receiving a direct message (README, "Direct messages"): the checks a recipient makes before it
+ * shows a DM and acknowledges it, as a pure function of the bytes and the channel's identities.
+ */
+import { equalKeys } from '@peerkit/noise';
+import type { ControlResponse } from './control';
+import { type DirectMessage, type EnvelopeCodec, verifyDirectMessage } from './envelope';
+
+/**
+ * Checks an encoded DM that arrived over a secure channel from `remote`, addressed to `me`.
+ * Returns the response to send, and the message when it is genuine.
+ */
+export function receiveDm(
+  codec: EnvelopeCodec,
+  bytes: Uint8Array,
+  me: Uint8Array,
+  remote: Uint8Array,
+): { response: ControlResponse; message?: DirectMessage } {
+  let m: DirectMessage;
+  try {
+    m = codec.decodeDm(bytes);
+  } catch {
+    return { response: { type: 'error', code: 'MALFORMED', message: 'bad direct message' } };
+  }
+  if (!equalKeys(m.to, me)) {
+    return {
+      response: { type: 'error', code: 'AUTHOR_MISMATCH', message: 'not addressed to this peer' },
+    };
+  }
+  // Direct means direct: the sender must be the peer the Noise channel authenticated.
+  if (!equalKeys(m.from, remote)) {
+    return {
+      response: { type: 'error', code: 'AUTHOR_MISMATCH', message: 'sender is not the author' },
+    };
+  }
+  if (!verifyDirectMessage(m)) {
+    return {
+      response: { type: 'error', code: 'BAD_SIGNATURE', message: 'signature does not verify' },
+    };
+  }
+  return { response: { type: 'ack', id: m.id }, message: m };
+}
