@@ -1,3 +1,25 @@
+import type { Options } from 'tsup';
 import { peerkitTsupConfig } from '../../tsup.shared.ts';
 
-export default peerkitTsupConfig({ index: 'src/index.ts', cli: 'src/cli.ts' });
+// The library entry: ESM + CJS + types, like every package.
+const library = peerkitTsupConfig({ index: 'src/index.ts' }, { clean: false }) as Options;
+
+// The executables (`peerkit-share` and the demo): ESM only, no types. The @peerkit/* packages
+// are bundled in from their sources, so the CLI runs from this folder's dist alone.
+const executables: Options = {
+  entry: { cli: 'src/cli.ts', demo: 'src/demo.ts' },
+  format: ['esm'],
+  dts: false,
+  sourcemap: true,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  splitting: false,
+  treeshake: true,
+  noExternal: [/^@peerkit\//],
+  esbuildOptions(options) {
+    options.conditions = ['@peerkit/source'];
+  },
+};
+
+export default [library, executables];

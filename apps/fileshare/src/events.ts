@@ -26,18 +26,40 @@ export type NodeEvent =
   /** TCP listener (peer wire) and, unless `--no-dht`, the UDP DHT socket are bound. */
   | { type: 'listening'; port: number; dhtPort: number | undefined; host: string }
   /** The torrent this node serves or fetches. */
-  | { type: 'torrent'; infoHash: string; magnet: string; name: string | undefined; torrentFile: string | undefined }
+  | {
+      type: 'torrent';
+      infoHash: string;
+      magnet: string;
+      name: string | undefined;
+      torrentFile: string | undefined;
+    }
   /** The info dictionary is known (at once for a .torrent, fetched from peers for a magnet). */
-  | { type: 'metadata'; name: string; length: number; pieces: number; pieceLength: number; files: number; fetched: boolean }
+  | {
+      type: 'metadata';
+      name: string;
+      length: number;
+      pieces: number;
+      pieceLength: number;
+      files: number;
+      fetched: boolean;
+    }
   /** Pieces found verified on disk at start (resume data or re-check). */
   | { type: 'resumed'; verified: number; pieces: number }
   /** Joined the DHT: the routing table's size. */
   | { type: 'dht-ready'; nodes: number }
   /** announce_peer sent (BEP 5): how many nodes took it, how many peers the lookup found. */
   | { type: 'announced'; nodes: number; peers: number }
+  /** An HTTP tracker answered an announce (`announce`: started, completed, stopped, or undefined for a regular one). */
+  | { type: 'tracker'; url: string; announce: string | undefined; peers: number }
   /** A get_peers lookup finished. */
   | { type: 'lookup'; peers: number }
-  | { type: 'peer'; action: 'connect' | 'disconnect'; address: string; reason?: string }
+  /** A peer connection opened (handshakes done), closed, or was refused/failed before opening. */
+  | {
+      type: 'peer';
+      action: 'connect' | 'disconnect' | 'rejected';
+      address: string;
+      reason?: string;
+    }
   /** A piece passed its SHA-1 check and is stored. */
   | { type: 'piece'; index: number; verified: number; pieces: number }
   | { type: 'hash-failure'; index: number; peers: readonly string[] }
@@ -49,11 +71,11 @@ export type NodeEvent =
       elapsedMs: number;
       downloaded: number;
       resumed: number;
-      peers: PeerTotals;
+      peerTotals: PeerTotals;
       path: string;
     }
   | { type: 'warning'; code: string; message: string }
   | { type: 'stopping'; signal: string | undefined }
-  | ({ type: 'stopped'; peers: PeerTotals } & StatusFields);
+  | ({ type: 'stopped'; peerTotals: PeerTotals } & StatusFields);
 
 export type NodeEventHandler = (event: NodeEvent) => void;

@@ -34,19 +34,27 @@ export function parseInfoHash(text: string): Uint8Array | undefined {
 }
 
 /** Reads and parses a .torrent file; `MISSING_PATH` or `INVALID_TORRENT` on failure. */
-export async function readTorrentFile(path: string): Promise<{ bytes: Uint8Array; metainfo: V1Metainfo }> {
+export async function readTorrentFile(
+  path: string,
+): Promise<{ bytes: Uint8Array; metainfo: V1Metainfo }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new CliError('MISSING_PATH', `cannot read ${path}: ${nodeReason(error)}`, { cause: error });
+    throw new CliError('MISSING_PATH', `cannot read ${path}: ${nodeReason(error)}`, {
+      cause: error,
+    });
   }
   try {
     return { bytes, metainfo: requireV1(parseTorrent(bytes)) };
   } catch (error) {
-    throw new CliError('INVALID_TORRENT', `${path} is not a usable .torrent file: ${describeError(error)} (${errorCode(error)})`, {
-      cause: error,
-    });
+    throw new CliError(
+      'INVALID_TORRENT',
+      `${path} is not a usable .torrent file: ${describeError(error)} (${errorCode(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -56,12 +64,19 @@ export function readMagnet(text: string): { magnet: MagnetLink; infoHash: Uint8A
   try {
     magnet = parseMagnet(text);
   } catch (error) {
-    throw new CliError('INVALID_MAGNET', `invalid magnet link: ${describeError(error)} (${errorCode(error)})`, {
-      cause: error,
-    });
+    throw new CliError(
+      'INVALID_MAGNET',
+      `invalid magnet link: ${describeError(error)} (${errorCode(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
   if (magnet.infoHash === undefined) {
-    throw new CliError('INVALID_MAGNET', 'invalid magnet link: it has no v1 info-hash (xt=urn:btih:), only v2');
+    throw new CliError(
+      'INVALID_MAGNET',
+      'invalid magnet link: it has no v1 info-hash (xt=urn:btih:), only v2',
+    );
   }
   return { magnet, infoHash: magnet.infoHash };
 }
@@ -85,7 +100,8 @@ export async function readTarget(text: string): Promise<Target> {
 
 /** `host:port`, `[v6]:port` or `name:port` (resolved); `INVALID_ADDRESS` otherwise. */
 export async function parsePeerAddress(text: string): Promise<Address> {
-  const bad = () => new CliError('INVALID_ADDRESS', `not a host:port address: ${JSON.stringify(text)}`);
+  const bad = () =>
+    new CliError('INVALID_ADDRESS', `not a host:port address: ${JSON.stringify(text)}`);
   const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
   if (match === null) throw bad();
   const port = Number(match[2]);
@@ -96,7 +112,9 @@ export async function parsePeerAddress(text: string): Promise<Address> {
     const resolved = await lookup(host);
     return { host: resolved.address, port };
   } catch (error) {
-    throw new CliError('INVALID_ADDRESS', `cannot resolve ${host}: ${nodeReason(error)}`, { cause: error });
+    throw new CliError('INVALID_ADDRESS', `cannot resolve ${host}: ${nodeReason(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -118,7 +136,10 @@ export async function magnetPeers(peers: readonly MagnetPeer[]): Promise<Address
 export function parsePort(text: string, name: string): number {
   const port = Number(text);
   if (!/^\d{1,5}$/.test(text) || !isValidPort(port)) {
-    throw new CliError('INVALID_OPTION', `${name} must be a port number 0-65535, got ${JSON.stringify(text)}`);
+    throw new CliError(
+      'INVALID_OPTION',
+      `${name} must be a port number 0-65535, got ${JSON.stringify(text)}`,
+    );
   }
   return port;
 }
@@ -126,8 +147,14 @@ export function parsePort(text: string, name: string): number {
 /** A byte size: `262144`, `256k`, `4M`, `1.5MiB`, `1G`. */
 export function parseSize(text: string, name: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
-  if (match === null) throw new CliError('INVALID_OPTION', `${name} must be a size like 262144, 256k or 4M, got ${JSON.stringify(text)}`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  if (match === null)
+    throw new CliError(
+      'INVALID_OPTION',
+      `${name} must be a size like 262144, 256k or 4M, got ${JSON.stringify(text)}`,
+    );
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'
+  ];
   return Math.round(Number(match[1]) * unit);
 }
 

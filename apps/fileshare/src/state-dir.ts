@@ -7,7 +7,11 @@
  *                            download saves the fetched info dictionary here, so a restart does not
  *                            need to fetch it again)
  *   resume/<hash>.resume     which pieces are verified on disk (piece-exchange resume data)
+ *   shares/<key>.json        for each path `share` made a torrent for: its info-hash and the
+ *                            files' sizes and modification times, so that sharing the same
+ *                            unchanged content again skips hashing it
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +22,8 @@ export interface StateDir {
   readonly dhtPath: string;
   torrentPath(infoHashHex: string): string;
   resumePath(infoHashHex: string): string;
+  /** Where `share` records the torrent it made for a path (and piece length). */
+  sharePath(contentPath: string, pieceLength?: number): string;
 }
 
 export function defaultStateDir(): string {
@@ -30,6 +36,7 @@ export async function openStateDir(root: string = defaultStateDir()): Promise<St
   try {
     await mkdir(join(dir, 'torrents'), { recursive: true });
     await mkdir(join(dir, 'resume'), { recursive: true });
+    await mkdir(join(dir, 'shares'), { recursive: true });
   } catch (error) {
     throw new CliError('STATE_DIR', `cannot use state directory ${dir}: ${describeError(error)}`, {
       cause: error,
@@ -40,6 +47,10 @@ export async function openStateDir(root: string = defaultStateDir()): Promise<St
     dhtPath: join(dir, 'dht.json'),
     torrentPath: (hex) => join(dir, 'torrents', `${hex}.torrent`),
     resumePath: (hex) => join(dir, 'resume', `${hex}.resume`),
+    sharePath: (contentPath, pieceLength) => {
+      const key = createHash('sha1').update(`${resolve(contentPath)}\0${pieceLength ?? 'default'}`);
+      return join(dir, 'shares', `${key.digest('hex')}.json`);
+    },
   };
 }
 

@@ -3,7 +3,15 @@
  * waits for tokens from one shared bucket before each write, in order. The torrent session does
  * not need to know; it just sees a slower socket. Time comes from the wrapped network's clock.
  */
-import type { Address, BindOptions, Clock, DialOptions, Network, Stream, StreamListener } from '@peerkit/transport';
+import type {
+  Address,
+  BindOptions,
+  Clock,
+  DialOptions,
+  Network,
+  Stream,
+  StreamListener,
+} from '@peerkit/transport';
 
 /** A token bucket of `rate` bytes per second holding at most one second of tokens. */
 export class TokenBucket {

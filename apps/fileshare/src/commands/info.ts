@@ -1,0 +1,127 @@
+/** `peerkit-share info <file.torrent | magnet | info-hash>`: what a torrent or magnet describes. */
+import { readFile } from 'node:fs/promises';
+import {
+  formatMagnet,
+  type MagnetLink,
+  type Metainfo,
+  magnetFromMetainfo,
+  parseTorrent,
+} from '@peerkit/piece-exchange';
+import { CliError, describeError, errorCode } from '../errors';
+import { parseInfoHash, readMagnet } from '../input';
+
+export interface TorrentSummary {
+  kind: 'torrent' | 'magnet' | 'info-hash';
+  name: string | undefined;
+  infoHash: string | undefined;
+  infoHashV2: string | undefined;
+  version: string | undefined;
+  length: number | undefined;
+  pieceLength: number | undefined;
+  pieces: number | undefined;
+  files: { path: string; length: number }[];
+  trackers: string[];
+  peers: string[];
+  private: boolean | undefined;
+  magnet: string;
+}
+
+const hex = (bytes: Uint8Array | undefined) =>
+  bytes ? Buffer.from(bytes).toString('hex') : undefined;
+
+function fromMetainfo(m: Metainfo): TorrentSummary {
+  return {
+    kind: 'torrent',
+    name: m.name,
+    infoHash: hex(m.infoHash),
+    infoHashV2: hex(m.infoHashV2),
+    version: m.version,
+    length: m.files.filter((f) => !f.padding).reduce((n, f) => n + f.length, 0),
+    pieceLength: m.pieceLength,
+    pieces: Math.ceil(m.length / m.pieceLength),
+    files: m.files
+      .filter((f) => !f.padding)
+      .map((f) => ({ path: f.path.join('/'), length: f.length })),
+    trackers: m.announce.flat(),
+    peers: [],
+    private: m.private,
+    magnet: formatMagnet(magnetFromMetainfo(m)),
+  };
+}
+
+function fromMagnet(m: MagnetLink): TorrentSummary {
+  return {
+    kind: 'magnet',
+    name: m.name,
+    infoHash: hex(m.infoHash),
+    infoHashV2: hex(m.infoHashV2),
+    version: undefined,
+    length: undefined,
+    pieceLength: undefined,
+    pieces: undefined,
+    files: [],
+    trackers: m.trackers,
+    peers: m.peers.map((p) =>
+      p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
+    ),
+    private: undefined,
+    magnet: formatMagnet(m),
+  };
+}
+
+/** Reads a .torrent (v1, v2 or hybrid), a magnet link or an info-hash. */
+export async function describeTarget(target: string): Promise<TorrentSummary> {
+  if (/^magnet:/i.test(target)) return fromMagnet(readMagnet(target).magnet);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readFile(target);
+  } catch (error) {
+    const infoHash = parseInfoHash(target);
+    if (infoHash !== undefined)
+      return fromMagnet({ infoHash, trackers: [], peers: [], webSeeds: [] });
+    throw new CliError(
+      'MISSING_PATH',
+      `cannot read ${target}: ${errorCode(error) === 'ENOENT' ? 'no such file' : describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    return fromMetainfo(parseTorrent(bytes));
+  } catch (error) {
+    throw new CliError(
+      'INVALID_TORRENT',
+      `${target} is not a valid .torrent file: ${describeError(error)} (${errorCode(error)})`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** The summary as text lines. */
+export function formatSummary(s: TorrentSummary, formatBytes: (n: number) => string): string[] {
+  const lines: string[] = [];
+  const row = (label: string, value: string | undefined) => {
+    if (value !== undefined) lines.push(`${`${label}:`.padEnd(14)}${value}`);
+  };
+  row('name', s.name);
+  row('info-hash', s.infoHash);
+  row('info-hash v2', s.infoHashV2);
+  row('version', s.version);
+  if (s.length !== undefined) row('size', `${formatBytes(s.length)} (${s.length} bytes)`);
+  if (s.pieces !== undefined && s.pieceLength !== undefined) {
+    row('pieces', `${s.pieces} × ${formatBytes(s.pieceLength)}`);
+  }
+  if (s.private) row('private', 'yes (BEP 27: no DHT)');
+  for (const t of s.trackers) row('tracker', t);
+  for (const p of s.peers) row('peer', p);
+  if (s.files.length > 0) {
+    row('files', String(s.files.length));
+    for (const f of s.files.slice(0, 50)) lines.push(`  ${f.path} (${formatBytes(f.length)})`);
+    if (s.files.length > 50) lines.push(`  … and ${s.files.length - 50} more`);
+  }
+  row('magnet', s.magnet);
+  return lines;
+}

@@ -1,0 +1,156 @@
+/**
+ * `peerkit-share share <path>`: seed a file or folder. With `--torrent` the given .torrent
+ * describes it (its pieces are re-checked on the first run); otherwise a torrent is made on the
+ * fly, saved in the state directory, and since the content was just hashed, recorded as complete.
+ * Sharing the same path again, with no file changed (sizes and modification times), reuses that
+ * torrent without hashing the content again.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  Bitfield,
+  encodeResume,
+  parseTorrentV1,
+  torrentFilesFromPath,
+  torrentInfoFromMetainfo,
+  type V1Metainfo,
+} from '@peerkit/piece-exchange';
+import { CliError } from '../errors';
+import { readTorrentFile } from '../input';
+import { type ShareNode, type ShareNodeOptions, startShareNode } from '../node';
+import { readIfExists, type StateDir, writeAtomic } from '../state-dir';
+import { makeTorrent } from './create';
+
+export interface ShareOptions
+  extends Omit<ShareNodeOptions, 'info' | 'infoHash' | 'directory' | 'displayName'> {
+  /** The file or folder to seed. */
+  path: string;
+  /** An existing .torrent describing `path`. */
+  torrentFile?: string;
+  /** Piece length of a torrent made on the fly. */
+  pieceLength?: number;
+}
+
+/** What `share` remembers about a path it made a torrent for. */
+interface ShareRecord {
+  infoHash: string;
+  files: FileFingerprint[];
+}
+
+interface FileFingerprint {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Every file under `path` (or `path` itself) with its size and modification time. */
+async function fingerprintOf(path: string): Promise<FileFingerprint[]> {
+  const { files } = await torrentFilesFromPath(path);
+  const root = (await stat(path)).isFile();
+  const out: FileFingerprint[] = [];
+  for (const file of files) {
+    const full = root ? path : join(path, ...file.path);
+    const s = await stat(full);
+    out.push({ path: full, size: s.size, mtimeMs: s.mtimeMs });
+  }
+  return out;
+}
+
+/**
+ * Same paths and sizes, modification times within a millisecond (what `touch` and `utimes` can
+ * set back, and what survives the float conversions of `mtimeMs`).
+ */
+function sameFiles(a: readonly FileFingerprint[], b: readonly FileFingerprint[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((f, i) => {
+      const g = b[i]!;
+      return f.path === g.path && f.size === g.size && Math.abs(f.mtimeMs - g.mtimeMs) < 1;
+    })
+  );
+}
+
+/** The torrent recorded for these exact files, when its .torrent and resume data still exist. */
+async function loadShareRecord(
+  recordPath: string,
+  state: StateDir,
+  fingerprint: FileFingerprint[],
+): Promise<V1Metainfo | undefined> {
+  try {
+    const bytes = await readIfExists(recordPath);
+    if (bytes === undefined) return undefined;
+    const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as ShareRecord;
+    if (!sameFiles(record.files, fingerprint)) return undefined;
+    if ((await readIfExists(state.resumePath(record.infoHash))) === undefined) return undefined;
+    const torrent = await readIfExists(state.torrentPath(record.infoHash));
+    if (torrent === undefined) return undefined;
+    const metainfo = parseTorrentV1(torrent);
+    return Buffer.from(metainfo.infoHash).toString('hex') === record.infoHash
+      ? metainfo
+      : undefined;
+  } catch {
+    // An unreadable record is as good as none: the content is hashed again.
+    return undefined;
+  }
+}
+
+/** Starts seeding `path`; resolves with the running node (its `magnet` is the link to share). */
+export async function runShare(options: ShareOptions): Promise<ShareNode> {
+  const path = resolve(options.path);
+  try {
+    await stat(path);
+  } catch (error) {
+    throw new CliError('MISSING_PATH', `no such file or directory: ${options.path}`, {
+      cause: error,
+    });
+  }
+  let metainfo: V1Metainfo;
+  let recheck = options.recheck ?? false;
+  const hexOf = (m: V1Metainfo) => Buffer.from(m.infoHash).toString('hex');
+  if (options.torrentFile !== undefined) {
+    metainfo = (await readTorrentFile(options.torrentFile)).metainfo;
+    if (metainfo.name !== basename(path)) {
+      throw new CliError(
+        'CONTENT_MISMATCH',
+        `${options.torrentFile} describes "${metainfo.name}", but the path is "${basename(path)}" (rename one of them)`,
+      );
+    }
+    // First time this torrent is seeded from here: verify the content against it.
+    if ((await readIfExists(options.state.resumePath(hexOf(metainfo)))) === undefined)
+      recheck = true;
+    const bytes = (await readTorrentFile(options.torrentFile)).bytes;
+    await writeAtomic(options.state.torrentPath(hexOf(metainfo)), bytes);
+  } else {
+    // Shared before, and no file changed since (same sizes and modification times): reuse that
+    // torrent and its resume data instead of hashing everything again.
+    const recordPath = options.state.sharePath(path, options.pieceLength);
+    const fingerprint = await fingerprintOf(path);
+    const previous = await loadShareRecord(recordPath, options.state, fingerprint);
+    if (previous !== undefined) {
+      metainfo = previous;
+    } else {
+      const made = await makeTorrent({
+        path,
+        ...(options.pieceLength !== undefined ? { pieceLength: options.pieceLength } : {}),
+      });
+      metainfo = made.metainfo;
+      await writeAtomic(options.state.torrentPath(hexOf(metainfo)), made.bytes);
+      // Every piece was hashed from these very files a moment ago.
+      await writeAtomic(
+        options.state.resumePath(hexOf(metainfo)),
+        encodeResume(metainfo.infoHash, Bitfield.full(metainfo.pieceCount)),
+      );
+      const record: ShareRecord = { infoHash: hexOf(metainfo), files: fingerprint };
+      await writeAtomic(recordPath, Buffer.from(`${JSON.stringify(record)}\n`));
+    }
+  }
+  return startShareNode({
+    ...options,
+    info: torrentInfoFromMetainfo(metainfo),
+    directory: dirname(path),
+    recheck,
+    trackers: [...(options.trackers ?? []), ...metainfo.announce.flat()],
+    // BEP 27: private torrents are not announced on the DHT.
+    dht: metainfo.private ? false : options.dht,
+  });
+}
