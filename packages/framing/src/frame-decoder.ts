@@ -3,6 +3,9 @@
  *
  * - A frame that lies inside one pushed chunk is returned as a `subarray` view of that chunk
  *   (no copy). Only a frame that spans chunks is copied, once, into a buffer of its exact size.
+ *   Two zero-copy alternatives: `nextParts()` returns a spanning frame as the list of its views
+ *   instead of copying it, and `decodeEach(chunk, visit)` visits frames as (chunk, start, end)
+ *   without even making a view (for `codec.decodeRange`).
  * - The length prefix is checked against `maxFrameSize` as soon as it is complete, before any
  *   memory for the frame is taken. Bytes of an unfinished frame are held as views of the chunks
  *   they arrived in, so memory grows with what the peer actually sent, not with what it announced.
@@ -16,6 +19,26 @@ import { FramingError } from './errors';
 import { type FrameOptions, type PrefixKind, resolveFrameOptions } from './prefix';
 
 const EMPTY = new Uint8Array(0);
+
+/** What `advance` found. */
+const NONE = 0;
+const IN_PLACE = 1;
+const JOINED = 2;
+const PARTS = 3;
+type Found = typeof NONE | typeof IN_PLACE | typeof JOINED | typeof PARTS;
+
+/** How `advance` hands over a frame that spans chunks. */
+const EXACT_COPY = 0; // a copy in a buffer of its own (`next`)
+const VIEWS = 1; // the views, no copy (`nextParts`)
+const POOLED_COPY = 2; // a copy in a shared slab (`decodeEach`)
+type Spanning = typeof EXACT_COPY | typeof VIEWS | typeof POOLED_COPY;
+
+/**
+ * `decodeEach` copies small spanning frames into slabs of this size, one after the other, and
+ * never reuses a slab: what it visited stays valid. Allocating one buffer per such frame (and
+ * msgpackr meeting a new buffer each time) costs more than the copy itself.
+ */
+const SLAB_SIZE = 16 * 1024;
 
 /** 2^(7*i): the weight of the i-th 7-bit group of a varint (no 32-bit overflow). */
 const VARINT_WEIGHT = [1, 2 ** 7, 2 ** 14, 2 ** 21, 2 ** 28] as const;
@@ -39,11 +62,22 @@ export class FrameDecoder {
   private partsBytes = 0;
   private ended = false;
   private failure: FramingError | undefined;
+  /** The frame found by `advance` (see there). */
+  private outBytes: Uint8Array = EMPTY;
+  private outStart = 0;
+  private outEnd = 0;
+  private outParts: Uint8Array[] = [];
+  /** `decodeEach`'s slab for small spanning frames (see `SLAB_SIZE`) and its used bytes. */
+  private readonly slabSize: number;
+  private slab: Uint8Array = EMPTY;
+  private slabUsed = 0;
 
   constructor(options?: FrameOptions) {
     const resolved = resolveFrameOptions(options);
     this.prefix = resolved.prefix;
     this.maxFrameSize = resolved.maxFrameSize;
+    // Never more than 8 frames' worth: the slab stays within the frame size limit's scale.
+    this.slabSize = Math.min(SLAB_SIZE, 8 * this.maxFrameSize);
   }
 
   /** Adds received bytes. Take the frames they complete with {@link next}. */
@@ -64,32 +98,29 @@ export class FrameDecoder {
    * (`FRAME_TOO_LARGE`, `BAD_VARINT`; `TRUNCATED` after {@link end} if a frame is unfinished).
    */
   next(): Uint8Array | undefined {
-    if (this.failure) throw this.failure;
-    for (;;) {
-      if (this.frameLength < 0 && !this.readPrefix()) return this.needMore();
-      const length = this.frameLength;
-      const chunk = this.chunk;
-      const pos = this.pos;
-      const available = chunk.length - pos;
-      if (this.partsBytes === 0 && available >= length) {
-        // The whole frame is inside this chunk: a view, no copy.
-        this.pos = pos + length;
-        this.frameLength = -1;
-        return chunk.subarray(pos, pos + length);
-      }
-      const missing = length - this.partsBytes;
-      if (available >= missing) {
-        this.parts.push(chunk.subarray(pos, pos + missing));
-        this.pos = pos + missing;
-        return this.joinParts();
-      }
-      if (available > 0) {
-        this.parts.push(available === chunk.length ? chunk : chunk.subarray(pos));
-        this.partsBytes += available;
-      }
-      this.pos = chunk.length;
-      if (!this.nextChunk()) return this.needMore();
+    const found = this.advance(EXACT_COPY);
+    if (found === NONE) return undefined;
+    if (found === JOINED) return this.outBytes;
+    return this.outBytes.subarray(this.outStart, this.outEnd);
+  }
+
+  /**
+   * The next complete frame as a list of views of the pushed chunks, zero-copy, or
+   * `undefined` when more bytes are needed. A frame inside one chunk is a single view; a frame
+   * that spans chunks is one view per chunk it touches, in order (their lengths add up to the
+   * frame's length). Use it where the consumer can take the bytes in pieces (a streaming
+   * cipher, a hash, a file write) to avoid the copy that {@link next} makes of a spanning frame.
+   * Throws like {@link next}. `next`, `nextParts` and `decodeEach` can be mixed freely.
+   */
+  nextParts(): Uint8Array[] | undefined {
+    const found = this.advance(VIEWS);
+    if (found === NONE) return undefined;
+    if (found === PARTS) {
+      const parts = this.outParts;
+      this.outParts = [];
+      return parts;
     }
+    return [this.outBytes.subarray(this.outStart, this.outEnd)];
   }
 
   /** Pushes `chunk` and returns every frame it completes. */
@@ -98,6 +129,31 @@ export class FrameDecoder {
     const frames: Uint8Array[] = [];
     for (let frame = this.next(); frame !== undefined; frame = this.next()) frames.push(frame);
     return frames;
+  }
+
+  /**
+   * Pushes `chunk` and calls `visit(bytes, start, end)` for every frame it completes, in order;
+   * the frame is `bytes[start, end)`. Returns the number of frames visited.
+   *
+   * Nothing is allocated per frame: a frame inside one chunk is visited in place (`bytes` is
+   * that chunk). Only a frame that spans chunks is copied, once: up to 2 KiB (at most
+   * `maxFrameSize`) into the free end of a 16 KiB slab that later frames never overwrite, so
+   * what was visited stays valid (a view kept of it keeps its slab alive); a larger one into a
+   * buffer of its own. Pair it with `codec.decodeRange(bytes, start, end)`. If `visit`
+   * throws, the error propagates; that frame counts as taken and the frames after it stay
+   * available to the next call of `next()` / `decodeEach()`.
+   */
+  decodeEach(
+    chunk: Uint8Array,
+    visit: (bytes: Uint8Array, start: number, end: number) => void,
+  ): number {
+    this.push(chunk);
+    let count = 0;
+    while (this.advance(POOLED_COPY) !== NONE) {
+      count++;
+      visit(this.outBytes, this.outStart, this.outEnd);
+    }
+    return count;
   }
 
   /**
@@ -116,6 +172,52 @@ export class FrameDecoder {
     let n = this.chunk.length - this.pos + this.partsBytes + this.prefixBytes;
     for (const c of this.queue) n += c.length;
     return n;
+  }
+
+  /**
+   * Finds the next complete frame and leaves it in `outBytes[outStart, outEnd)` (`IN_PLACE`:
+   * a range of the current chunk; `JOINED`: a copy of a frame that spanned chunks, made as
+   * `spanning` says), or a spanning frame as views in `outParts` (`PARTS`, when `spanning` is
+   * `VIEWS`). `NONE` when more bytes are needed.
+   */
+  private advance(spanning: Spanning): Found {
+    if (this.failure) throw this.failure;
+    for (;;) {
+      if (this.frameLength < 0 && !this.readPrefix()) return this.needMore();
+      const length = this.frameLength;
+      const chunk = this.chunk;
+      const pos = this.pos;
+      const available = chunk.length - pos;
+      if (this.partsBytes === 0 && available >= length) {
+        // The whole frame is inside this chunk: no view, no copy.
+        this.pos = pos + length;
+        this.frameLength = -1;
+        this.outBytes = chunk;
+        this.outStart = pos;
+        this.outEnd = pos + length;
+        return IN_PLACE;
+      }
+      const missing = length - this.partsBytes;
+      if (available >= missing) {
+        this.parts.push(chunk.subarray(pos, pos + missing));
+        this.pos = pos + missing;
+        if (spanning === VIEWS) {
+          this.outParts = this.parts;
+          this.parts = [];
+          this.partsBytes = 0;
+          this.frameLength = -1;
+          return PARTS;
+        }
+        this.joinParts(spanning === POOLED_COPY);
+        return JOINED;
+      }
+      if (available > 0) {
+        this.parts.push(available === chunk.length ? chunk : chunk.subarray(pos));
+        this.partsBytes += available;
+      }
+      this.pos = chunk.length;
+      if (!this.nextChunk()) return this.needMore();
+    }
   }
 
   /** Reads (the rest of) a length prefix. False when the input ran out first. */
@@ -203,26 +305,44 @@ export class FrameDecoder {
     return true;
   }
 
-  /** Copies a frame that spanned chunks into one buffer of its exact size. */
-  private joinParts(): Uint8Array {
-    const frame = new Uint8Array(this.frameLength);
+  /**
+   * Copies a frame that spanned chunks into `outBytes[outStart, outEnd)`: a buffer of its exact
+   * size, or with `pooled` (and a frame of at most 1/8 of the slab) the free end of the slab.
+   */
+  private joinParts(pooled: boolean): void {
+    const length = this.frameLength;
+    let target: Uint8Array;
     let offset = 0;
+    if (pooled && length <= this.slabSize >>> 3) {
+      if (this.slab.length - this.slabUsed < length) {
+        this.slab = new Uint8Array(this.slabSize);
+        this.slabUsed = 0;
+      }
+      target = this.slab;
+      offset = this.slabUsed;
+      this.slabUsed += length;
+    } else {
+      target = new Uint8Array(length);
+    }
+    this.outBytes = target;
+    this.outStart = offset;
+    this.outEnd = offset + length;
     for (const part of this.parts) {
-      frame.set(part, offset);
+      target.set(part, offset);
       offset += part.length;
     }
     this.parts = [];
     this.partsBytes = 0;
     this.frameLength = -1;
-    return frame;
   }
 
-  /** Out of input: `undefined`, or `TRUNCATED` if the input has ended inside a frame. */
-  private needMore(): undefined {
+  /** Out of input: `NONE`, or `TRUNCATED` if the input has ended inside a frame. */
+  private needMore(): typeof NONE {
+    this.outBytes = EMPTY; // hold no chunk longer than its frames need it
     if (this.ended && (this.frameLength >= 0 || this.prefixBytes > 0)) {
       this.fail('TRUNCATED', 'input ended inside a frame');
     }
-    return undefined;
+    return NONE;
   }
 
   private fail(code: 'FRAME_TOO_LARGE' | 'BAD_VARINT' | 'TRUNCATED', message: string): never {

@@ -164,8 +164,58 @@ class NextCommand implements fc.Command<Model, FrameDecoder> {
   toString = () => 'next()';
 }
 
+/** `nextParts()`: the same frames as the reference, as views whose concatenation is the frame. */
+class NextPartsCommand implements fc.Command<Model, FrameDecoder> {
+  check = () => true;
+  run(m: Model, real: FrameDecoder): void {
+    const expected = referenceParse(concatBytes(m.pushed), m.prefix, m.max);
+    if (m.taken < expected.frames.length) {
+      const parts = real.nextParts();
+      expect(parts).toBeDefined();
+      // Zero-copy: every part is a view of a pushed chunk.
+      for (const part of parts!) {
+        expect(m.pushed.some((chunk) => chunk.buffer === part.buffer)).toBe(true);
+      }
+      expect(concatBytes(parts!)).toEqual(expected.frames[m.taken]);
+      m.taken++;
+    } else if (expected.error !== undefined) {
+      expect(() => real.nextParts()).toThrow(expect.objectContaining({ code: expected.error }));
+      m.failed = true;
+    } else {
+      expect(real.nextParts()).toBeUndefined();
+    }
+  }
+  toString = () => 'nextParts()';
+}
+
+/** `decodeEach(chunk, visit)`: pushes, then visits exactly the frames the reference has. */
+class DecodeEachCommand implements fc.Command<Model, FrameDecoder> {
+  constructor(readonly chunk: Uint8Array) {}
+  check = (m: Readonly<Model>) => !m.failed;
+  run(m: Model, real: FrameDecoder): void {
+    m.pushed.push(this.chunk);
+    const expected = referenceParse(concatBytes(m.pushed), m.prefix, m.max);
+    const visited: Uint8Array[] = [];
+    const visit = (bytes: Uint8Array, start: number, end: number) => {
+      visited.push(bytes.slice(start, end));
+    };
+    if (expected.error !== undefined) {
+      expect(() => real.decodeEach(this.chunk, visit)).toThrow(
+        expect.objectContaining({ code: expected.error }),
+      );
+      m.failed = true;
+    } else {
+      expect(real.decodeEach(this.chunk, visit)).toBe(visited.length);
+    }
+    expect(visited).toEqual(expected.frames.slice(m.taken, m.taken + visited.length));
+    m.taken += visited.length;
+    if (!m.failed) expect(m.taken).toBe(expected.frames.length);
+  }
+  toString = () => `decodeEach(${Buffer.from(this.chunk).toString('hex')})`;
+}
+
 describe('FrameDecoder model-based test', () => {
-  it('behaves like the whole-buffer reference for any push/next interleaving', () => {
+  it('behaves like the whole-buffer reference for any push/next/nextParts/decodeEach interleaving', () => {
     const chunk = fc.oneof(
       fc.uint8Array({ maxLength: 8 }),
       fc
@@ -173,7 +223,12 @@ describe('FrameDecoder model-based test', () => {
         .map(({ prefix, payload }) => referenceFrame(prefix, payload)),
     );
     const commands = fc.commands(
-      [chunk.map((c) => new PushCommand(c)), fc.constant(new NextCommand())],
+      [
+        chunk.map((c) => new PushCommand(c)),
+        fc.constant(new NextCommand()),
+        fc.constant(new NextPartsCommand()),
+        chunk.map((c) => new DecodeEachCommand(c)),
+      ],
       { maxCommands: 40 },
     );
     fc.assert(

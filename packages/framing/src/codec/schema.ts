@@ -287,6 +287,24 @@ export function schemaDepth(field: Field): number {
   }
 }
 
+/** True when a valid message of `field` can hold a `bytes` value (decoded as a view). */
+export function schemaHasBytes(field: Field): boolean {
+  switch (field.kind) {
+    case 'bytes':
+      return true;
+    case 'array':
+      return schemaHasBytes(field.item);
+    case 'optional':
+      return schemaHasBytes(field.inner);
+    case 'object':
+      return Object.values(field.fields).some(schemaHasBytes);
+    case 'union':
+      return Object.values(field.variants).some(schemaHasBytes);
+    default:
+      return false;
+  }
+}
+
 /**
  * Largest number of msgpack values (every scalar, container and map key counts one) in a valid
  * message of `field`. May be `Infinity` for huge nested arrays; the byte limit still applies.

@@ -24,7 +24,11 @@ export class Failure {
   }
 }
 
-export type Check = (value: unknown) => boolean;
+/**
+ * `entries`: for a decoded message whose root is a map, the entry count of that map's msgpack
+ * header (a shortcut for the unknown-key check); leave it out otherwise.
+ */
+export type Check = (value: unknown, entries?: number) => boolean;
 
 /** A plain object: what msgpackr makes of a map, and what `encode` accepts for one. */
 function isPlainObject(value: unknown): boolean {
@@ -192,14 +196,21 @@ class Generator {
           `${this.field(f, value, fieldPath)}${present}++;\n`;
       }
     }
-    // Any key beyond the declared ones is an unknown field.
+    // Any key beyond the declared ones is an unknown field. Fast path: as many own keys as
+    // declared fields present means there is no other key. Otherwise count the keys whose
+    // value is not `undefined` (absent), and name the unknown one if there is one.
     const keys = this.name('c');
     const key = this.name('key');
     const names = [...Object.keys(field.fields), ...(tag === undefined ? [] : [tag])];
+    // At the root, `entries` is the map's entry count from the msgpack header (decode only):
+    // as many entries as fields present proves it without listing the keys.
+    const fast = path === '""' ? `entries !== ${present} && ` : '';
     code +=
+      `if (${fast}Object.keys(${v}).length !== ${present}) {\n` +
       `let ${keys} = 0;\n` +
       `for (const ${key} in ${v}) if (${v}[${key}] !== undefined) ${keys}++;\n` +
-      `if (${keys} !== ${present} && !unknownField(${v}, ${this.constant(names)}, ${path})) return false;\n`;
+      `if (${keys} !== ${present} && !unknownField(${v}, ${this.constant(names)}, ${path})) return false;\n` +
+      '}\n';
     return code;
   }
 }
@@ -235,7 +246,7 @@ export function compile(field: Field, failure: Failure): Check {
   const factory = new Function(
     'k',
     'helpers',
-    `"use strict";\nconst { isPlainObject, fail, unknownField } = helpers;\nreturn function check(v) {\n${body}\n};`,
+    `"use strict";\nconst { isPlainObject, fail, unknownField } = helpers;\nreturn function check(v, entries) {\n${body}\n};`,
   ) as (constants: unknown[], helpers: Helpers) => Check;
   return factory(generator.constants, helpers);
 }
