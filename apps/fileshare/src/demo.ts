@@ -119,7 +119,10 @@ function track(progress: GetterProgress, e: CliEvent): void {
   }
 }
 
-type Totals = Record<string, { downloaded: number; uploaded: number }>;
+type Totals = Record<
+  string,
+  { downloaded: number; uploaded: number; pieces: number; sharedPieces: number }
+>;
 
 function portOf(g: Getter): number {
   return Number(g.process.events.find((e) => e.event === 'listening')?.port);
@@ -128,40 +131,12 @@ function portOf(g: Getter): number {
 type View = { name: string; port: number; totals: Totals };
 
 /**
- * Names the peers in `self`'s totals. A peer we dialed shows its listening port, which names it.
- * A peer that dialed us shows an ephemeral port: it is one of the nodes that have a connection
- * to our listening port, the one whose byte counts mirror ours (what it sent is what we got);
- * pairs are matched closest first, each node once.
+ * Names a peer of a node's totals: they are keyed by the peer's listen address (the address we
+ * dialed, or the `p` port of its extension handshake), and each node listens on its own port.
  */
-function peerNames(views: View[], self: View): Map<string, string> {
-  const names = new Map<string, string>();
-  const used = new Set<string>();
-  const unknown: string[] = [];
-  for (const address of Object.keys(self.totals)) {
-    const direct = views.find((v) => v.port === Number(address.split(':').pop()));
-    if (direct === undefined) unknown.push(address);
-    else {
-      names.set(address, direct.name);
-      used.add(direct.name);
-    }
-  }
-  const pairs: { address: string; name: string; error: number }[] = [];
-  for (const address of unknown) {
-    const seen = self.totals[address]!;
-    for (const v of views) {
-      const theirs = v === self ? undefined : v.totals[`127.0.0.1:${self.port}`];
-      if (theirs === undefined || used.has(v.name)) continue;
-      const error =
-        Math.abs(theirs.uploaded - seen.downloaded) + Math.abs(theirs.downloaded - seen.uploaded);
-      pairs.push({ address, name: v.name, error });
-    }
-  }
-  for (const pair of pairs.sort((a, b) => a.error - b.error)) {
-    if (names.has(pair.address) || used.has(pair.name)) continue;
-    names.set(pair.address, pair.name);
-    used.add(pair.name);
-  }
-  return names;
+function nameOf(views: readonly View[], address: string): string {
+  const port = Number(address.split(':').pop());
+  return views.find((v) => v.port === port)?.name ?? address;
 }
 
 export async function runDemo(): Promise<number> {
@@ -324,7 +299,8 @@ export async function runDemo(): Promise<number> {
       );
     }
 
-    // Summary: bytes each getter received from each peer, in pieces.
+    // Summary: the verified pieces each getter got whole from each peer, and how many had blocks
+    // from several peers (the session names every piece's contributors).
     const totalsOf = (p: CliProcess) =>
       (p.events.find((e) => e.event === 'stopped')?.peerTotals ?? {}) as Totals;
     const views: View[] = [
@@ -335,17 +311,17 @@ export async function runDemo(): Promise<number> {
     log(pc.bold('summary'));
     for (const g of getters) {
       const done = g.progress.done as CliEvent & { elapsedMs: number; downloaded: number };
-      const pieceLength = Math.max(1, g.progress.pieceLength);
       const self = views.find((v) => v.name === g.name)!;
-      const names = peerNames(views, self);
       const from = Object.entries(self.totals)
-        .filter(([, t]) => t.downloaded > 0)
-        .sort((a, b) => b[1].downloaded - a[1].downloaded)
-        .map(([a, t]) => `${names.get(a) ?? a} ${Math.round(t.downloaded / pieceLength)}`)
+        .filter(([, t]) => t.pieces > 0)
+        .sort((a, b) => b[1].pieces - a[1].pieces)
+        .map(([a, t]) => `${nameOf(views, a)} ${t.pieces}`)
         .join(', ');
+      const whole = Object.values(self.totals).reduce((n, t) => n + t.pieces, 0);
+      const shared = g.progress.pieces - Number(done.resumed ?? 0) - whole;
       const rate = formatRate((done.downloaded * 1000) / Math.max(1, done.elapsedMs));
       log(
-        `  ${g.name}: ${formatBytes(done.downloaded)} in ${(done.elapsedMs / 1000).toFixed(1)} s (${rate}); pieces from ${from || '-'}`,
+        `  ${g.name}: ${formatBytes(done.downloaded)} in ${(done.elapsedMs / 1000).toFixed(1)} s (${rate}); pieces from ${from || '-'}${shared > 0 ? `; ${shared} from several peers` : ''}`,
       );
     }
     const seedUploaded = Number(seederStopped?.uploaded ?? 0);

@@ -3,9 +3,18 @@
  * as a progress bar and a few log lines; tests and the demo read the JSON lines.
  */
 
-/** Per-peer totals of one node, by peer address (`host:port`). */
+/**
+ * Per-peer totals of one node, by the peer's listen address (`host:port`; the connection's
+ * address when the peer never told it): bytes both ways, the verified pieces it sent whole
+ * (`pieces`), and those it sent part of while other peers sent the rest (`sharedPieces`).
+ */
 export interface PeerTotals {
-  readonly [address: string]: { readonly downloaded: number; readonly uploaded: number };
+  readonly [address: string]: {
+    readonly downloaded: number;
+    readonly uploaded: number;
+    readonly pieces: number;
+    readonly sharedPieces: number;
+  };
 }
 
 export interface StatusFields {
@@ -18,6 +27,8 @@ export interface StatusFields {
   readonly downloadRate: number;
   readonly uploadRate: number;
   readonly peers: number;
+  /** Bytes still to download (exact: BEP 3 `left`); undefined before the metadata is known. */
+  readonly left: number | undefined;
   /** Seconds left at the current rate, when downloading. */
   readonly eta: number | undefined;
 }
@@ -53,15 +64,21 @@ export type NodeEvent =
   | { type: 'tracker'; url: string; announce: string | undefined; peers: number }
   /** A get_peers lookup finished. */
   | { type: 'lookup'; peers: number }
-  /** A peer connection opened (handshakes done), closed, or was refused/failed before opening. */
+  /**
+   * A peer connection opened (handshakes done), closed, or was refused or failed before opening
+   * (`rejected`: ourselves, a duplicate, a banned IP, a failed handshake such as an encrypted one).
+   */
   | {
       type: 'peer';
       action: 'connect' | 'disconnect' | 'rejected';
       address: string;
       reason?: string;
     }
-  /** A piece passed its SHA-1 check and is stored. */
-  | { type: 'piece'; index: number; verified: number; pieces: number }
+  /**
+   * A piece passed its SHA-1 check and is stored; `from`: the peers that sent its blocks (listen
+   * address when known, else connection address).
+   */
+  | { type: 'piece'; index: number; verified: number; pieces: number; from: readonly string[] }
   | { type: 'hash-failure'; index: number; peers: readonly string[] }
   /** Once a second. */
   | ({ type: 'status' } & StatusFields)

@@ -22,6 +22,7 @@ import {
   requireV1,
   Torrent,
   type TorrentInfo,
+  type TorrentStats,
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
 import {
@@ -68,6 +69,11 @@ export interface ShareNodeOptions {
   maxUploadRate?: number;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
+  /**
+   * The content on disk was just hashed into `info` by the caller (`share` making a torrent):
+   * seed at once, without hashing or resume data (piece-exchange's `assumeComplete`).
+   */
+  assumeComplete?: boolean;
   /** Default 15 minutes. */
   announceIntervalMs?: number;
   /** Default 1000 ms. */
@@ -93,12 +99,12 @@ export interface ShareNode {
   close(signal?: string): Promise<void>;
 }
 
-/** Bytes not yet verified (an estimate when the last piece is missing; 16 KiB before metadata). */
-function bytesLeft(torrent: Torrent): number {
-  const s = torrent.stats();
-  if (torrent.info === undefined) return 16_384;
-  if (s.done) return 0;
-  return Math.max(0, s.totalLength - s.verifiedPieces * torrent.info.pieceLength);
+/**
+ * Bytes not yet verified (BEP 3 `left`, exact). Before the metadata the size is unknown: a
+ * tracker still needs a number, and one that is not 0 (we are not a seed).
+ */
+function bytesLeft(stats: TorrentStats): number {
+  return stats.left ?? 16_384;
 }
 
 /** Wraps a TCP/UDP bind failure into the CLI's one-line error. */
@@ -155,6 +161,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       listen: { host, port: options.port ?? 0 },
       resume: options.state.resumePath(hex),
       recheck: options.recheck ?? false,
+      assumeComplete: options.assumeComplete ?? false,
       clientName: 'peerkit-share 0.1',
     });
   } catch (error) {
@@ -211,8 +218,8 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       downloadRate: Math.round(s.downloadRate),
       uploadRate: Math.round(s.uploadRate),
       peers: s.peers.length,
-      eta:
-        s.done || s.downloadRate <= 0 ? undefined : Math.ceil(bytesLeft(torrent) / s.downloadRate),
+      left: s.left,
+      eta: s.done || s.downloadRate <= 0 ? undefined : Math.ceil(bytesLeft(s) / s.downloadRate),
     };
   };
 
@@ -251,26 +258,30 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     }
     reportMetadata(fetchedInfo, true);
   });
-  torrent.on('piece', (index) => {
+  torrent.on('piece', (index, contributors) => {
     const s = torrent.stats();
     peerTotals.observe(s);
-    emit({ type: 'piece', index, verified: s.verifiedPieces, pieces: s.pieceCount });
+    peerTotals.piece(contributors);
+    emit({
+      type: 'piece',
+      index,
+      verified: s.verifiedPieces,
+      pieces: s.pieceCount,
+      from: contributors.map((c) => c.listenAddress ?? c.address),
+    });
   });
   torrent.on('hashFailure', (index, peers) => emit({ type: 'hash-failure', index, peers }));
-  // The session reports a disconnect for every connection that ends, also ones refused during
-  // the handshake (ourselves, duplicates): those are reported as `rejected`.
-  const connected = new Set<string>();
   torrent.on('peer', (event) => {
-    const key = formatAddress(event.address);
     if (event.type === 'disconnect') peerTotals.observe(torrent.stats());
-    let action: 'connect' | 'disconnect' | 'rejected' = event.type;
-    if (event.type === 'connect') connected.add(key);
-    else if (!connected.delete(key)) action = 'rejected';
+    const reasons = [
+      event.type === 'rejected' ? event.reason : undefined,
+      event.error ? describeError(event.error) : undefined,
+    ].filter((r) => r !== undefined);
     emit({
       type: 'peer',
-      action,
-      address: key,
-      ...(event.error ? { reason: describeError(event.error) } : {}),
+      action: event.type,
+      address: formatAddress(event.address),
+      ...(reasons.length > 0 ? { reason: reasons.join(': ') } : {}),
     });
   });
   torrent.on('error', (error) =>
@@ -332,7 +343,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     port: address.port,
     counters: () => {
       const s = torrent.stats();
-      return { uploaded: s.uploaded, downloaded: s.downloaded, left: bytesLeft(torrent) };
+      return { uploaded: s.uploaded, downloaded: s.downloaded, left: bytesLeft(s) };
     },
     completed: alreadyDone ? new Promise<void>(() => undefined) : done,
     feed,

@@ -3,7 +3,9 @@
  * a magnet download through the DHT, the events it reports, and that `close()` leaves no socket
  * or timer behind.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDhtNode } from '../src/commands/dht-node';
@@ -70,7 +72,15 @@ describe('share node (in-process)', () => {
     const status = getter.status();
     expect(status).toMatchObject({ verified: status.pieces, length: 700_000, downloaded: 700_000 });
     const totals = getter.peerTotals();
-    expect(totals[`127.0.0.1:${seeder.address.port}`]?.downloaded).toBe(700_000);
+    const seederAddress = `127.0.0.1:${seeder.address.port}`;
+    expect(totals[seederAddress]?.downloaded).toBe(700_000);
+    // Every piece came from the seeder, counted piece by piece (not bytes ÷ piece length).
+    expect(totals[seederAddress]?.pieces).toBe(status.pieces);
+    const pieceEvents = getEvents.filter((e) => e.type === 'piece');
+    expect(pieceEvents).toHaveLength(status.pieces);
+    for (const e of pieceEvents) expect(e.from).toEqual([seederAddress]);
+    expect(status.left).toBe(0);
+    expect(status.eta).toBeUndefined();
 
     await getter.close('test');
     await seeder.close('test');
@@ -100,12 +110,37 @@ describe('share node (in-process)', () => {
     await mkdir(join(dir, 'seed', 'set'), { recursive: true });
     const hashA = await randomFile(join(dir, 'seed', 'set', 'one.bin'), 50_000);
     const hashB = await randomFile(join(dir, 'seed', 'set', 'two.bin'), 70_000);
+    const seedState = await openStateDir(join(dir, 'seed-state'));
+    const seedEvents: NodeEvent[] = [];
     const seeder = await runShare({
       path: join(dir, 'seed', 'set'),
-      state: await openStateDir(join(dir, 'seed-state')),
+      state: seedState,
       host: '127.0.0.1',
       dht: false,
+      onEvent: (e) => seedEvents.push(e),
     });
+    // The torrent was just made from these files: the node seeds at once, without resume data
+    // (written when it closes) and without hashing them again.
+    const resumePath = seedState.resumePath(seeder.infoHashHex);
+    expect(existsSync(resumePath)).toBe(false);
+    expect(seeder.torrent.done).toBe(true);
+    const resumed = seedEvents.find((e) => e.type === 'resumed');
+    expect(resumed?.type === 'resumed' && resumed.verified === resumed.pieces).toBe(true);
+    expect(seeder.status().left).toBe(0);
+
+    // A connection that is not BitTorrent (as an encrypted MSE/PE attempt looks) is `rejected`,
+    // and no `disconnect` is reported for a connection that never opened.
+    const junk = connect(seeder.address.port, '127.0.0.1');
+    junk.on('error', () => undefined);
+    junk.write(Buffer.alloc(68, 0xab));
+    for (let i = 0; i < 200 && !seedEvents.some((e) => e.type === 'peer'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    junk.destroy();
+    const refused = seedEvents.filter((e) => e.type === 'peer');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ action: 'rejected' });
+    expect(String((refused[0] as { reason?: string }).reason)).toMatch(/^handshake: /);
+
     const events: NodeEvent[] = [];
     const getter = await runGet({
       target: seeder.infoHashHex,
@@ -119,6 +154,9 @@ describe('share node (in-process)', () => {
     await getter.whenDone();
     await getter.close();
     await seeder.close();
+    expect(existsSync(resumePath)).toBe(true);
+    const actions = seedEvents.flatMap((e) => (e.type === 'peer' ? [e.action] : []));
+    expect(actions).toEqual(['rejected', 'connect', 'disconnect']);
     expect(events.find((e) => e.type === 'metadata')).toMatchObject({
       name: 'set',
       files: 2,

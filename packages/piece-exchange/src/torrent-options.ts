@@ -69,6 +69,15 @@ export interface TorrentOptions {
   resume?: false | string;
   /** Verify every piece from the files on disk at start (re-check mode). Default false. */
   recheck?: boolean;
+  /**
+   * Trusts the caller that the files on disk already hold every piece, e.g. because it just
+   * hashed them itself with `createTorrent`: the session starts as a seed without hashing or
+   * resume data. Only file sizes are checked (a piece whose files are missing or short is not
+   * counted). Nothing is verified, so wrong content is served as is and remote peers discard it
+   * (BEP 3 hash check): pass it only for content you hashed. `recheck` takes precedence.
+   * Default false.
+   */
+  assumeComplete?: boolean;
   /** Download pieces in order (streaming). Default false. */
   sequential?: boolean;
   /** Most open connections (default 50). */
@@ -86,7 +95,15 @@ export interface TorrentOptions {
 }
 
 export interface PeerStats {
+  /** The connection's remote address (for an incoming one, the peer's ephemeral port). */
   readonly address: string;
+  /** The remote peer id from its handshake (BEP 3), 40 hex digits. */
+  readonly peerId: string;
+  /**
+   * Where the peer accepts connections, when known: the dialed address for an outgoing
+   * connection, else the remote IP with the port of its extension handshake `p` (BEP 10).
+   */
+  readonly listenAddress: string | undefined;
   readonly client: string | undefined;
   readonly outgoing: boolean;
   readonly downloadRate: number;
@@ -107,6 +124,11 @@ export interface TorrentStats {
   readonly pieceCount: number;
   readonly verifiedPieces: number;
   readonly totalLength: number;
+  /**
+   * Bytes still to download: `totalLength` less the exact size of each verified piece (the last
+   * one is short), the BEP 3 tracker `left`. 0 when done; undefined before the metadata is known.
+   */
+  readonly left: number | undefined;
   /** Bytes of accepted blocks received (duplicates and unsolicited blocks not counted). */
   readonly downloaded: number;
   readonly uploaded: number;
@@ -124,15 +146,63 @@ export interface TorrentStats {
   readonly resumedPieces: number;
 }
 
+/** A peer that sent blocks of a piece (see the `piece` and `hashFailure` events). */
+export interface PieceContributor {
+  /** The peer id from its handshake, 40 hex digits. */
+  readonly peerId: string;
+  /** The connection's remote address. */
+  readonly address: string;
+  /** Where the peer accepts connections, when known (see `PeerStats.listenAddress`). */
+  readonly listenAddress: string | undefined;
+  /** Blocks of the piece it sent that were accepted. */
+  readonly blocks: number;
+}
+
+/**
+ * Why a connection was refused before it opened (no `connect` was emitted for it): our own
+ * peer id, a second connection to a peer already connected, a banned IP, the torrent closing,
+ * or a handshake that failed (not plain BitTorrent, e.g. MSE/PE encrypted; wrong info-hash;
+ * the connection ended first).
+ */
+export type PeerRejectReason = 'self' | 'duplicate' | 'banned' | 'closing' | 'handshake';
+
+export type PeerEvent =
+  /** Both handshakes done (`connect`), or such a connection closed (`disconnect`). */
+  | {
+      type: 'connect' | 'disconnect';
+      address: Address;
+      /** The remote peer id (hex). */
+      peerId?: string;
+      error?: Error;
+    }
+  /** A connection refused or failed before it opened: no `connect` or `disconnect` for it. */
+  | { type: 'rejected'; address: Address; reason: PeerRejectReason; error?: Error };
+
+/** Delay before the first redial of an address whose dial failed. */
+export const REDIAL_BASE_MS = 1000;
+/** Longest delay between redials. */
+export const REDIAL_MAX_MS = 30_000;
+
+/**
+ * Exponential backoff for dialing an address again after `failures` failed dials in a row
+ * (≥ 1): 1 s, 2 s, 4 s, 8 s, … capped at `REDIAL_MAX_MS`. After 6 failures it is dropped.
+ */
+export function redialDelay(failures: number): number {
+  return Math.min(REDIAL_MAX_MS, REDIAL_BASE_MS * 2 ** Math.max(0, failures - 1));
+}
+
 export interface TorrentEvents {
   /** The info dictionary is known (at once, or fetched for a magnet). */
   metadata: (info: TorrentInfo) => void;
-  /** A piece passed its hash check and is stored. */
-  piece: (index: number) => void;
+  /**
+   * A piece passed its hash check and is stored; `contributors` are the peers that sent its
+   * blocks (several when blocks came from several peers, e.g. in endgame).
+   */
+  piece: (index: number, contributors: readonly PieceContributor[]) => void;
   progress: (verified: number, total: number) => void;
   /** Every piece is verified. */
   done: () => void;
-  peer: (event: { type: 'connect' | 'disconnect'; address: Address; error?: Error }) => void;
+  peer: (event: PeerEvent) => void;
   /** A piece failed its hash check; `peers` sent its blocks. */
   hashFailure: (index: number, peers: readonly string[]) => void;
   ban: (host: string) => void;

@@ -20,15 +20,19 @@ import { MetadataExchange } from './session/metadata-exchange';
 import { Peer } from './session/peer';
 import { PeerError } from './session/peer-error';
 import type { Content, PeerHost, PeerLimits } from './session/peer-host';
+import { peerIdHex, peerStats, pieceContributors } from './session/peer-report';
 import { PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import { FileLayout } from './storage/layout';
 import { PieceStore } from './storage/piece-store';
+import { bytesLeft, presentPieces } from './storage/progress';
 import { saveResume, verifiedAtStart } from './storage/resume';
 import {
   DEFAULT_LIMITS,
+  type PeerRejectReason,
   type PeerStats,
   parseInfoBytes,
+  redialDelay,
   type TorrentEvents,
   type TorrentInfo,
   type TorrentOptions,
@@ -63,7 +67,10 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
   private readonly connecting = new Set<string>();
   private readonly banned = new Set<string>();
   private readonly trust = new Map<string, number>();
-  private readonly contributors = new Map<number, Set<string>>();
+  /** Per piece being downloaded: the peers whose blocks were accepted, and how many. */
+  private readonly contributors = new Map<number, Map<Peer, number>>();
+  /** Why `acceptHandshake` refused a connection, until it closes. */
+  private readonly refusals = new Map<Peer, PeerRejectReason>();
   private readonly metadata: MetadataExchange;
   private readonly pex = new PexState();
   private listener: StreamListener | undefined;
@@ -223,26 +230,11 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     let uploaded = this.uploadedBefore;
     for (const p of this.peers.values()) {
       if (!p.isOpen) continue;
-      const down = p.download.rate(now);
-      const up = p.upload.rate(now);
-      downloadRate += down;
-      uploadRate += up;
-      uploaded += p.upload.total;
-      peers.push({
-        address: formatAddress(p.remoteAddress),
-        client: p.clientName,
-        outgoing: p.outgoing,
-        downloadRate: down,
-        uploadRate: up,
-        downloaded: p.download.total,
-        uploaded: p.upload.total,
-        amChoking: p.amChoking,
-        amInterested: p.amInterested,
-        peerChoking: p.peerChoking,
-        peerInterested: p.peerInterested,
-        snubbed: p.snubbed,
-        seed: p.isSeed,
-      });
+      const stats = peerStats(p, now);
+      downloadRate += stats.downloadRate;
+      uploadRate += stats.uploadRate;
+      uploaded += stats.uploaded;
+      peers.push(stats);
     }
     const content = this.content;
     return {
@@ -251,6 +243,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       pieceCount: content?.geometry.pieceCount ?? 0,
       verifiedPieces: content?.have.count ?? 0,
       totalLength: content?.store.layout.totalLength ?? 0,
+      left: content === undefined ? undefined : bytesLeft(content.store.layout, content.have),
       downloaded: this.downloaded,
       uploaded,
       wasted: this.wasted,
@@ -301,6 +294,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
   /** Resume data (checking that the files are there), or a full re-check. */
   private initialPieces(store: PieceStore): Promise<Bitfield> {
     if (this.options.recheck) return store.recheck();
+    if (this.options.assumeComplete) return presentPieces(store);
     return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store);
   }
 
@@ -374,7 +368,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
           this.connecting.delete(key);
           c.failures++;
           if (c.failures >= 6) this.candidates.delete(key);
-          else c.nextAttemptAt = this.clock.now() + 2000 * 2 ** c.failures;
+          else c.nextAttemptAt = this.clock.now() + redialDelay(c.failures);
         });
     }
   }
@@ -388,11 +382,19 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
   }
 
   acceptHandshake(peer: Peer, peerId: Uint8Array): boolean {
-    if (this.closed || this.banned.has(peer.remoteAddress.host)) return false;
+    const reason = this.refusalReason(peer, peerId);
+    if (reason === undefined) return true;
+    this.refusals.set(peer, reason);
+    return false;
+  }
+
+  private refusalReason(peer: Peer, peerId: Uint8Array): PeerRejectReason | undefined {
+    if (this.closed) return 'closing';
+    if (this.banned.has(peer.remoteAddress.host)) return 'banned';
     if (Buffer.compare(peerId, this.peerId) === 0) {
       // A connection to ourselves: forget the address.
       if (peer.outgoing) this.candidates.delete(formatAddress(peer.remoteAddress));
-      return false;
+      return 'self';
     }
     for (const other of this.peers.values()) {
       if (
@@ -401,14 +403,18 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
         other.remotePeerId !== undefined &&
         Buffer.compare(other.remotePeerId, peerId) === 0
       ) {
-        return false;
+        return 'duplicate';
       }
     }
-    return true;
+    return undefined;
   }
 
   onReady(peer: Peer): void {
-    this.emit('peer', { type: 'connect', address: peer.remoteAddress });
+    this.emit('peer', {
+      type: 'connect',
+      address: peer.remoteAddress,
+      peerId: peerIdHex(peer.remotePeerId),
+    });
     if (this.paused) return;
     this.rechoke();
   }
@@ -423,11 +429,24 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     this.uploadedBefore += peer.upload.total;
     this.metadata.forget(peer.id);
     this.pex.forget(peer.id);
-    this.emit('peer', {
-      type: 'disconnect',
-      address: peer.remoteAddress,
-      ...(error ? { error } : {}),
-    });
+    const refusal = this.refusals.get(peer);
+    this.refusals.delete(peer);
+    if (peer.opened) {
+      this.emit('peer', {
+        type: 'disconnect',
+        address: peer.remoteAddress,
+        peerId: peerIdHex(peer.remotePeerId),
+        ...(error ? { error } : {}),
+      });
+    } else {
+      // Refused or failed in the handshake: it never emitted `connect`.
+      this.emit('peer', {
+        type: 'rejected',
+        address: peer.remoteAddress,
+        reason: refusal ?? (this.closed ? 'closing' : 'handshake'),
+        ...(error ? { error } : {}),
+      });
+    }
     if (!this.closed) {
       // Its requests are free again: let the others pick them up.
       for (const other of this.peers.values()) other.fillRequests();
@@ -464,12 +483,12 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     for (const other of result.cancel) {
       this.peers.get(other)?.sendCancel({ piece, offset, length: block.length });
     }
-    let set = this.contributors.get(piece);
-    if (set === undefined) {
-      set = new Set();
-      this.contributors.set(piece, set);
+    let senders = this.contributors.get(piece);
+    if (senders === undefined) {
+      senders = new Map();
+      this.contributors.set(piece, senders);
     }
-    set.add(peer.remoteAddress.host);
+    senders.set(peer, (senders.get(peer) ?? 0) + 1);
     content.store.writeBlock(piece, offset, block).then(
       (check) => {
         if (check !== undefined) this.pieceChecked(check.piece, check.ok);
@@ -487,8 +506,9 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
   private pieceChecked(piece: number, ok: boolean): void {
     const content = this.content;
     if (content === undefined || this.closed) return;
-    const hosts = [...(this.contributors.get(piece) ?? [])];
+    const senders = this.contributors.get(piece) ?? new Map<Peer, number>();
     this.contributors.delete(piece);
+    const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
     if (!ok) {
       // BEP 3: a piece that fails its hash is discarded and downloaded again.
       this.hashFailures++;
@@ -504,7 +524,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     content.picker.setHave(piece);
     content.have.set(piece);
     for (const p of this.peers.values()) p.sendHave(piece);
-    this.emit('piece', piece);
+    this.emit('piece', piece, pieceContributors(senders));
     this.emit('progress', content.have.count, content.geometry.pieceCount);
     if (content.have.complete) {
       void this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));

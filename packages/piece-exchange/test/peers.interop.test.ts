@@ -107,7 +107,7 @@ describe.skipIf(!hasAria2)('aria2c', () => {
     const refused: string[] = [];
     seeder.on('peer', (e) => {
       const code = (e.error as { code?: string } | undefined)?.code;
-      if (e.type === 'disconnect' && code !== undefined) refused.push(code);
+      if (e.type === 'rejected' && code !== undefined) refused.push(code);
     });
     const t = await tracker(() => [seeder.listenAddress!]);
     const work = await tempDir('aria2-leech');

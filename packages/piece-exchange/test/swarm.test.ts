@@ -232,6 +232,33 @@ describe('netsim swarm', () => {
     });
   });
 
+  it('a refused dial is retried after about 1 s (exponential backoff from 1 s)', async () => {
+    const seed = seedFromEnv(5);
+    await withSeed('redial', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 10 });
+      const fixture = makeTorrent('redial.bin', [50_000], 16_384, seed);
+      const seedHost = sim.addHost();
+      // Nothing listens on the seeder's host yet: the first dial is refused.
+      const leecher = await open(sim.addHost(), memoryFileSystem(), fixture, {
+        peers: [{ host: seedHost.address, port: PORT }],
+      });
+      const start = sim.now;
+      let connectedAt: number | undefined;
+      leecher.on('peer', (e) => {
+        if (e.type === 'connect') connectedAt ??= sim.now;
+      });
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 300));
+      const seedTorrent = await seeder(seedHost, fixture);
+      await leecher.whenDone();
+      // First retry 1 s after the refusal, on the next 1 s tick (it used to wait 4 s).
+      expect(connectedAt).toBeDefined();
+      expect(connectedAt! - start).toBeLessThanOrEqual(2_100);
+      await leecher.close();
+      await seedTorrent.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
   it('peer exchange (BEP 11) tells a leecher about peers it was not given', async () => {
     const seed = seedFromEnv(11);
     await withSeed('pex', seed, async (sim) => {

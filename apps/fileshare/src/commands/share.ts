@@ -1,15 +1,13 @@
 /**
  * `peerkit-share share <path>`: seed a file or folder. With `--torrent` the given .torrent
  * describes it (its pieces are re-checked on the first run); otherwise a torrent is made on the
- * fly, saved in the state directory, and since the content was just hashed, recorded as complete.
- * Sharing the same path again, with no file changed (sizes and modification times), reuses that
- * torrent without hashing the content again.
+ * fly, saved in the state directory, and since the content was just hashed, the session starts
+ * as a seed without hashing it again (piece-exchange's `assumeComplete`). Sharing the same path
+ * again, with no file changed (sizes and modification times), reuses that torrent the same way.
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  Bitfield,
-  encodeResume,
   parseTorrentV1,
   torrentFilesFromPath,
   torrentInfoFromMetainfo,
@@ -70,7 +68,7 @@ function sameFiles(a: readonly FileFingerprint[], b: readonly FileFingerprint[])
   );
 }
 
-/** The torrent recorded for these exact files, when its .torrent and resume data still exist. */
+/** The torrent recorded for these exact files, when its .torrent still exists. */
 async function loadShareRecord(
   recordPath: string,
   state: StateDir,
@@ -81,7 +79,6 @@ async function loadShareRecord(
     if (bytes === undefined) return undefined;
     const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as ShareRecord;
     if (!sameFiles(record.files, fingerprint)) return undefined;
-    if ((await readIfExists(state.resumePath(record.infoHash))) === undefined) return undefined;
     const torrent = await readIfExists(state.torrentPath(record.infoHash));
     if (torrent === undefined) return undefined;
     const metainfo = parseTorrentV1(torrent);
@@ -106,6 +103,8 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
   }
   let metainfo: V1Metainfo;
   let recheck = options.recheck ?? false;
+  // The content was hashed into this torrent by `share` itself (now or, files unchanged, before).
+  let assumeComplete = false;
   const hexOf = (m: V1Metainfo) => Buffer.from(m.infoHash).toString('hex');
   if (options.torrentFile !== undefined) {
     metainfo = (await readTorrentFile(options.torrentFile)).metainfo;
@@ -126,6 +125,7 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
     const recordPath = options.state.sharePath(path, options.pieceLength);
     const fingerprint = await fingerprintOf(path);
     const previous = await loadShareRecord(recordPath, options.state, fingerprint);
+    assumeComplete = true;
     if (previous !== undefined) {
       metainfo = previous;
     } else {
@@ -135,11 +135,6 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       });
       metainfo = made.metainfo;
       await writeAtomic(options.state.torrentPath(hexOf(metainfo)), made.bytes);
-      // Every piece was hashed from these very files a moment ago.
-      await writeAtomic(
-        options.state.resumePath(hexOf(metainfo)),
-        encodeResume(metainfo.infoHash, Bitfield.full(metainfo.pieceCount)),
-      );
       const record: ShareRecord = { infoHash: hexOf(metainfo), files: fingerprint };
       await writeAtomic(recordPath, Buffer.from(`${JSON.stringify(record)}\n`));
     }
@@ -149,6 +144,7 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
     info: torrentInfoFromMetainfo(metainfo),
     directory: dirname(path),
     recheck,
+    assumeComplete,
     trackers: [...(options.trackers ?? []), ...metainfo.announce.flat()],
     // BEP 27: private torrents are not announced on the DHT.
     dht: metainfo.private ? false : options.dht,

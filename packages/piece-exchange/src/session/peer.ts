@@ -88,6 +88,7 @@ export class Peer {
   /** Pieces the peer has that we miss: interest without scanning the bitfield. */
   private interesting = 0;
   private phase: Phase = 'handshake';
+  private wasOpened = false;
   private readonly host: PeerHost;
   private readonly decoder: WireDecoder;
   /** Bitfield / have_all / have_none / haves received before the piece count was known. */
@@ -120,6 +121,11 @@ export class Peer {
     return this.phase === 'open';
   }
 
+  /** True once both handshakes were done (the torrent emitted `connect` for it). */
+  get opened(): boolean {
+    return this.wasOpened;
+  }
+
   get isSeed(): boolean {
     return this.pieces?.complete ?? this.early.all === true;
   }
@@ -128,6 +134,16 @@ export class Peer {
   get listenAddress(): Address {
     const port = this.outgoing ? this.remoteAddress.port : this.extensionHandshake?.p;
     return { host: this.remoteAddress.host, port: port ?? this.remoteAddress.port };
+  }
+
+  /**
+   * The address the peer accepts connections on, when known: the dialed address for an outgoing
+   * connection, else the remote IP with the `p` port of its extension handshake (BEP 10).
+   */
+  get advertisedListenAddress(): Address | undefined {
+    if (this.outgoing) return this.remoteAddress;
+    const port = this.extensionHandshake?.p;
+    return port === undefined ? undefined : { host: this.remoteAddress.host, port };
   }
 
   get clientName(): string | undefined {
@@ -348,6 +364,7 @@ export class Peer {
     this.fast = ext.fast;
     this.extended = ext.extended;
     this.phase = 'open';
+    this.wasOpened = true;
     const content = this.host.content;
     if (content !== undefined) this.pieces = new Bitfield(content.geometry.pieceCount);
     this.sendPieces();
