@@ -11,7 +11,7 @@
  *
  * Everything it reports goes out as `ChatEvent`s; `close()` stops every socket and timer.
  */
-import { contentMessageId, GossipNode, isGossipError } from '@peerkit/gossip';
+import { GossipNode, isGossipError, type PeerEvent } from '@peerkit/gossip';
 import { DHT } from '@peerkit/kademlia';
 import { equalKeys, type Identity, secureInbound, secureOutbound } from '@peerkit/noise';
 import {
@@ -44,7 +44,7 @@ import { formatPeerId } from './peer-id';
 import { RateLimiter } from './rate-limit';
 import { checkRoomName, hex, peerKeyOf, roomKey, roomOfTopic, roomTopic } from './rendezvous';
 import { ReplayWindow } from './replay-window';
-import { bindGossipHello, readSelector } from './streams';
+import { readSelector } from './streams';
 import { validateRoomMessage, windowKey } from './validate';
 
 export type { MessengerOptions } from './options';
@@ -135,20 +135,20 @@ export class MessengerNode {
         heartbeatIntervalMs: 700,
         ...options.gossip,
         identitySeed: options.identity.secretKey,
-        // Content ids: a restarted node starts its gossip seqno at 1 again, and author||seqno
-        // ids would then collide with its earlier messages in the peers' seen caches.
-        msgIdFn: contentMessageId,
+        // gossip's default message ids (author || seqno): gossip starts each run's seqno at a
+        // random point, so a restarted node's new messages never collide with its old ones in
+        // the peers' seen caches (README, "How it works").
         validator: (message, from) =>
           node?.validate(message.topic, message.data, message.from, from) ?? 'ignore',
         upgrade: (stream, outbound) => node!.upgradeOutbound(stream, outbound),
       });
       node = new MessengerNode(options, dht, gossip);
       gossip.onMessage((event) => node?.onGossip(event.message.topic, event.message.data));
+      gossip.onPeer((event) => node?.onPeerEvent(event));
       node.listener = await network.listen({ host, port: options.port ?? 0 }, (stream) =>
         node?.accept(stream),
       );
       const started = node;
-      started.timers.push(network.clock.setInterval(() => started.pollPeers(), 1000));
       started.timers.push(network.clock.setInterval(() => void started.announceSelf(), 5 * 60_000));
       await dht.bootstrap(options.bootstrap ?? []);
       if (dht.table.size === 0) {
@@ -459,7 +459,8 @@ export class MessengerNode {
     }
     this.book.learnAddress(secure.remoteIdentity, stream.remoteAddress);
     await secure.write(Uint8Array.of(SELECTOR_GOSSIP));
-    return bindGossipHello(secure, secure.remoteIdentity);
+    // A Noise `SecureStream` carries `remoteIdentity`: gossip refuses a hello naming anyone else.
+    return secure;
   }
 
   private accept(raw: Stream): void {
@@ -486,7 +487,8 @@ export class MessengerNode {
     }
     const remote = secure.remoteIdentity;
     if (selected.selector === SELECTOR_GOSSIP) {
-      this.gossip.addStream(bindGossipHello(selected.stream, remote), false);
+      // The selector wrapper hides `remoteIdentity`: gossip is told whom Noise authenticated.
+      this.gossip.addStream(selected.stream, { outbound: false, expectedPeerId: remote });
     } else if (selected.selector === SELECTOR_CONTROL) {
       const peer = hex(remote);
       await serveControl(selected.stream, this.codecs, (request) => {
@@ -562,8 +564,20 @@ export class MessengerNode {
     }
   }
 
-  private pollPeers(): void {
-    for (const event of this.book.poll(this.gossip.peers())) this.emit(event);
+  /** gossip's peer events: joins, leaves, and hellos refused for naming another identity. */
+  private onPeerEvent(event: PeerEvent): void {
+    if (this.closed) return;
+    if (event.type === 'connect') this.emit(this.book.joined(event.peer));
+    else if (event.type === 'disconnect') this.emit(this.book.left(event.peer));
+    else if (event.expected !== undefined && event.claimed !== undefined) {
+      this.emit({
+        type: 'rejected',
+        reason: 'AUTHOR_MISMATCH',
+        peer: peerIdOfKey(event.expected),
+        detail: `gossip hello claims ${peerIdOfKey(event.claimed)}, not the identity Noise proved`,
+        score: this.gossip.score(event.expected),
+      });
+    }
   }
 
   /** Connected peers with what we know of them. */

@@ -1,7 +1,7 @@
 /**
  * What a node knows about other peers, by hex public key: the listen address we dialled them at
- * (for DMs without a DHT lookup), the nickname from their last signed message, and which peers
- * were connected at the last poll (to report `peer-joined` / `peer-left`). Bounded maps.
+ * (for DMs without a DHT lookup) and the nickname from their last signed message; it turns
+ * gossip's peer events into `peer-joined` / `peer-left`. Bounded maps.
  */
 import { type Address, formatAddress } from '@peerkit/transport';
 import type { ChatEvent } from './events';
@@ -25,7 +25,6 @@ export function peerIdOfKey(key: string): string {
 export class PeerBook {
   private readonly nicks = new Map<string, string>();
   private readonly addresses = new Map<string, Address>();
-  private connected = new Set<string>();
 
   learnNick(publicKey: Uint8Array, nick: string | undefined): void {
     if (nick === undefined) return;
@@ -62,23 +61,18 @@ export class PeerBook {
     };
   }
 
-  /** Compares with the last poll; returns the join / leave events. */
-  poll(connectedNow: readonly string[]): ChatEvent[] {
-    const now = new Set(connectedNow);
-    const events: ChatEvent[] = [];
-    for (const p of now) {
-      if (this.connected.has(p)) continue;
-      const address = this.addresses.get(p);
-      events.push({
-        type: 'peer-joined',
-        peer: peerIdOfKey(p),
-        ...(address ? { address: formatAddress(address) } : {}),
-      });
-    }
-    for (const p of this.connected) {
-      if (!now.has(p)) events.push({ type: 'peer-left', peer: peerIdOfKey(p) });
-    }
-    this.connected = now;
-    return events;
+  /** gossip's `connect` peer event (hex key) as a chat event. */
+  joined(key: string): ChatEvent {
+    const address = this.addresses.get(key);
+    return {
+      type: 'peer-joined',
+      peer: peerIdOfKey(key),
+      ...(address ? { address: formatAddress(address) } : {}),
+    };
+  }
+
+  /** gossip's `disconnect` peer event (hex key) as a chat event. */
+  left(key: string): ChatEvent {
+    return { type: 'peer-left', peer: peerIdOfKey(key) };
   }
 }

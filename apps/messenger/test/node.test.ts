@@ -6,6 +6,7 @@ import { nodeNetwork } from '@peerkit/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SELECTOR_GOSSIP } from '../src/control';
 import { PROLOGUE } from '../src/control-channel';
+import { formatPeerId } from '../src/peer-id';
 import { startBootstrap, startNode, type TestNode, until } from './helpers';
 
 describe('MessengerNode on loopback (in process)', () => {
@@ -36,6 +37,12 @@ describe('MessengerNode on loopback (in process)', () => {
     );
     const texts = nodes[0]!.events.flatMap((e) => (e.type === 'message' && !e.own ? [e.text] : []));
     expect(texts.sort()).toEqual(['hello from bob', 'hello from cyd']);
+    // gossip's peer events (no polling): each node reported the other two joining, once each.
+    for (const n of nodes) {
+      const joined = n.events.flatMap((e) => (e.type === 'peer-joined' ? [e.peer] : []));
+      const others = nodes.filter((o) => o !== n).map((o) => o.node.id);
+      expect(joined.sort()).toEqual(others.sort());
+    }
   });
 
   it('a late joiner gets the verified history in order', async () => {
@@ -99,6 +106,17 @@ describe('MessengerNode on loopback (in process)', () => {
     }
     const closedWith = await s.closed;
     expect(failed || closedWith !== undefined).toBe(true);
+    // gossip refused the hello (addStream's expectedPeerId) and the messenger reports it.
+    const liarId = formatPeerId(liar.publicKey);
+    await until(
+      () => nodes[0]!.events.some((e) => e.type === 'rejected' && e.peer === liarId),
+      'the refused hello to be reported',
+    );
+    expect(nodes[0]!.events.find((e) => e.type === 'rejected' && e.peer === liarId)).toMatchObject({
+      reason: 'AUTHOR_MISMATCH',
+      detail: expect.stringContaining(nodes[1]!.node.id),
+    });
+    expect(target.gossip.peers()).not.toContain(Buffer.from(liar.publicKey).toString('hex'));
 
     // The control: the same steps with the truth get gossip's hello back.
     const before = target.gossip.peers().length;
@@ -120,6 +138,35 @@ describe('MessengerNode on loopback (in process)', () => {
     expect(first.done).toBe(false);
     await until(() => target.gossip.peers().length === before + 1, 'the honest peer to be added');
     honest.destroy();
+  });
+
+  it('a node restarted with the same identity is seen leaving and rejoining, and its new messages are delivered', async () => {
+    const [ann, bob, cyd] = nodes as [TestNode, TestNode, TestNode];
+    const identity = cyd.node.identity;
+    const cydHex = Buffer.from(identity.publicKey).toString('hex');
+    await until(() => ann.node.gossip.peers().includes(cydHex), 'ann connected to cyd');
+    await cyd.node.close();
+    const leftCount = (n: TestNode) =>
+      n.events.filter((e) => e.type === 'peer-left' && e.peer === cyd.node.id).length;
+    await until(() => leftCount(ann) === 1 && leftCount(bob) === 1, 'cyd leaving');
+    // Within gossip's seen-cache TTL, with gossip's default (author || seqno) message ids.
+    const reborn = await startNode(boot.address, { identity, nick: 'cyd' });
+    nodes.push(reborn);
+    await reborn.node.join('lobby');
+    await until(() => reborn.node.roomPeers('lobby').length >= 2, 'cyd back in the mesh');
+    const joinedCount = (n: TestNode) =>
+      n.events.filter((e) => e.type === 'peer-joined' && e.peer === cyd.node.id).length;
+    await until(() => joinedCount(ann) === 2 && joinedCount(bob) === 2, 'cyd seen rejoining');
+    for (const text of ['back again', 'and once more']) reborn.node.say('lobby', text);
+    const received = (n: TestNode) =>
+      n.events.flatMap((e) =>
+        e.type === 'message' && !e.own && e.from === cyd.node.id ? [e.text] : [],
+      );
+    await until(
+      () => [ann, bob].every((n) => received(n).length === 3),
+      "the restarted node's messages",
+    );
+    expect(received(ann)).toEqual(['hello from cyd', 'back again', 'and once more']);
   });
 
   it('closes every socket and timer', async () => {

@@ -39,6 +39,8 @@ export class Connection {
   lastReceived = 0;
   peer: PeerKey | undefined;
   hello: Hello | undefined;
+  /** The id a hello claimed when it differed from `expectedId` (the connection was refused). */
+  claimedId: Uint8Array | undefined;
   private readonly options: ConnectionOptions;
   /** Frames handed to the stream and not yet accepted by it, and frames waiting to be. */
   private queued = 0;
@@ -55,6 +57,11 @@ export class Connection {
     this.stream = stream;
     this.outbound = options.outbound;
     this.options = options;
+  }
+
+  /** The authenticated id the remote's hello must carry, if any. */
+  get expectedId(): Uint8Array | undefined {
+    return this.options.expectedId;
   }
 
   get isClosed(): boolean {
@@ -83,6 +90,7 @@ export class Connection {
           }
           const expected = this.options.expectedId;
           if (expected !== undefined && !sameBytes(expected, frame.id)) {
+            this.claimedId = frame.id;
             throw new GossipError('BAD_HELLO', 'hello id differs from the authenticated identity');
           }
           this.hello = frame;

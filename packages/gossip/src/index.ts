@@ -20,7 +20,7 @@ export {
   type GossipMessage,
   type MessageIdFn,
 } from './message';
-export { type GossipEvent, GossipNode } from './node';
+export { type AddStreamOptions, type GossipEvent, GossipNode, type PeerEvent } from './node';
 export {
   type GossipOptions,
   type ResolvedOptions,

@@ -23,6 +23,51 @@ export interface GossipEvent {
   readonly from: PeerKey;
 }
 
+/**
+ * A change in the node's connected peers (README, "Peer events"), for `onPeer` handlers:
+ *
+ * - `connect`: a peer completed the hello and is now in `peers()`;
+ * - `disconnect`: an established peer left (`error`: why, when it was not a clean close);
+ * - `refused`: a stream was closed before it became a peer because of a wire-level fault, e.g.
+ *   `BAD_HELLO` when the hello named another peer id than the authenticated one (`expected`
+ *   and `claimed` are then both set; the authenticated peer gets a behaviour penalty).
+ *
+ * Each established peer gets exactly one `connect` and, later, one `disconnect`; replacing a
+ * duplicate connection to the same peer emits neither. No events are emitted after `close()`.
+ */
+export type PeerEvent =
+  | {
+      readonly type: 'connect';
+      readonly peer: PeerKey;
+      readonly outbound: boolean;
+      /** The remote end of the stream. */
+      readonly remoteAddress: Address;
+    }
+  | { readonly type: 'disconnect'; readonly peer: PeerKey; readonly error?: unknown }
+  | {
+      readonly type: 'refused';
+      readonly error: GossipError;
+      readonly outbound: boolean;
+      readonly remoteAddress: Address;
+      /** The authenticated peer id the hello had to carry (hex), if one was required. */
+      readonly expected?: PeerKey;
+      /** The peer id the hello claimed instead (hex), on an id mismatch. */
+      readonly claimed?: PeerKey;
+    };
+
+/** Options of `addStream`. */
+export interface AddStreamOptions {
+  /** Whether we opened the stream (it decides which of two duplicate connections survives). */
+  outbound?: boolean;
+  /**
+   * The remote's authenticated 32-byte Ed25519 peer id (e.g. a noise session's
+   * `remoteIdentity`): the remote's hello must carry exactly this id, else the stream is
+   * refused with `BAD_HELLO` (a `refused` peer event) and the peer is penalised. Default: the
+   * stream's own `remoteIdentity`, if it has one (a @peerkit/noise `SecureStream` does).
+   */
+  expectedPeerId?: Uint8Array;
+}
+
 const HELLO_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE: Rpc = { type: 'rpc' };
 
@@ -48,6 +93,7 @@ export class GossipNode {
   private listener: StreamListener | undefined;
   private heartbeatTimer: Timer | undefined;
   private handlers: ((event: GossipEvent) => void)[] = [];
+  private peerHandlers: ((event: PeerEvent) => void)[] = [];
   private closed = false;
   /** Aborts dials in flight when the node closes. */
   private readonly dials = new AbortController();
@@ -153,6 +199,17 @@ export class GossipNode {
     };
   }
 
+  /**
+   * Registers a handler for peer events (`connect`, `disconnect`, `refused`); returns a
+   * function that removes it. A handler that throws goes to `onError`.
+   */
+  onPeer(handler: (event: PeerEvent) => void): () => void {
+    this.peerHandlers = [...this.peerHandlers, handler];
+    return () => {
+      this.peerHandlers = this.peerHandlers.filter((h) => h !== handler);
+    };
+  }
+
   // ---- introspection ---------------------------------------------------------------------
 
   /** Connected peers (hex ids). */
@@ -188,10 +245,19 @@ export class GossipNode {
     void this.dial(address);
   }
 
-  /** Runs gossip over a stream the application opened (e.g. a noise session). */
-  addStream(stream: Stream, outbound: boolean): void {
+  /**
+   * Runs gossip over a stream the application opened or accepted (e.g. a noise session).
+   * `options` is `{ outbound, expectedPeerId }` (see `AddStreamOptions`), or just `outbound`.
+   * Throws `INVALID_OPTION` for an `expectedPeerId` that is not 32 bytes.
+   */
+  addStream(stream: Stream, options: boolean | AddStreamOptions = {}): void {
     this.checkOpen();
-    this.startConnection(stream, outbound, undefined);
+    const o: AddStreamOptions = typeof options === 'boolean' ? { outbound: options } : options;
+    const expected = o.expectedPeerId;
+    if (expected !== undefined && expected.length !== 32) {
+      throw new GossipError('INVALID_OPTION', 'expectedPeerId must be a 32-byte Ed25519 key');
+    }
+    this.startConnection(stream, o.outbound ?? false, undefined, expected);
   }
 
   private accept(stream: Stream): void {
@@ -236,7 +302,12 @@ export class GossipNode {
     this.startConnection(s, outbound, address);
   }
 
-  private startConnection(stream: Stream, outbound: boolean, address: Address | undefined): void {
+  private startConnection(
+    stream: Stream,
+    outbound: boolean,
+    address: Address | undefined,
+    expectedId: Uint8Array | undefined = remoteIdentityOf(stream),
+  ): void {
     const conn = new Connection(
       stream,
       {
@@ -244,7 +315,7 @@ export class GossipNode {
         outbound,
         maxQueuedFrames: this.options.maxQueuedFrames,
         encodeCache: this.encodeCache,
-        expectedId: remoteIdentityOf(stream),
+        ...(expectedId === undefined ? {} : { expectedId }),
       },
       () => this.network.clock.now(),
     );
@@ -288,7 +359,10 @@ export class GossipNode {
       this.router.removePeer(peer);
       existing.close();
     }
-    if (this.router.isGraylisted(peer)) return false;
+    if (this.router.isGraylisted(peer)) {
+      if (existing !== undefined) this.emitPeer({ type: 'disconnect', peer });
+      return false;
+    }
     conn.openedAt = this.network.clock.now();
     this.connections.set(peer, conn);
     const address = this.dialed.get(conn);
@@ -297,6 +371,14 @@ export class GossipNode {
       this.manager.connected({ host: conn.stream.remoteAddress.host, port: hello.port });
     }
     this.router.addPeer(peer, conn.outbound, conn.stream.remoteAddress.host);
+    if (existing === undefined) {
+      this.emitPeer({
+        type: 'connect',
+        peer,
+        outbound: conn.outbound,
+        remoteAddress: conn.stream.remoteAddress,
+      });
+    }
     return true;
   }
 
@@ -313,7 +395,11 @@ export class GossipNode {
       if (address !== undefined && !this.closed) {
         this.manager.disconnected(address, now, now - conn.openedAt);
       }
+      this.emitPeer(
+        error === undefined ? { type: 'disconnect', peer } : { type: 'disconnect', peer, error },
+      );
     } else {
+      if (conn.hello === undefined && isGossipError(error)) this.refused(conn, error);
       const address = this.dialed.get(conn);
       if (address !== undefined && !this.closed && !this.isConnectedTo(address)) {
         this.manager.dialFailed(address, now);
@@ -388,6 +474,37 @@ export class GossipNode {
         conn.close(new GossipError('CLOSED', 'peer idle for too long'));
       } else if (now - conn.lastSent >= o.keepAliveIntervalMs) {
         conn.send(KEEP_ALIVE);
+      }
+    }
+  }
+
+  /** A stream closed before its hello completed, for a wire-level fault. */
+  private refused(conn: Connection, error: GossipError): void {
+    const expected = conn.expectedId === undefined ? undefined : peerKey(conn.expectedId);
+    const claimed = conn.claimedId === undefined ? undefined : peerKey(conn.claimedId);
+    // The authenticated peer claimed another id: a behaviour penalty, kept even though it never
+    // became a peer. (A slow or broken hello alone is not penalised: it may be the network.)
+    if (expected !== undefined && claimed !== undefined && !this.closed) {
+      if (this.router.hasPeer(expected)) this.router.score.addPenalty(expected, 1);
+      else this.router.score.penalizeAbsent(expected, 1, this.network.clock.now());
+    }
+    this.emitPeer({
+      type: 'refused',
+      error,
+      outbound: conn.outbound,
+      remoteAddress: conn.stream.remoteAddress,
+      ...(expected === undefined ? {} : { expected }),
+      ...(claimed === undefined ? {} : { claimed }),
+    });
+  }
+
+  private emitPeer(event: PeerEvent): void {
+    if (this.closed) return;
+    for (const handler of this.peerHandlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        this.onError(error);
       }
     }
   }

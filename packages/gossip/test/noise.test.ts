@@ -11,7 +11,7 @@ import {
   secureOutbound,
 } from '@peerkit/noise';
 import { expect, test } from 'vitest';
-import { GossipNode, type GossipOptions } from '../src/index';
+import { GossipNode, type GossipOptions, type PeerEvent, peerKey } from '../src/index';
 
 function secured(sim: Simulation, identity: Identity): GossipOptions['upgrade'] {
   return (stream, outbound) =>
@@ -37,10 +37,21 @@ test('gossip over noise: delivery, and a hello id that differs from the noise id
     );
   }
   const [a, b, c] = nodes as [GossipNode, GossipNode, GossipNode];
+  const events: PeerEvent[] = [];
+  a.onPeer((e) => events.push(e));
   for (const n of nodes) n.subscribe('secure');
   await sim.runFor(3000);
   expect(a.peers()).toEqual([b.peerKey]);
   expect(c.peers()).toEqual([]);
+  // a saw b connect, and refused c's hello (typed BAD_HELLO) naming its noise identity.
+  const cNoiseKey = peerKey(identityFromSecretKey(seeds[2] as Uint8Array).publicKey);
+  expect(events.find((e) => e.type === 'connect')).toMatchObject({ peer: b.peerKey });
+  const refused = events.filter((e) => e.type === 'refused');
+  expect(refused.length).toBeGreaterThan(0);
+  for (const e of refused) {
+    expect(e).toMatchObject({ expected: cNoiseKey, claimed: c.peerKey });
+    expect(e.type === 'refused' && e.error.code).toBe('BAD_HELLO');
+  }
   const got: string[] = [];
   b.onMessage((e) => got.push(new TextDecoder().decode(e.message.data)));
   a.publish('secure', new TextEncoder().encode('sealed'));

@@ -110,6 +110,22 @@ export class PeerScore {
     if (stats !== undefined) stats.behaviourPenalty += count;
   }
 
+  /**
+   * A behaviour penalty for a peer that is not connected (e.g. one whose hello named another
+   * peer than its authenticated identity): kept like a disconnected peer's score, for
+   * `retainScoreMs`, so repeated offences add up. At most `maxTracked` peers are tracked.
+   */
+  penalizeAbsent(peer: PeerKey, count: number, now: number, maxTracked = 10_000): void {
+    let stats = this.peers.get(peer);
+    if (stats === undefined) {
+      if (this.peers.size >= maxTracked) return;
+      stats = { connected: false, expire: 0, topics: new Map(), ips: [], behaviourPenalty: 0 };
+      this.peers.set(peer, stats);
+    }
+    if (!stats.connected) stats.expire = now + this.params.retainScoreMs;
+    stats.behaviourPenalty += count;
+  }
+
   // ---- message events --------------------------------------------------------------------
 
   /** A new message arrived from `peer` and validation starts. */
