@@ -2,8 +2,14 @@
  * 200 DHT nodes on real UDP sockets (loopback) in one process, peerkit next to webtorrent's
  * bittorrent-dht 11 measured in the same run: 20 info-hashes are announced, then each is looked
  * up 5 times from random other nodes. Per lookup: wall-clock latency, queries sent by the
- * looking node, and whether the announced peer was found. Memory: heap growth per node after
- * bootstrap (with --expose-gc), after a warm-up run of each so compiled code is not counted.
+ * looking node, and whether the announced peer was found.
+ *
+ * Memory, measured the same way for both: after a warm-up run of each (so compiled code is not
+ * counted), the growth of the V8 heap per node between before the first node starts and after
+ * all nodes have bootstrapped and then sat idle for SETTLE_MS (so in-flight queries and
+ * short-lived state are over), each after forced GCs (--expose-gc). "heap + buffers" adds
+ * `process.memoryUsage().arrayBuffers`: our routing table keeps its nodes in an ArrayBuffer,
+ * bittorrent-dht keeps ids in Buffers, and neither lives in the V8 heap proper.
  */
 
 import { nodeNetwork } from '@peerkit/transport';
@@ -14,6 +20,7 @@ import { DHT, randomId, toHex } from '../src/index';
 const N = Number(process.env.KADEMLIA_BENCH_NODES ?? 200);
 const INFO_HASHES = 20;
 const LOOKUPS_PER_HASH = 5;
+const SETTLE_MS = 2000;
 
 interface BtNode {
   listen(port: number, host: string, cb: () => void): void;
@@ -24,15 +31,30 @@ interface BtNode {
   removeListener(event: string, fn: (...args: never[]) => void): void;
   once(event: string, fn: () => void): void;
   ready: boolean;
+  nodes: { count(): number };
   destroy(cb: () => void): void;
   _rpc: { socket: { query: (...args: unknown[]) => unknown } };
 }
 type BtCtor = new (opts: Record<string, unknown>) => BtNode;
 
-function heap(): number {
+interface Memory {
+  heap: number;
+  buffers: number;
+}
+
+function memory(): Memory {
   const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) gc?.();
-  return process.memoryUsage().heapUsed;
+  if (!gc) throw new Error('run with --expose-gc (pnpm bench does)');
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+}
+
+/** Memory per node since `before`, after the nodes settled. */
+async function perNode(before: Memory, n: number): Promise<Memory> {
+  await sleep(SETTLE_MS);
+  const after = memory();
+  return { heap: (after.heap - before.heap) / n, buffers: (after.buffers - before.buffers) / n };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,12 +65,14 @@ interface Result {
   queries: number[];
   found: number;
   total: number;
-  heapPerNode: number;
+  perNode: Memory;
+  /** Routing table entries per node after bootstrap. */
+  tableSize: number;
 }
 
 async function peerkit(n = N): Promise<Result> {
   const network = nodeNetwork();
-  const before = heap();
+  const before = memory();
   const nodes: DHT[] = [];
   for (let i = 0; i < n; i++) {
     const d = new DHT({ network, rpc: { ratePerSecond: 1000, rateBurst: 1000 } });
@@ -58,8 +82,9 @@ async function peerkit(n = N): Promise<Result> {
   const boot = nodes[0]!.address;
   for (let i = 1; i < n; i += 20)
     await Promise.all(nodes.slice(i, i + 20).map((d) => d.bootstrap([boot])));
-  const heapPerNode = (heap() - before) / n;
-  const out: Result = { latency: [], queries: [], found: 0, total: 0, heapPerNode };
+  const mem = await perNode(before, n);
+  const tableSize = nodes.reduce((sum, d) => sum + d.table.size, 0) / n;
+  const out: Result = { latency: [], queries: [], found: 0, total: 0, perNode: mem, tableSize };
   for (let h = 0; h < INFO_HASHES; h++) {
     const infoHash = randomId(network.random);
     const announcer = pick(nodes);
@@ -82,7 +107,7 @@ async function peerkit(n = N): Promise<Result> {
 
 async function bittorrentDht(n = N): Promise<Result> {
   const Bt = BtDHT as unknown as BtCtor;
-  const before = heap();
+  const before = memory();
   const nodes: BtNode[] = [];
   const counts = new Map<BtNode, number>();
   const first = new Bt({ bootstrap: false, host: '127.0.0.1' });
@@ -100,7 +125,8 @@ async function bittorrentDht(n = N): Promise<Result> {
       }),
     );
   }
-  const heapPerNode = (heap() - before) / n;
+  const mem = await perNode(before, n);
+  const tableSize = nodes.reduce((sum, d) => sum + d.nodes.count(), 0) / n;
   for (const d of nodes) {
     const socket = d._rpc.socket;
     const query = socket.query.bind(socket);
@@ -110,7 +136,7 @@ async function bittorrentDht(n = N): Promise<Result> {
       return query(...args);
     };
   }
-  const out: Result = { latency: [], queries: [], found: 0, total: 0, heapPerNode };
+  const out: Result = { latency: [], queries: [], found: 0, total: 0, perNode: mem, tableSize };
   for (let h = 0; h < INFO_HASHES; h++) {
     const infoHash = Buffer.from(randomId(nodeNetwork().random));
     const announcer = pick(nodes);
@@ -151,7 +177,9 @@ const row = (name: string, r: Result) => [
   fmt(percentile(r.latency, 99)),
   percentile([...r.queries], 50),
   fmt(r.queries.reduce((a, b) => a + b, 0) / r.queries.length),
-  `${fmt(r.heapPerNode / 1024)} KiB`,
+  fmt(r.tableSize),
+  `${fmt(r.perNode.heap / 1024)} KiB`,
+  `${fmt((r.perNode.heap + r.perNode.buffers) / 1024)} KiB`,
 ];
 report({
   package: '@peerkit/kademlia',
@@ -164,12 +192,17 @@ report({
     'latency p99 (ms)',
     'queries p50',
     'queries mean',
+    'table entries per node',
     'heap per node',
+    'heap + buffers per node',
   ],
   rows: [row('@peerkit/kademlia', ours), row('bittorrent-dht 11.0.12', theirs)],
   notes: [
     `Queries: KRPC queries the looking node sent during its lookup. Ratio of means (peerkit / bittorrent-dht): ${fmt(
       ours.queries.reduce((a, b) => a + b, 0) / theirs.queries.reduce((a, b) => a + b, 0),
     )}.`,
+    `Memory per node (heap + buffers), peerkit / bittorrent-dht: ${fmt(
+      (ours.perNode.heap + ours.perNode.buffers) / (theirs.perNode.heap + theirs.perNode.buffers),
+    )}; measured after ${SETTLE_MS} ms idle, forced GC, same node count for both.`,
   ],
 });

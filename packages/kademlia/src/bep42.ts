@@ -66,7 +66,8 @@ export function isVerifiedNode(id: NodeId, host: string): boolean {
  * node cannot be trusted, an external IP counts once `quorum` distinct public responders agree.
  */
 export class ExternalIpVotes {
-  private readonly votes = new Map<string, Set<string>>();
+  /** Created with the first public vote (never, on a LAN or loopback). */
+  private votes: Map<string, Set<string>> | undefined;
   private readonly quorum: number;
 
   constructor(quorum = 3) {
@@ -78,11 +79,13 @@ export class ExternalIpVotes {
     if (isLocalAddress(reported) || isLocalAddress(voter)) return undefined;
     const host = normalizeIp(reported);
     if (!host) return undefined;
+    this.votes ??= new Map();
+    const votes = this.votes;
     // Bounded: a flood of different claims starts the count over.
-    if (this.votes.size > 16 && !this.votes.has(host)) this.votes.clear();
-    const voters = this.votes.get(host) ?? new Set<string>();
+    if (votes.size > 16 && !votes.has(host)) votes.clear();
+    const voters = votes.get(host) ?? new Set<string>();
     voters.add(normalizeIp(voter) ?? voter);
-    this.votes.set(host, voters);
+    votes.set(host, voters);
     return voters.size >= this.quorum ? host : undefined;
   }
 }

@@ -121,7 +121,8 @@ export class DHT extends EventEmitter<DHTEvents> {
   private socket: DatagramSocket | undefined;
   private rpc: Rpc | undefined;
   private timers: Timer[] = [];
-  private readonly pinging = new Set<string>();
+  /** Hex ids of the nodes being pinged (BEP 5 replacement); created on the first ping. */
+  private pinging: Set<string> | undefined;
   private readonly savedNodes: Contact[];
   private readonly ipVotes = new ExternalIpVotes();
   private closed = false;
@@ -542,21 +543,23 @@ export class DHT extends EventEmitter<DHTEvents> {
     const rpc = this.rpc;
     if (!rpc) return;
     const lastSeen = (n: TableNode) => Math.max(n.lastResponse ?? -1, n.lastQuery ?? -1);
+    this.pinging ??= new Set();
+    const pinging = this.pinging;
     const node = [...candidates]
       .sort((a, b) => lastSeen(a) - lastSeen(b))
-      .find((n) => !this.pinging.has(toHex(n.id)));
+      .find((n) => !pinging.has(toHex(n.id)));
     if (!node) return;
     const key = toHex(node.id);
-    this.pinging.add(key);
+    pinging.add(key);
     rpc.query(node.address, 'ping', { id: this.currentId }).then(
       (res) => {
-        this.pinging.delete(key);
+        pinging.delete(key);
         if (idEquals(res.r.id, node.id))
           this.heard({ id: node.id, address: node.address }, 'response');
         else this.routing.fail(node.id, true);
       },
       () => {
-        this.pinging.delete(key);
+        pinging.delete(key);
         // The RPC layer already retried: BEP 5's "try once more before discarding".
         const { promoted } = this.routing.fail(node.id, true);
         if (promoted) this.emit('node', promoted);

@@ -102,24 +102,6 @@ export function randomIdInBucket(self: NodeId, prefixLength: number, random: Ran
   return out;
 }
 
-// Ids that live long (routing table entries) are copied into shared 4 KiB slabs: a separate
-// ArrayBuffer per 20-byte id costs several times the id itself (as Node's Buffer pool does).
-const SLAB_BYTES = 4096;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabOffset = 0;
-
-/** A copy of `id` that does not keep the buffer it came from (e.g. a whole datagram) alive. */
-export function copyId(id: Uint8Array): NodeId {
-  if (slabOffset + id.length > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabOffset = 0;
-  }
-  const out = slab.subarray(slabOffset, slabOffset + id.length);
-  out.set(id);
-  slabOffset += id.length;
-  return out;
-}
-
 const HEX = '0123456789abcdef';
 
 export function toHex(bytes: Uint8Array): string {

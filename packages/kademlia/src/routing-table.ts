@@ -18,14 +18,8 @@
  */
 import type { Address, Clock } from '@peerkit/transport';
 import type { Contact } from './compact';
-import {
-  commonPrefixLength,
-  compareDistance,
-  copyId,
-  ID_BITS,
-  idEquals,
-  type NodeId,
-} from './node-id';
+import { commonPrefixLength, ID_BITS, idEquals, type NodeId } from './node-id';
+import { NodeRecords } from './node-records';
 
 export const DEFAULT_K = 8;
 /** BEP 5: "After 15 minutes of inactivity, a node becomes questionable." */
@@ -35,7 +29,10 @@ export const BUCKET_REFRESH_MS = 15 * 60 * 1000;
 
 export type NodeStatus = 'good' | 'questionable' | 'bad';
 
-/** A node held in the table (or in a bucket's replacement cache). */
+/**
+ * A node held in the table (or in a bucket's replacement cache), as the table hands it out: a
+ * snapshot built from the packed records (`NodeRecords`), not updated afterwards.
+ */
 export interface TableNode extends Contact {
   address: Address;
   /** Clock time of the last response to one of our queries; undefined if it never answered. */
@@ -48,10 +45,14 @@ export interface TableNode extends Contact {
   verified: boolean;
 }
 
+/**
+ * A k-bucket: the slots (in `NodeRecords`) of its nodes and of its waiting replacements. The
+ * replacement cache is created when first needed (most buckets never need one).
+ */
 interface Bucket {
-  nodes: TableNode[];
+  nodes: number[];
   /** Waiting candidates, most recently seen last. */
-  replacements: TableNode[];
+  replacements: number[] | undefined;
   lastChanged: number;
 }
 
@@ -89,6 +90,8 @@ export class RoutingTable {
   private readonly maxFailures: number;
   private readonly replacementCacheSize: number;
   private readonly buckets: Bucket[];
+  /** Every node of the buckets and replacement caches, packed (see node-records.ts). */
+  private readonly records = new NodeRecords();
 
   constructor(id: NodeId, clock: Clock, options: RoutingTableOptions = {}) {
     this.id = id;
@@ -96,7 +99,7 @@ export class RoutingTable {
     this.k = options.k ?? DEFAULT_K;
     this.maxFailures = options.maxFailures ?? 2;
     this.replacementCacheSize = options.replacementCacheSize ?? Math.ceil(this.k / 4);
-    this.buckets = [{ nodes: [], replacements: [], lastChanged: clock.now() }];
+    this.buckets = [{ nodes: [], replacements: undefined, lastChanged: clock.now() }];
   }
 
   /** Number of nodes in buckets (replacement caches not counted). */
@@ -112,16 +115,24 @@ export class RoutingTable {
 
   /** BEP 5's good / questionable / bad classification of a node, now. */
   status(node: TableNode): NodeStatus {
-    return this.statusAt(node, this.clock.now());
+    return classify(
+      node.failures,
+      node.lastResponse,
+      node.lastQuery,
+      this.maxFailures,
+      this.clock.now(),
+    );
   }
 
-  private statusAt(node: TableNode, now: number): NodeStatus {
-    if (node.failures >= this.maxFailures) return 'bad';
-    if (node.lastResponse !== undefined) {
-      if (now - node.lastResponse <= GOOD_NODE_MS) return 'good';
-      if (node.lastQuery !== undefined && now - node.lastQuery <= GOOD_NODE_MS) return 'good';
-    }
-    return 'questionable';
+  private statusOf(slot: number, now: number): NodeStatus {
+    const r = this.records;
+    return classify(
+      r.failures(slot),
+      r.lastResponse(slot),
+      r.lastQuery(slot),
+      this.maxFailures,
+      now,
+    );
   }
 
   /** The bucket an id falls into: its common prefix length with our id, capped at the last bucket. */
@@ -129,22 +140,23 @@ export class RoutingTable {
     return Math.min(commonPrefixLength(this.id, id), this.buckets.length - 1);
   }
 
-  /** The nodes of bucket `index` (a copy of the list). */
+  /** The nodes of bucket `index`. */
   bucketNodes(index: number): TableNode[] {
-    return [...(this.buckets[index]?.nodes ?? [])];
+    return (this.buckets[index]?.nodes ?? []).map((s) => this.node(s));
   }
 
   bucketReplacements(index: number): TableNode[] {
-    return [...(this.buckets[index]?.replacements ?? [])];
+    return (this.buckets[index]?.replacements ?? []).map((s) => this.node(s));
   }
 
   get(id: NodeId): TableNode | undefined {
-    return this.buckets[this.bucketIndexOf(id)]?.nodes.find((n) => idEquals(n.id, id));
+    const slot = this.find(this.buckets[this.bucketIndexOf(id)]!.nodes, id);
+    return slot === undefined ? undefined : this.node(slot);
   }
 
   /** Every node in the buckets. */
   nodes(): TableNode[] {
-    return this.buckets.flatMap((b) => b.nodes);
+    return this.buckets.flatMap((b) => b.nodes.map((s) => this.node(s)));
   }
 
   /**
@@ -154,52 +166,49 @@ export class RoutingTable {
    */
   observe(contact: Contact, kind: 'response' | 'query', verified = true): ObserveResult {
     if (idEquals(contact.id, this.id)) return { kind: 'ignored' };
+    const records = this.records;
     const now = this.clock.now();
     let index = this.bucketIndexOf(contact.id);
     let bucket = this.buckets[index]!;
-    const existing = bucket.nodes.find((n) => idEquals(n.id, contact.id));
-    if (existing) {
-      if (!sameAddress(existing.address, contact.address)) {
+    const existing = this.find(bucket.nodes, contact.id);
+    if (existing !== undefined) {
+      if (!records.hasAddress(existing, contact.address)) {
         // An id seen from a new address only moves there once the old address went bad.
-        if (this.status(existing) !== 'bad') return { kind: 'ignored' };
-        existing.address = contact.address;
-        existing.lastResponse = undefined;
-        existing.lastQuery = undefined;
-        existing.verified = verified;
+        if (this.statusOf(existing, now) !== 'bad') return { kind: 'ignored' };
+        records.setAddress(existing, contact.address);
+        records.setLastResponse(existing, undefined);
+        records.setLastQuery(existing, undefined);
+        records.setVerified(existing, verified);
       }
-      touch(existing, kind, now);
+      this.touch(existing, kind, now);
       if (kind === 'response') bucket.lastChanged = now;
       return { kind: 'updated' };
     }
-    const fresh: TableNode = {
-      id: contact.id,
-      address: contact.address,
-      lastResponse: undefined,
-      lastQuery: undefined,
-      failures: 0,
-      verified,
-    };
-    touch(fresh, kind, now);
     while (bucket.nodes.length >= this.k && this.canSplit(index)) {
       this.split();
       index = this.bucketIndexOf(contact.id);
       bucket = this.buckets[index]!;
     }
     if (bucket.nodes.length < this.k) {
-      removeById(bucket.replacements, contact.id);
-      bucket.nodes.push(keep(fresh));
+      this.removeReplacement(bucket, contact.id);
+      bucket.nodes = bucket.nodes.concat(this.add(contact, verified, kind, now));
       bucket.lastChanged = now;
       return { kind: 'added' };
     }
-    const bad = bucket.nodes.find((n) => this.status(n) === 'bad');
-    if (bad) {
-      removeById(bucket.replacements, contact.id);
-      bucket.nodes[bucket.nodes.indexOf(bad)] = keep(fresh);
+    const at = bucket.nodes.findIndex((s) => this.statusOf(s, now) === 'bad');
+    if (at >= 0) {
+      this.removeReplacement(bucket, contact.id);
+      const bad = bucket.nodes[at]!;
+      const replaced = this.node(bad);
+      records.release(bad);
+      bucket.nodes[at] = this.add(contact, verified, kind, now);
       bucket.lastChanged = now;
-      return { kind: 'added', replaced: bad };
+      return { kind: 'added', replaced };
     }
-    this.addReplacement(bucket, fresh, kind, now);
-    const ping = bucket.nodes.filter((n) => this.status(n) === 'questionable');
+    this.addReplacement(bucket, contact, verified, kind, now);
+    const ping = bucket.nodes
+      .filter((s) => this.statusOf(s, now) === 'questionable')
+      .map((s) => this.node(s));
     return ping.length > 0 ? { kind: 'pending', ping } : { kind: 'cached' };
   }
 
@@ -209,38 +218,40 @@ export class RoutingTable {
    * replacement (BEP 42-verified first, then most recently seen) takes its place.
    */
   fail(id: NodeId, markBad = false): FailResult {
+    const records = this.records;
     const bucket = this.buckets[this.bucketIndexOf(id)]!;
-    const node = bucket.nodes.find((n) => idEquals(n.id, id));
-    if (!node) {
-      const waiting = bucket.replacements.find((n) => idEquals(n.id, id));
-      if (waiting) {
-        waiting.failures++;
-        if (waiting.failures >= this.maxFailures) removeById(bucket.replacements, id);
+    const slot = this.find(bucket.nodes, id);
+    if (slot === undefined) {
+      const waiting = this.find(bucket.replacements ?? [], id);
+      if (waiting !== undefined) {
+        records.setFailures(waiting, records.failures(waiting) + 1);
+        if (records.failures(waiting) >= this.maxFailures) this.removeReplacement(bucket, id);
       }
       return {};
     }
-    node.failures = markBad ? Math.max(node.failures + 1, this.maxFailures) : node.failures + 1;
-    if (this.status(node) !== 'bad' || bucket.replacements.length === 0) return {};
-    const promoted = pickReplacement(bucket.replacements);
-    removeById(bucket.replacements, promoted.id);
-    bucket.nodes[bucket.nodes.indexOf(node)] = promoted;
-    bucket.lastChanged = this.clock.now();
-    return { removed: node, promoted };
+    const failures = records.failures(slot) + 1;
+    records.setFailures(slot, markBad ? Math.max(failures, this.maxFailures) : failures);
+    const now = this.clock.now();
+    if (this.statusOf(slot, now) !== 'bad' || !bucket.replacements?.length) return {};
+    const promoted = this.takeReplacement(bucket);
+    const removed = this.node(slot);
+    records.release(slot);
+    bucket.nodes[bucket.nodes.indexOf(slot)] = promoted;
+    bucket.lastChanged = now;
+    return { removed, promoted: this.node(promoted) };
   }
 
   /** Removes a node from its bucket (e.g. it sent garbage); returns whether it was there. */
   remove(id: NodeId): boolean {
     const bucket = this.buckets[this.bucketIndexOf(id)]!;
-    if (removeById(bucket.nodes, id)) {
-      if (bucket.replacements.length > 0) {
-        const promoted = pickReplacement(bucket.replacements);
-        removeById(bucket.replacements, promoted.id);
-        bucket.nodes.push(promoted);
-      }
-      bucket.lastChanged = this.clock.now();
-      return true;
-    }
-    return removeById(bucket.replacements, id);
+    const slot = this.find(bucket.nodes, id);
+    if (slot === undefined) return this.removeReplacement(bucket, id);
+    bucket.nodes = without(bucket.nodes, slot);
+    this.records.release(slot);
+    if (bucket.replacements?.length)
+      bucket.nodes = bucket.nodes.concat(this.takeReplacement(bucket));
+    bucket.lastChanged = this.clock.now();
+    return true;
   }
 
   /**
@@ -260,16 +271,16 @@ export class RoutingTable {
     const now = this.clock.now();
     for (const group of groups) {
       if (out.length >= count) break;
-      const members: TableNode[] = [];
+      const members: number[] = [];
       for (const index of group) {
-        for (const n of this.buckets[index]!.nodes) {
-          if (!skipBad || this.statusAt(n, now) !== 'bad') members.push(n);
+        for (const s of this.buckets[index]!.nodes) {
+          if (!skipBad || this.statusOf(s, now) !== 'bad') members.push(s);
         }
       }
-      members.sort((a, b) => compareDistance(target, a.id, b.id));
-      for (const n of members) {
+      members.sort((a, b) => this.records.compareDistance(target, a, b));
+      for (const s of members) {
         if (out.length >= count) break;
-        out.push(n);
+        out.push(this.node(s));
       }
     }
     return out;
@@ -295,6 +306,41 @@ export class RoutingTable {
     return this.buckets[index]?.lastChanged;
   }
 
+  /** The node in `slot` as a `TableNode` snapshot. */
+  private node(slot: number): TableNode {
+    const r = this.records;
+    return {
+      id: r.id(slot),
+      address: r.address(slot),
+      lastResponse: r.lastResponse(slot),
+      lastQuery: r.lastQuery(slot),
+      failures: r.failures(slot),
+      verified: r.verified(slot),
+    };
+  }
+
+  private find(slots: readonly number[], id: NodeId): number | undefined {
+    for (const s of slots) if (this.records.idEquals(s, id)) return s;
+    return undefined;
+  }
+
+  /** Stores a node we just heard from; returns its slot. */
+  private add(contact: Contact, verified: boolean, kind: 'response' | 'query', now: number) {
+    const slot = this.records.add(contact.id, contact.address, verified);
+    this.touch(slot, kind, now);
+    return slot;
+  }
+
+  private touch(slot: number, kind: 'response' | 'query', time: number) {
+    const now = Math.floor(time);
+    if (kind === 'response') {
+      this.records.setLastResponse(slot, now);
+      this.records.setFailures(slot, 0);
+    } else {
+      this.records.setLastQuery(slot, now);
+    }
+  }
+
   private canSplit(index: number): boolean {
     // BEP 5: only the bucket whose range contains our own id splits (always the last one here).
     return index === this.buckets.length - 1 && this.buckets.length < ID_BITS;
@@ -303,72 +349,98 @@ export class RoutingTable {
   private split(): void {
     const last = this.buckets.length - 1;
     const old = this.buckets[last]!;
-    const far: Bucket = { nodes: [], replacements: [], lastChanged: old.lastChanged };
-    const near: Bucket = { nodes: [], replacements: [], lastChanged: old.lastChanged };
-    for (const n of old.nodes)
-      (commonPrefixLength(this.id, n.id) > last ? near : far).nodes.push(n);
-    for (const n of old.replacements) {
-      (commonPrefixLength(this.id, n.id) > last ? near : far).replacements.push(n);
-    }
-    this.buckets[last] = far;
-    this.buckets.push(near);
+    const isNear = (s: number) => this.records.commonPrefixLength(this.id, s) > last;
+    // `slice` trims the spare room `filter` leaves (see `without`).
+    const part = (list: readonly number[], near: boolean) =>
+      list.filter((s) => isNear(s) === near).slice();
+    const waiting = old.replacements ?? [];
+    const half = (near: boolean): Bucket => ({
+      nodes: part(old.nodes, near),
+      replacements: waiting.some((s) => isNear(s) === near) ? part(waiting, near) : undefined,
+      lastChanged: old.lastChanged,
+    });
+    this.buckets[last] = half(false);
+    this.buckets.push(half(true));
   }
 
-  private addReplacement(bucket: Bucket, node: TableNode, kind: 'response' | 'query', now: number) {
-    const existing = bucket.replacements.find((n) => idEquals(n.id, node.id));
-    if (existing) {
-      removeById(bucket.replacements, node.id);
-      touch(existing, kind, now);
-      bucket.replacements.push(existing);
+  private addReplacement(
+    bucket: Bucket,
+    contact: Contact,
+    verified: boolean,
+    kind: 'response' | 'query',
+    now: number,
+  ) {
+    const records = this.records;
+    let list = bucket.replacements ?? [];
+    const existing = this.find(list, contact.id);
+    if (existing !== undefined) {
+      this.touch(existing, kind, now);
+      bucket.replacements = without(list, existing).concat(existing);
       return;
     }
-    if (bucket.replacements.length >= this.replacementCacheSize) {
+    if (list.length >= this.replacementCacheSize) {
       // Evict the oldest unverified candidate first, else the oldest (BEP 42: prefer verified).
-      const victim = bucket.replacements.find((n) => !n.verified) ?? bucket.replacements[0]!;
-      if (!victim.verified || node.verified) removeById(bucket.replacements, victim.id);
-      else return;
+      const victim = list.find((s) => !records.verified(s)) ?? list[0]!;
+      if (records.verified(victim) && !verified) return;
+      list = without(list, victim);
+      records.release(victim);
     }
-    bucket.replacements.push(keep(node));
+    bucket.replacements = list.concat(this.add(contact, verified, kind, now));
+  }
+
+  /** Removes (and frees) a waiting replacement; returns whether it was there. */
+  private removeReplacement(bucket: Bucket, id: NodeId): boolean {
+    const list = bucket.replacements;
+    const slot = list && this.find(list, id);
+    if (list === undefined || slot === undefined) return false;
+    bucket.replacements = without(list, slot);
+    this.records.release(slot);
+    return true;
+  }
+
+  /** Takes the best replacement out of the cache: the most recent verified one, else the most recent. */
+  private takeReplacement(bucket: Bucket): number {
+    const list = bucket.replacements!;
+    let at = list.length - 1;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (this.records.verified(list[i]!)) {
+        at = i;
+        break;
+      }
+    }
+    const slot = list[at]!;
+    bucket.replacements = without(list, slot);
+    return slot;
   }
 }
 
+/** BEP 5: good if it answered within 15 minutes (or ever answered and queried us within 15). */
+function classify(
+  failures: number,
+  lastResponse: number | undefined,
+  lastQuery: number | undefined,
+  maxFailures: number,
+  now: number,
+): NodeStatus {
+  if (failures >= maxFailures) return 'bad';
+  if (lastResponse !== undefined) {
+    if (now - lastResponse <= GOOD_NODE_MS) return 'good';
+    if (lastQuery !== undefined && now - lastQuery <= GOOD_NODE_MS) return 'good';
+  }
+  return 'questionable';
+}
+
 /**
- * The node as stored: its id copied, because a decoded id is a view into its whole datagram,
- * which must not stay alive. Copied only when kept, so turned-away nodes cost nothing.
+ * `list` without `slot`. Bucket lists are replaced, never grown in place: an array grown with
+ * `push` keeps spare room (~22 entries for 8 nodes), a new one from `concat` / `toSpliced` is
+ * exactly as long as it needs to be, and lists change far less often than they are read.
  */
-function keep(node: TableNode): TableNode {
-  return { ...node, id: copyId(node.id) };
+function without(list: readonly number[], slot: number): number[] {
+  return list.toSpliced(list.indexOf(slot), 1);
 }
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = from; i <= to; i++) out.push(i);
   return out;
-}
-
-function touch(node: TableNode, kind: 'response' | 'query', time: number) {
-  // Whole milliseconds: small integers stay unboxed (this table holds many timestamps).
-  const now = Math.floor(time);
-  if (kind === 'response') {
-    node.lastResponse = now;
-    node.failures = 0;
-  } else {
-    node.lastQuery = now;
-  }
-}
-
-function pickReplacement(list: TableNode[]): TableNode {
-  for (let i = list.length - 1; i >= 0; i--) if (list[i]!.verified) return list[i]!;
-  return list[list.length - 1]!;
-}
-
-function removeById(list: TableNode[], id: NodeId): boolean {
-  const i = list.findIndex((n) => idEquals(n.id, id));
-  if (i < 0) return false;
-  list.splice(i, 1);
-  return true;
-}
-
-function sameAddress(a: Address, b: Address): boolean {
-  return a.host === b.host && a.port === b.port;
 }

@@ -100,6 +100,8 @@ export class Rpc {
   private readonly buckets = new Map<string | number, number>();
   private nextTid: number;
   private allowCalls = 0;
+  /** Forgets idle senders of the rate limit once their buckets refilled (armed while any is known). */
+  private sweepTimer: Timer | undefined;
   private closed = false;
   private readonly unsubscribe: () => void;
   onQuery: (query: KrpcQuery, from: Address) => QueryReply = () => undefined;
@@ -179,6 +181,9 @@ export class Rpc {
     const all = [...this.pending.values()];
     this.pending.clear();
     this.queue.length = 0;
+    this.sweepTimer?.cancel();
+    this.sweepTimer = undefined;
+    this.buckets.clear();
     for (const p of all) {
       p.timer?.cancel();
       p.reject(new DHTError('CLOSED', 'rpc closed'));
@@ -314,7 +319,20 @@ export class Rpc {
     const tat = Math.max(this.buckets.get(key) ?? now, now);
     if (tat - now > tolerance) return false;
     this.buckets.set(key, Math.ceil(tat + interval));
+    // A sender's entry is useless once its bucket is full again (after `rateBurst` intervals):
+    // one timer per node drops those, so a node at rest keeps no rate-limit state.
+    this.sweepTimer ??= this.clock.setTimeout(() => this.sweepIdle(), tolerance + interval);
     return true;
+  }
+
+  private sweepIdle() {
+    this.sweepTimer = undefined;
+    if (this.closed) return;
+    this.sweepBuckets(Math.floor(this.clock.now()));
+    if (this.buckets.size > 0) {
+      const refill = (1000 / this.options.ratePerSecond) * this.options.rateBurst;
+      this.sweepTimer = this.clock.setTimeout(() => this.sweepIdle(), refill);
+    }
   }
 
   private sweepBuckets(now: number) {

@@ -45,8 +45,9 @@ export interface StoredItem extends Item {
 export class Store {
   private readonly clock: Clock;
   readonly limits: Required<StoreLimits>;
-  private readonly peerMap = new Map<string, Map<string, PeerEntry>>();
-  private readonly itemMap = new Map<string, StoredItem>();
+  // Both maps are created on the first announce / put: most nodes at rest store nothing.
+  private peerMap: Map<string, Map<string, PeerEntry>> | undefined;
+  private itemMap: Map<string, StoredItem> | undefined;
   private itemBytesUsed = 0;
   private peerCount = 0;
 
@@ -63,7 +64,7 @@ export class Store {
   }
 
   get infoHashCount(): number {
-    return this.peerMap.size;
+    return this.peerMap?.size ?? 0;
   }
 
   /** Total stored peers over all info-hashes. */
@@ -72,7 +73,7 @@ export class Store {
   }
 
   get itemCount(): number {
-    return this.itemMap.size;
+    return this.itemMap?.size ?? 0;
   }
 
   get itemBytes(): number {
@@ -83,12 +84,14 @@ export class Store {
   addPeer(infoHash: NodeId, peer: Address): boolean {
     const now = this.clock.now();
     const key = toHex(infoHash);
-    let peers = this.peerMap.get(key);
+    this.peerMap ??= new Map();
+    const peerMap = this.peerMap;
+    let peers = peerMap.get(key);
     if (!peers) {
-      if (this.peerMap.size >= this.limits.maxInfoHashes) this.prunePeers(now);
-      if (this.peerMap.size >= this.limits.maxInfoHashes) return false;
+      if (peerMap.size >= this.limits.maxInfoHashes) this.prunePeers(now);
+      if (peerMap.size >= this.limits.maxInfoHashes) return false;
       peers = new Map();
-      this.peerMap.set(key, peers);
+      peerMap.set(key, peers);
     }
     const host = normalizeIp(peer.host) ?? peer.host;
     const peerKey = `${host}|${peer.port}`;
@@ -108,7 +111,7 @@ export class Store {
 
   /** Up to `max` live peers for `infoHash` (of one IP family when `family` is given). */
   getPeers(infoHash: NodeId, max = 50, family?: 4 | 6): Address[] {
-    const peers = this.peerMap.get(toHex(infoHash));
+    const peers = this.peerMap?.get(toHex(infoHash));
     if (!peers) return [];
     const now = this.clock.now();
     const out: Address[] = [];
@@ -124,13 +127,13 @@ export class Store {
       if (family === 6 && !isV6) continue;
       if (out.length < max) out.push(entry.address);
     }
-    if (peers.size === 0) this.peerMap.delete(toHex(infoHash));
+    if (peers.size === 0) this.peerMap?.delete(toHex(infoHash));
     return out;
   }
 
   getItem(target: NodeId): StoredItem | undefined {
     const key = toHex(target);
-    const item = this.itemMap.get(key);
+    const item = this.itemMap?.get(key);
     if (item && this.clock.now() - item.storedAt > this.limits.itemTtlMs) {
       this.deleteItem(key, item);
       return undefined;
@@ -142,17 +145,19 @@ export class Store {
   putItem(target: NodeId, item: Item): boolean {
     const now = this.clock.now();
     const key = toHex(target);
-    const previous = this.itemMap.get(key);
+    this.itemMap ??= new Map();
+    const itemMap = this.itemMap;
+    const previous = itemMap.get(key);
     const size = itemSize(item);
     const freed = previous ? itemSize(previous) : 0;
     const fits = () =>
-      (previous || this.itemMap.size < this.limits.maxItems) &&
+      (previous || itemMap.size < this.limits.maxItems) &&
       this.itemBytesUsed - freed + size <= this.limits.maxItemBytes;
     if (!fits()) this.pruneItems(now);
     if (!fits()) return false;
     if (previous) this.deleteItem(key, previous);
     const stored: StoredItem = { ...item, storedAt: now };
-    this.itemMap.set(key, stored);
+    itemMap.set(key, stored);
     this.itemBytesUsed += size;
     return true;
   }
@@ -165,25 +170,27 @@ export class Store {
   }
 
   private prunePeers(now: number) {
-    for (const [key, peers] of this.peerMap) {
+    const peerMap = this.peerMap;
+    if (!peerMap) return;
+    for (const [key, peers] of peerMap) {
       for (const [pk, entry] of peers) {
         if (now - entry.announcedAt > this.limits.peerTtlMs) {
           peers.delete(pk);
           this.peerCount--;
         }
       }
-      if (peers.size === 0) this.peerMap.delete(key);
+      if (peers.size === 0) peerMap.delete(key);
     }
   }
 
   private pruneItems(now: number) {
-    for (const [key, item] of this.itemMap) {
+    for (const [key, item] of this.itemMap ?? []) {
       if (now - item.storedAt > this.limits.itemTtlMs) this.deleteItem(key, item);
     }
   }
 
   private deleteItem(key: string, item: Item) {
-    this.itemMap.delete(key);
+    this.itemMap?.delete(key);
     this.itemBytesUsed -= itemSize(item);
   }
 }
