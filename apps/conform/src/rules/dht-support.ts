@@ -1,0 +1,93 @@
+/** Helpers the DHT rules share: arbitraries, reply checks and byte formatting. */
+import {
+  type Contact,
+  compareDistance,
+  decodeCompactNodes,
+  type KrpcMessage,
+  type KrpcQuery,
+  type KrpcResponse,
+  type NodeId,
+  type QueryArguments,
+} from '@peerkit/kademlia';
+import * as fc from 'fast-check';
+import type { DhtContext } from '../dht/context';
+import type { KrpcReply } from '../dht/probe';
+import { ensure, RuleViolation } from '../framework/rule';
+
+export const arbId = (): fc.Arbitrary<Uint8Array> =>
+  fc.uint8Array({ minLength: 20, maxLength: 20 });
+
+/** Transaction ids: BEP 5 says "typically 2 characters"; any short string must be echoed. */
+export const arbTransactionId = (): fc.Arbitrary<Uint8Array> =>
+  fc.uint8Array({ minLength: 1, maxLength: 8 });
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The reply as text for a violation message. */
+export function describeReply(reply: KrpcReply): string {
+  const m = reply.message;
+  if (m === undefined)
+    return `undecodable datagram (${reply.decodeError}): ${hex(reply.raw.subarray(0, 64))}`;
+  if (m.y === 'e') return `error ${m.e.code} "${m.e.message}" (t=${hex(m.t)})`;
+  if (m.y === 'r') return `response (t=${hex(m.t)}, keys ${Object.keys(m.r).join(',')})`;
+  return `query ${m.q}`;
+}
+
+/** The reply must be a KRPC response (`y` = `r`); returns it. */
+export function expectResponse(reply: KrpcReply | undefined, what: string): KrpcResponse {
+  ensure(reply !== undefined, `no answer to ${what}`);
+  const m = reply.message;
+  if (m === undefined || m.y !== 'r') {
+    throw new RuleViolation(`expected a response to ${what}, got ${describeReply(reply)}`);
+  }
+  return m;
+}
+
+/** The reply must be a KRPC error with `code`. */
+export function expectError(reply: KrpcReply | undefined, code: number, what: string): void {
+  ensure(reply !== undefined, `no answer to ${what} (expected error ${code})`);
+  const m: KrpcMessage | undefined = reply.message;
+  ensure(
+    m?.y === 'e' && m.e.code === code,
+    `expected error ${code} for ${what}, got ${describeReply(reply)}`,
+  );
+}
+
+/** Decodes `nodes` (26 bytes per node, BEP 5 "Contact Encoding"). */
+export function compactNodes(r: KrpcResponse, what: string): Contact[] {
+  const nodes = r.r.nodes;
+  ensure(nodes !== undefined, `${what}: no "nodes" key`);
+  ensure(
+    nodes.length % 26 === 0,
+    `${what}: "nodes" is ${nodes.length} bytes, not a multiple of 26`,
+  );
+  return decodeCompactNodes(nodes, 4);
+}
+
+/** Nodes of `set` sorted by XOR distance to `target`, nearest first. */
+export function byDistance(target: NodeId, set: readonly Contact[]): Contact[] {
+  return [...set].sort((a, b) => compareDistance(target, a.id, b.id));
+}
+
+/** A query with a fresh transaction id from the context's probe. */
+export function query(
+  ctx: DhtContext,
+  q: string,
+  a: Partial<QueryArguments> = {},
+  t: Uint8Array = ctx.network.random.bytes(2),
+): KrpcQuery {
+  return { t, y: 'q', q, a: { id: ctx.probeId, ...a } };
+}
+
+/** The `token` of a get_peers / get response. */
+export function tokenOf(r: { r: { token?: Uint8Array } }, what: string): Uint8Array {
+  const token = r.r.token;
+  ensure(token !== undefined && token.length > 0, `${what}: no "token" in the response`);
+  return token;
+}

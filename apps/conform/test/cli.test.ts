@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SuiteReport } from '../src/framework/runner';
+import { startMisalignedSeeder, startTruncatingDhtNode } from './broken-fixtures';
+import { torrentOnDisk } from './fixtures';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+/** Runs the CLI from its sources; resolves with the exit code and output. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      ['--conditions=@peerkit/source', 'src/cli.ts', ...args],
+      { cwd: root, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('peerkit-conform (the command)', () => {
+  let node: Awaited<ReturnType<typeof startTruncatingDhtNode>>;
+  let target: string;
+  beforeAll(async () => {
+    node = await startTruncatingDhtNode(nodeNetwork());
+    target = `127.0.0.1:${node.address.port}`;
+  });
+  afterAll(() => node.close());
+
+  it('exits 1 with the shrunk counterexample, and --seed/--path replay it', async () => {
+    const run = await cli([
+      'dht',
+      target,
+      '--runs',
+      '30',
+      '--seed',
+      '77',
+      '--only',
+      'dht.krpc.transaction-id',
+      '--json',
+    ]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as SuiteReport;
+    const failed = report.results[0]!;
+    expect(failed.outcome).toBe('failed');
+    expect(failed.counterexample).toContain('"t":Uint8Array.from([0,0,0])');
+
+    const replay = await cli([
+      'dht',
+      target,
+      '--seed',
+      '77',
+      '--only',
+      'dht.krpc.transaction-id',
+      '--path',
+      failed.path!,
+    ]);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain('FAILED dht.krpc.transaction-id');
+    expect(replay.stdout).toContain(failed.counterexample!);
+    expect(replay.stdout).toContain(`--seed 77 --only dht.krpc.transaction-id --path`);
+  }, 120_000);
+
+  it('exits 0 when every selected rule passes or does not apply', async () => {
+    const run = await cli([
+      'dht',
+      target,
+      '--runs',
+      '5',
+      '--seed',
+      '1',
+      '--only',
+      'dht.ping,dht.find_node.nodes',
+      '--no-color',
+    ]);
+    expect(run.stdout).toContain('2 passed, 0 failed, 0 not applicable');
+    expect(run.code).toBe(0);
+  }, 120_000);
+
+  it('refuses a malformed address', async () => {
+    const run = await cli(['dht', 'not-an-address']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('expected HOST:PORT');
+  }, 60_000);
+});
+
+describe('peerkit-conform peer', () => {
+  it('reads the .torrent, catches a seeder serving wrong bytes, and prints the replay line', async () => {
+    const fixture = await torrentOnDisk('cli.bin', 2 * 32_768 + 5, 32_768, 4);
+    const seeder = await startMisalignedSeeder(nodeNetwork(), fixture.metainfo, fixture.data);
+    try {
+      const target = `127.0.0.1:${seeder.address.port}`;
+      const args = [
+        'peer',
+        target,
+        '--torrent',
+        fixture.torrentPath,
+        '--runs',
+        '20',
+        '--seed',
+        '5',
+      ];
+      const run = await cli([...args, '--only', 'peer.handshake,peer.request.block', '--no-color']);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/peer\.handshake\.info-hash\s+passed/);
+      expect(run.stdout).toContain('counterexample: {"index":0,"begin":1,"length":1}');
+      expect(run.stdout).toContain(
+        `replay: peerkit-conform peer ${target} --torrent ${fixture.torrentPath} --seed 5 --only peer.request.block`,
+      );
+    } finally {
+      await seeder.close();
+      fixture.remove();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,128 @@
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatJson, formatTable } from '../src/framework/report';
+import { defineRule, ensure, type TargetContext } from '../src/framework/rule';
+import { runRules, selects } from '../src/framework/runner';
+
+/** A pretend target: a number that a case may break. */
+interface FakeContext extends TargetContext {
+  broken: boolean;
+  supportsFeature: boolean;
+}
+
+function fakeContext(supportsFeature = true): FakeContext {
+  const ctx: FakeContext = {
+    timeoutMs: 10,
+    broken: false,
+    supportsFeature,
+    alive: async () => !ctx.broken,
+  };
+  return ctx;
+}
+
+const cite = { spec: 'TEST', section: 'one', text: 'numbers below 10 are fine' };
+
+const belowTen = defineRule<FakeContext, number>({
+  id: 'test.below-ten',
+  title: 'numbers below ten',
+  cite,
+  cases: () => fc.nat(1000),
+  async check(_ctx, n) {
+    ensure(n < 10, `${n} is not below 10`);
+  },
+});
+
+const always = defineRule<FakeContext, number>({
+  id: 'test.always',
+  title: 'always true',
+  cite,
+  cases: () => fc.nat(),
+  async check() {},
+});
+
+const feature = defineRule<FakeContext, number>({
+  id: 'test.feature.x',
+  title: 'needs a feature',
+  cite,
+  applies: async (ctx) => (ctx.supportsFeature ? undefined : 'no feature'),
+  cases: () => fc.nat(),
+  async check() {},
+});
+
+const killer = defineRule<FakeContext, number>({
+  id: 'test.killer',
+  title: 'a case above 500 kills the target',
+  cite,
+  cases: () => fc.nat(1000),
+  async check(ctx, n) {
+    if (n > 500) ctx.broken = true;
+  },
+});
+
+describe('runRules', () => {
+  it('reports passed, not applicable and a shrunk failure with its seed and path', async () => {
+    const report = await runRules('test', 'fake', [always, feature, belowTen], fakeContext(false), {
+      runs: 100,
+      seed: 3,
+    });
+    expect(report.results.map((r) => r.outcome)).toEqual(['passed', 'not-applicable', 'failed']);
+    expect(report.ok).toBe(false);
+    expect(report.results[0]!.runs).toBe(100);
+    expect(report.results[1]!.reason).toBe('no feature');
+    const failed = report.results[2]!;
+    expect(failed.counterexample).toBe('10');
+    expect(failed.reason).toBe('10 is not below 10');
+    expect(failed.seed).toBe(3);
+
+    // The same seed finds the same case; the path replays it at once.
+    const again = await runRules('test', 'fake', [belowTen], fakeContext(), { runs: 100, seed: 3 });
+    expect(again.results[0]!.counterexample).toBe('10');
+    expect(again.results[0]!.path).toBe(failed.path);
+    const replay = await runRules('test', 'fake', [belowTen], fakeContext(), {
+      runs: 100,
+      seed: 3,
+      path: failed.path!,
+    });
+    expect(replay.results[0]!.counterexample).toBe('10');
+    expect(replay.results[0]!.runs).toBe(1);
+  });
+
+  it('reports the case that killed the target, unshrunk, and later rules as not answering', async () => {
+    const report = await runRules('test', 'fake', [killer, always], fakeContext(), {
+      runs: 200,
+      seed: 8,
+    });
+    const [killed, after] = report.results;
+    expect(killed!.outcome).toBe('failed');
+    expect(killed!.reason).toMatch(/stopped answering after this case/);
+    expect(Number(killed!.counterexample)).toBeGreaterThan(500);
+    expect(after!.outcome).toBe('failed');
+    expect(after!.reason).toMatch(/does not answer/);
+  });
+
+  it('selects rules by id or dotted prefix, and refuses a selection that matches nothing', async () => {
+    expect(selects(['test.feature'], 'test.feature.x')).toBe(true);
+    expect(selects(['test.feat'], 'test.feature.x')).toBe(false);
+    expect(selects(undefined, 'anything')).toBe(true);
+    const report = await runRules('test', 'fake', [always, feature], fakeContext(), {
+      runs: 5,
+      seed: 1,
+      only: ['test.feature'],
+    });
+    expect(report.results.map((r) => r.id)).toEqual(['test.feature.x']);
+    await expect(
+      runRules('test', 'fake', [always], fakeContext(), { only: ['nope'] }),
+    ).rejects.toThrow(/no rule matches/);
+  });
+
+  it('formats the table with a replay line and the JSON losslessly', async () => {
+    const report = await runRules('test', 'fake', [belowTen], fakeContext(), { runs: 50, seed: 3 });
+    const table = formatTable(report);
+    expect(table).toContain('FAILED test.below-ten');
+    expect(table).toContain(
+      `replay: peerkit-conform test fake --seed 3 --only test.below-ten --path ${report.results[0]!.path}`,
+    );
+    expect(table).toContain('TEST, one: "numbers below 10 are fine"');
+    expect(JSON.parse(formatJson(report))).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+});
