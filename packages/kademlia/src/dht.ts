@@ -406,7 +406,9 @@ export class DHT extends EventEmitter<DHTEvents> {
       const onFailure = (error: unknown) => {
         slowTimer.cancel();
         state.fail(c.contact.id);
-        if (!isDHTError(error, 'REMOTE_ERROR')) this.routing.fail(c.contact.id);
+        // Our own RPC layer closing says nothing about the remote node.
+        if (!isDHTError(error, 'REMOTE_ERROR') && !isDHTError(error, 'CLOSED'))
+          this.routing.fail(c.contact.id);
         events.push({
           type: 'failure',
           to: c.contact,
@@ -446,10 +448,13 @@ export class DHT extends EventEmitter<DHTEvents> {
         }
       }, onFailure);
     };
+    // Stop asking once aborted or closed (close() or our socket closed under the RPC layer,
+    // which also rejects every query in flight with CLOSED, so the loop ends at once).
+    const stopped = () => options.signal?.aborted || this.closed || rpc.isClosed;
     for (let guard = 0; guard < 100_000; guard++) {
-      if (!(options.signal?.aborted || this.closed)) for (const c of state.next()) start(c);
+      if (!stopped()) for (const c of state.next()) start(c);
       while (events.length > 0) yield events.shift()!;
-      if (state.pending === 0 && (state.done || options.signal?.aborted || this.closed)) break;
+      if (state.pending === 0 && (state.done || stopped())) break;
       // Stop early when an immutable item was found: its hash proves it.
       if (method === 'get' && result.items.some((i) => !i.k) && state.pending === 0) break;
       await new Promise<void>((resolve) => {
@@ -558,8 +563,9 @@ export class DHT extends EventEmitter<DHTEvents> {
           this.heard({ id: node.id, address: node.address }, 'response');
         else this.routing.fail(node.id, true);
       },
-      () => {
+      (error: unknown) => {
         pinging.delete(key);
+        if (isDHTError(error, 'CLOSED')) return; // we closed, the node did nothing wrong
         // The RPC layer already retried: BEP 5's "try once more before discarding".
         const { promoted } = this.routing.fail(node.id, true);
         if (promoted) this.emit('node', promoted);

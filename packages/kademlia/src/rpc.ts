@@ -8,7 +8,10 @@
  * - incoming queries pass a per-IP token-bucket rate limit, then go to the `onQuery` handler;
  *   its answer (values or a KRPC error) is sent back with BEP 42's `ip` field;
  * - malformed datagrams are counted and dropped (a query we can still read the `t` of gets error
- *   203); they never throw.
+ *   203); they never throw;
+ * - every query settles: with the response, `TIMEOUT` after its attempts, or `CLOSED` when the
+ *   RPC layer is closed or its socket turns out to be closed under it (a send fails with the
+ *   transport's `CLOSED`: no response can come and, on a dead host, no timer may fire either).
  */
 import type { Address, Clock, DatagramSocket, Random, Timer } from '@peerkit/transport';
 import { DHTError } from './errors';
@@ -126,6 +129,11 @@ export class Rpc {
     this.unsubscribe = socket.onMessage((data, from) => this.receive(data, from));
   }
 
+  /** True once closed (by `close()` or because the socket was closed under us). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Queries in flight plus queued. */
   get outstanding(): number {
     return this.pending.size + this.queue.length;
@@ -174,7 +182,7 @@ export class Rpc {
   }
 
   /** Rejects everything outstanding and stops listening (the socket is closed by its owner). */
-  close(): void {
+  close(reason = 'rpc closed'): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
@@ -186,7 +194,7 @@ export class Rpc {
     this.buckets.clear();
     for (const p of all) {
       p.timer?.cancel();
-      p.reject(new DHTError('CLOSED', 'rpc closed'));
+      p.reject(new DHTError('CLOSED', reason));
     }
   }
 
@@ -203,6 +211,7 @@ export class Rpc {
     p.attempts++;
     this.stats.queryDatagrams++;
     this.sendRaw(p.data, p.to);
+    if (this.closed) return; // the socket was closed under us: p was rejected with CLOSED
     p.timer = this.clock.setTimeout(() => this.timeout(p), this.options.timeoutMs);
   }
 
@@ -236,8 +245,11 @@ export class Rpc {
     if (this.closed) return;
     try {
       this.socket.send(data, to);
-    } catch {
-      // A closed socket or an unroutable address: the query times out like a lost datagram.
+    } catch (e) {
+      // The socket was closed under us (its owner closed it, or the host is gone): nothing can
+      // arrive any more, so settle everything now rather than wait for timeouts.
+      if (isClosedError(e)) this.close('socket closed');
+      // Otherwise an unroutable address: the query times out like a lost datagram.
     }
   }
 
@@ -352,6 +364,11 @@ function rateKey(from: Address): string | number {
   }
   const text = ip ? bytesToIp(ip) : from.host;
   return local ? `${text}|${from.port}` : text;
+}
+
+/** A transport `CLOSED` error (checked by shape: the transport may be another copy of the package). */
+function isClosedError(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code === 'CLOSED';
 }
 
 function tidBytes(tid: number): Uint8Array {

@@ -4,10 +4,13 @@
  * - handshakes per second: the Noise XX core alone (HandshakeState, three messages), and the
  *   full secure handshake (identity payloads, Ed25519 sign + verify, framing) over an
  *   in-memory stream pair;
- * - throughput: node:crypto ChaCha20-Poly1305 on 65,519-byte messages (seal only, and
- *   seal + open, the work a secure stream does when both ends share one process), plain
- *   loopback TCP through `nodeNetwork()`, the secure stream over an in-memory pair and over
- *   that same TCP, and both again with the receiver in a worker thread.
+ * - throughput: node:crypto ChaCha20-Poly1305 on 65,519-byte messages on one core (seal
+ *   only, open only, and seal + open, the work a secure stream does when both ends share one
+ *   thread), plain loopback TCP through `nodeNetwork()`, the secure stream over an in-memory
+ *   pair and over that same TCP with both ends in one thread, and plain TCP and the secure
+ *   stream again with the receiver in a worker thread (each end on its own thread, as on two
+ *   machines; rate measured at the receiver, compared with the slower of seal only and open
+ *   only, which bounds one direction of a channel whose ends run on two cores).
  *
  * The machine is shared with other jobs, so wall-clock rates swing with their load. Every
  * transfer is therefore also measured in CPU time (process.cpuUsage: user + system, all
@@ -37,6 +40,8 @@ const HOST = '127.0.0.1';
 interface Rate {
   wall: number;
   cpu: number;
+  /** Two-thread rows: event-loop utilization of the sending and the receiving thread. */
+  busy?: { send: number; receive: number };
 }
 
 async function measure(bytes: number, work: () => unknown): Promise<Rate> {
@@ -70,20 +75,36 @@ async function handshakeSecure(): Promise<void> {
   b.destroy();
 }
 
-/** node:crypto ChaCha20-Poly1305 over `TRANSFER` bytes in `MAX_PLAINTEXT`-byte messages. */
-function rawCipher(open: boolean): Promise<Rate> {
+type CipherWork = 'seal' | 'open' | 'sealOpen';
+
+/**
+ * node:crypto ChaCha20-Poly1305 over `TRANSFER` bytes in `MAX_PLAINTEXT`-byte messages, on
+ * this one thread: seal only, open only (of a message sealed beforehand, a fresh decipher
+ * and nonce per message, like seal), or seal + open (both ends' work on one core).
+ */
+function rawCipher(work: CipherWork): Promise<Rate> {
   const key = randomBytes(32);
   const nonce = Buffer.alloc(12);
   const plaintext = randomBytes(MAX_PLAINTEXT);
   const messages = Math.ceil(TRANSFER / MAX_PLAINTEXT);
+  const sealed = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  const sealedCt = sealed.update(plaintext);
+  sealed.final();
+  const sealedTag = sealed.getAuthTag();
   return measure(messages * MAX_PLAINTEXT, () => {
     for (let i = 0; i < messages; i++) {
-      nonce.writeBigUInt64LE(BigInt(i), 4);
-      const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-      const ct = c.update(plaintext);
-      c.final();
-      const tag = c.getAuthTag();
-      if (open) {
+      let ct = sealedCt;
+      let tag = sealedTag;
+      if (work !== 'open') {
+        nonce.writeBigUInt64LE(BigInt(i), 4);
+        const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+        ct = c.update(plaintext);
+        c.final();
+        tag = c.getAuthTag();
+      } else {
+        nonce.writeBigUInt64LE(0n, 4);
+      }
+      if (work !== 'seal') {
         const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
         d.setAuthTag(tag);
         d.update(ct);
@@ -156,43 +177,72 @@ async function secureMemory(): Promise<Rate> {
 
 /**
  * Two peers on two threads, as two machines would be: the receiver (bench/receiver-worker.ts)
- * runs in a worker thread, so sealing and opening can proceed in parallel.
+ * runs in a worker thread, so sealing and opening proceed in parallel, each on its own core.
+ * `wall` is measured at the receiver: bytes over the time from its first received byte to the
+ * end. `cpu` counts the CPU time of both threads (process.cpuUsage is per process).
  */
-async function twoThreads(secure: boolean): Promise<Rate> {
+async function startReceiver(secure: boolean): Promise<Receiver> {
   const worker = new Worker(new URL('./receiver-worker.mjs', import.meta.url), {
     workerData: { secure, secretKey: ib.secretKey },
     // The worker resolves workspace packages to their sources, like bench.mjs does here.
     execArgv: ['--conditions=@peerkit/source'],
   });
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', (m: { port: number }) => resolve(m.port));
-    });
-    const done = new Promise<number>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.on('message', (m: { type: string; bytes: number }) => {
-        if (m.type === 'done') resolve(m.bytes);
-      });
-    });
-    const raw = await network.dial({ host: HOST, port });
-    const stream: Stream = secure
-      ? await secureOutbound(raw, { identity: ia, clock: network.clock })
-      : raw;
-    const chunk = randomBytes(WRITE_SIZE);
-    const r = await measure(TRANSFER, async () => {
-      for (let sent = 0; sent < TRANSFER; sent += WRITE_SIZE) await stream.write(chunk);
-      await stream.end();
-      const received = await done;
-      if (received !== TRANSFER) throw new Error(`received ${received} of ${TRANSFER} bytes`);
-    });
-    for await (const _ of stream) {
-      // the receiver's end
-    }
-    return r;
-  } finally {
-    await worker.terminate();
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+  });
+  return { worker, port };
+}
+
+interface ReceiverReport {
+  type: string;
+  bytes: number;
+  seconds: number;
+  busy: number;
+}
+
+interface Receiver {
+  worker: Worker;
+  port: number;
+}
+
+const receivers = {
+  plain: await startReceiver(false),
+  secure: await startReceiver(true),
+};
+
+async function twoThreads(secure: boolean): Promise<Rate> {
+  const { worker, port } = secure ? receivers.secure : receivers.plain;
+  const done = new Promise<ReceiverReport>((resolve, reject) => {
+    worker.once('error', reject);
+    const onMessage = (m: ReceiverReport) => {
+      if (m.type !== 'done') return;
+      worker.off('message', onMessage);
+      resolve(m);
+    };
+    worker.on('message', onMessage);
+  });
+  const raw = await network.dial({ host: HOST, port });
+  const stream: Stream = secure
+    ? await secureOutbound(raw, { identity: ia, clock: network.clock })
+    : raw;
+  const chunk = randomBytes(WRITE_SIZE);
+  let atReceiver = 0;
+  let busy = { send: 0, receive: 0 };
+  const r = await measure(TRANSFER, async () => {
+    const elu = performance.eventLoopUtilization();
+    for (let sent = 0; sent < TRANSFER; sent += WRITE_SIZE) await stream.write(chunk);
+    await stream.end();
+    const send = performance.eventLoopUtilization(elu).utilization;
+    const { bytes, seconds, busy: receive } = await done;
+    if (bytes !== TRANSFER) throw new Error(`received ${bytes} of ${TRANSFER} bytes`);
+    atReceiver = bytes / MB / seconds;
+    busy = { send, receive };
+  });
+  for await (const _ of stream) {
+    // the receiver's end
   }
+  return { wall: atReceiver, cpu: r.cpu, busy };
 }
 
 function median(values: number[]): number {
@@ -201,8 +251,9 @@ function median(values: number[]): number {
 }
 
 const variants: Record<string, () => Promise<Rate>> = {
-  seal: () => rawCipher(false),
-  sealOpen: () => rawCipher(true),
+  seal: () => rawCipher('seal'),
+  open: () => rawCipher('open'),
+  sealOpen: () => rawCipher('sealOpen'),
   memory: secureMemory,
   tcp: plainTcp,
   secure: secureTcp,
@@ -223,10 +274,18 @@ for (let round = 0; round < ROUNDS; round++) {
     samples[name].push(await run());
   }
 }
+await receivers.plain.worker.terminate();
+await receivers.secure.worker.terminate();
+
 const wall = (k: string) => median((samples[k] ?? []).map((r) => r.wall));
 const cpu = (k: string) => median((samples[k] ?? []).map((r) => r.cpu));
+/** Median event-loop utilization (in %) of the sending or receiving thread of a two-thread row. */
+const busy = (k: string, side: 'send' | 'receive') =>
+  fmt(100 * median((samples[k] ?? []).map((r) => r.busy?.[side] ?? 0)));
 const ceilingCpu = 1 / (1 / cpu('sealOpen') + 1 / cpu('tcp'));
 const ceilingWall = 1 / (1 / wall('sealOpen') + 1 / wall('tcp'));
+/** Both ends' unavoidable CPU work per byte when each has its own thread: crypto + sockets. */
+const floorCpu = 1 / (1 / cpu('sealOpen') + 1 / cpu('tcp2'));
 
 report({
   package: '@peerkit/noise',
@@ -246,51 +305,63 @@ report({
   notes: [`Median of ${ROUNDS} interleaved rounds (wall clock).`],
 });
 
-const row = (what: string, k: string, refCpu: number, refWall: number) => [
+/** One direction over two cores: the slower of sealing and opening bounds the channel. */
+const oneWay = wall('seal') < wall('open') ? 'seal' : 'open';
+const oneWayCpu = cpu('seal') < cpu('open') ? 'seal' : 'open';
+
+const row = (what: string, k: string, refWall: number, refName: string) => [
   what,
-  cpu(k),
-  cpu(k) / refCpu,
   wall(k),
   wall(k) / refWall,
+  refName,
+  cpu(k),
+  cpu(k) / cpu('sealOpen'),
 ];
+const one = (what: string, k: string) => row(what, k, wall('sealOpen'), 'seal + open');
+const two = (what: string, k: string) => row(what, k, wall(oneWay), `${oneWay} only`);
 
 report({
   package: '@peerkit/noise',
   name: 'throughput',
   title: `Secure stream throughput: ${TRANSFER / MB} MB in ${WRITE_SIZE / MB} MB writes`,
-  columns: ['what', 'MB per CPU-s', 'vs seal + open', 'MB/s (wall)', 'vs seal + open (wall)'],
+  columns: [
+    'what',
+    'MB/s (wall)',
+    'vs reference',
+    'reference (wall, same run)',
+    'MB per CPU-s',
+    'vs seal + open (CPU)',
+  ],
   rows: [
-    row(
-      'node:crypto ChaCha20-Poly1305 seal only (65,519-byte messages)',
-      'seal',
-      cpu('sealOpen'),
-      wall('sealOpen'),
-    ),
-    row(
-      'node:crypto ChaCha20-Poly1305 seal + open (reference)',
-      'sealOpen',
-      cpu('sealOpen'),
-      wall('sealOpen'),
-    ),
-    row('secure stream over an in-memory stream pair', 'memory', cpu('sealOpen'), wall('sealOpen')),
-    row('plain TCP, nodeNetwork() loopback, one thread', 'tcp', cpu('sealOpen'), wall('sealOpen')),
+    one('node:crypto ChaCha20-Poly1305 seal only, one core (65,519-byte messages)', 'seal'),
+    one('node:crypto ChaCha20-Poly1305 open only, one core', 'open'),
+    one('node:crypto ChaCha20-Poly1305 seal + open, one core', 'sealOpen'),
+    one('secure stream over an in-memory stream pair, one thread', 'memory'),
+    one('plain TCP, nodeNetwork() loopback, one thread', 'tcp'),
     [
       'ceiling for secure TCP in one thread: 1 / (1/seal+open + 1/TCP)',
-      ceilingCpu,
-      ceilingCpu / cpu('sealOpen'),
       ceilingWall,
       ceilingWall / wall('sealOpen'),
+      'seal + open',
+      ceilingCpu,
+      ceilingCpu / cpu('sealOpen'),
     ],
-    row(
-      'secure stream over nodeNetwork() loopback TCP, one thread',
-      'secure',
-      cpu('sealOpen'),
-      wall('sealOpen'),
-    ),
-    row('plain TCP, receiver in a worker thread', 'tcp2', cpu('sealOpen'), wall('sealOpen')),
-    row('secure stream, receiver in a worker thread', 'secure2', cpu('sealOpen'), wall('sealOpen')),
+    one('secure stream over loopback TCP, both ends in one thread', 'secure'),
+    two('plain TCP, receiver in a worker thread (rate at the receiver)', 'tcp2'),
+    two('secure stream, receiver in a worker thread (rate at the receiver)', 'secure2'),
+    [
+      'CPU floor for the two-thread secure stream: 1 / (1/seal+open + 1/TCP in two threads)',
+      '',
+      '',
+      '',
+      floorCpu,
+      floorCpu / cpu('sealOpen'),
+    ],
   ],
   notes: [
-    `Median of ${ROUNDS} interleaved rounds after a warm-up. Secure stream over TCP in one thread: ${fmt((100 * cpu('secure')) / ceilingCpu)}% of the CPU-time ceiling (crypto + TCP), ${fmt((100 * cpu('memory')) / cpu('sealOpen'))}% of raw seal + open without sockets.`,
+    `Median of ${ROUNDS} interleaved rounds after a warm-up. One-thread rows compare with raw seal + open on one core (${fmt(wall('sealOpen'))} MB/s), the work both ends do there. Two-thread rows compare with the slower of the two single-core one-direction rates, ${oneWay} only (${fmt(wall(oneWay))} MB/s; seal ${fmt(wall('seal'))}, open ${fmt(wall('open'))}), which bounds a channel whose sender seals on one core while its receiver opens on another. Secure stream with the receiver in its own thread: ${fmt((100 * wall('secure2')) / wall(oneWay))}% of ${oneWay} only (wall); one thread: ${fmt((100 * wall('secure')) / wall('sealOpen'))}% of seal + open (wall), ${fmt((100 * cpu('secure')) / ceilingCpu)}% of the CPU-time ceiling; in memory: ${fmt((100 * cpu('memory')) / cpu('sealOpen'))}% of seal + open (CPU).`,
+    `Two-thread secure stream per CPU-second: ${fmt((100 * cpu('secure2')) / floorCpu)}% of its CPU floor.`,
+    `Busy (event-loop utilization) while transferring, sender / receiver thread: plain TCP ${busy('tcp2', 'send')}% / ${busy('tcp2', 'receive')}%, secure stream ${busy('secure2', 'send')}% / ${busy('secure2', 'receive')}%.`,
+    `MB per CPU-s counts all threads of the process (both ends); its reference is seal + open (${fmt(cpu('sealOpen'))}), the slower single-core CPU rate is ${oneWayCpu} only.`,
   ],
 });

@@ -4,7 +4,7 @@
  * `EncryptWithAd`/`DecryptWithAd` signals `NONCE_EXHAUSTED` and the session must end.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { decrypt, encryptInto, NO_AD, TAGLEN, writeNonce } from './crypto';
+import { decrypt, decryptParts, encryptInto, NO_AD, TAGLEN, writeNonce } from './crypto';
 import { NoiseError } from './errors';
 
 /** 2^64-1: reserved (5.1), used only by `Rekey()` (4.2). */
@@ -84,6 +84,22 @@ export class CipherState {
   decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     if (this.#k === undefined) return ciphertext;
     const plaintext = decrypt(this.#useNonce(this.#k), this.#nonce, ad, ciphertext);
+    if (plaintext === undefined) {
+      throw new NoiseError('DECRYPT_FAILED', 'message failed authentication');
+    }
+    this.#n++;
+    return plaintext;
+  }
+
+  /**
+   * DecryptWithAd for a ciphertext given as consecutive pieces (the secure stream's receive
+   * path: a message spanning two transport reads is never joined). Requires a key. Returns
+   * the plaintext as pieces, only after the tag verified; on failure `n` stays and
+   * `DECRYPT_FAILED` is thrown.
+   */
+  decryptPartsWithAd(ad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] {
+    if (this.#k === undefined) throw new NoiseError('INVALID_STATE', 'no cipher key yet');
+    const plaintext = decryptParts(this.#useNonce(this.#k), this.#nonce, ad, parts);
     if (plaintext === undefined) {
       throw new NoiseError('DECRYPT_FAILED', 'message failed authentication');
     }

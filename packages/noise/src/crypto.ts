@@ -203,4 +203,49 @@ export function decrypt(
   return plaintext;
 }
 
+/**
+ * DECRYPT(k, n, ad, ciphertext) (4.2, 12.3) for a ciphertext given as consecutive pieces
+ * (`ciphertext || tag` is their concatenation; the 16-byte tag may straddle two pieces). The
+ * decipher is fed piece by piece, so nothing is joined; the plaintext comes back as pieces too
+ * (same boundaries, minus the tag). Returns `undefined` when authentication fails: the pieces
+ * are only returned after `final()` verified the tag, so unauthenticated plaintext never
+ * leaves this function.
+ */
+export function decryptParts(
+  key: KeyObject,
+  nonce: Buffer,
+  ad: Uint8Array,
+  parts: readonly Uint8Array[],
+): Uint8Array[] | undefined {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  if (length < TAGLEN) return undefined;
+  const split = length - TAGLEN;
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAGLEN });
+  if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: split });
+  const plaintext: Uint8Array[] = [];
+  const tag = Buffer.allocUnsafe(TAGLEN);
+  let offset = 0; // of the current part within the message
+  for (const part of parts) {
+    const end = offset + part.length;
+    if (offset < split) {
+      const body = end <= split ? part : part.subarray(0, split - offset);
+      if (body.length > 0) plaintext.push(decipher.update(body));
+    }
+    if (end > split) {
+      // This part holds (some of) the tag: copy those bytes, at most 16 in all.
+      const from = Math.max(0, split - offset);
+      tag.set(part.subarray(from), offset + from - split);
+    }
+    offset = end;
+  }
+  decipher.setAuthTag(tag);
+  try {
+    decipher.final();
+  } catch {
+    return undefined;
+  }
+  return plaintext;
+}
+
 export { NO_AD };

@@ -2,8 +2,11 @@
  * Noise messages on a byte stream: each one is prefixed by its length as a 16-bit big-endian
  * integer (spec section 13, "Length fields"; the noise-libp2p wire format). `FrameReader`
  * pulls chunks from a transport stream into @peerkit/framing's `FrameDecoder` (`'uint16be'`
- * prefix), which returns messages as views of the chunks and copies only the ones that
- * straddle chunk boundaries. Memory is bounded by one partial message (< 64 KiB) plus a chunk.
+ * prefix), which returns messages as views of the chunks. `readFrame` copies a message that
+ * straddles chunk boundaries into one buffer (the handshake wants whole messages);
+ * `readFrameParts` hands it over as the list of its views instead (the transport phase
+ * decrypts them piece by piece, so a 65,537-byte message spanning two TCP reads is never
+ * joined). Memory is bounded by the read-ahead (see `READ_AHEAD_BYTES`).
  */
 import { encodeFrame as encodeFramingFrame, FrameDecoder, isFramingError } from '@peerkit/framing';
 import { MAX_MESSAGE_LENGTH } from './crypto';
@@ -54,6 +57,11 @@ export class FrameReader {
     return this.#guard(() => this.#decoder.next());
   }
 
+  /** Like `tryFrame`, but a message spanning chunks comes as its views, in order (no copy). */
+  tryFrameParts(): Uint8Array[] | undefined {
+    return this.#guard(() => this.#decoder.nextParts());
+  }
+
   /** Runs a decoder call, turning its `FramingError`s into `NoiseError`s. */
   #guard<T>(call: () => T): T {
     try {
@@ -70,9 +78,21 @@ export class FrameReader {
    * The next message; `undefined` when the source ended exactly on a message boundary.
    * Throws `TRUNCATED` when it ended inside a message, and whatever the source throws.
    */
-  async readFrame(): Promise<Uint8Array | undefined> {
+  readFrame(): Promise<Uint8Array | undefined> {
+    return this.#read(() => this.tryFrame());
+  }
+
+  /**
+   * Like `readFrame`, but the message comes as a list of views whose lengths add up to its
+   * length: one view when it lies in one chunk, one per chunk touched when it spans chunks.
+   */
+  readFrameParts(): Promise<Uint8Array[] | undefined> {
+    return this.#read(() => this.tryFrameParts());
+  }
+
+  async #read<T>(take: () => T | undefined): Promise<T | undefined> {
     for (;;) {
-      const frame = this.tryFrame();
+      const frame = take();
       if (frame !== undefined) {
         this.#readAhead();
         return frame;

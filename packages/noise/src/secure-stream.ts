@@ -5,14 +5,18 @@
  *
  * - Writes are cut into messages of at most 65,519 plaintext bytes (65,535 with the tag),
  *   encrypted straight into one output buffer per batch (prefix + ciphertext + tag), and
- *   handed to the transport stream as one write; the transport's promise is returned, so its
- *   backpressure reaches the caller. Writes smaller than 4 KiB in the same microtask are
- *   merged into one message.
+ *   handed to the transport stream as one write; a write settles when the transport took
+ *   every batch but the newest, so backpressure reaches the caller while the next batch is
+ *   sealed during the send of the previous one. Writes smaller than 4 KiB in the same
+ *   microtask are merged into one message.
  * - `end()` sends an authenticated end marker (an empty transport message) before ending the
  *   transport stream, so a reader can tell an orderly end from a truncation by an attacker
  *   (spec section 13, "Session termination"); an end without it raises `TRUNCATED`.
  * - Any failure (decryption, malformed message, nonce exhaustion, truncation) destroys the
  *   stream; a message's plaintext is only returned after its tag verified.
+ * - Receiving never joins a message that spans transport reads (a 65,537-byte message always
+ *   spans two 64 KiB reads): its pieces are decrypted one by one with a streaming decipher and
+ *   handed to the reader as separate chunks, after the tag verified.
  */
 import { type Address, type Stream, TransportError } from '@peerkit/transport';
 import type { CipherState } from './cipher-state';
@@ -75,6 +79,10 @@ export class SecureStream implements Stream {
   #batch: Uint8Array | undefined;
   #batchLength = 0;
   #batchDone: Deferred | undefined;
+  /** The newest transport write (see `#sendMessages`). */
+  #lastWrite: Promise<void> = Promise.resolve();
+  /** The first transport write failure. */
+  #writeError: unknown;
 
   constructor(init: SecureStreamInit) {
     this.#stream = init.stream;
@@ -150,9 +158,15 @@ export class SecureStream implements Stream {
     this.#sendMessages(this.#batch.subarray(0, length)).then(done.resolve, done.reject);
   }
 
-  /** Encrypts `data` as transport messages, prefixed, in as few transport writes as sensible. */
+  /**
+   * Encrypts `data` as transport messages, prefixed, in as few transport writes as sensible.
+   * The returned promise settles when every transport write but the newest one is done: the
+   * caller may seal its next batch while the previous one is still being sent (on two
+   * machines, sealing and sending overlap instead of taking turns). Backpressure still holds,
+   * the writer runs ahead of the transport by at most one batch (about 1 MiB).
+   */
   #sendMessages(data: Uint8Array): Promise<void> {
-    let last: Promise<void> = Promise.resolve();
+    let last: Promise<void> = this.#lastWrite;
     try {
       for (let offset = 0; offset < data.length; ) {
         const end = Math.min(data.length, offset + MESSAGES_PER_WRITE * MAX_PLAINTEXT);
@@ -164,15 +178,20 @@ export class SecureStream implements Stream {
           writeLengthPrefix(out, o, chunk.length + TAGLEN);
           o += LENGTH_PREFIX + this.#send.encryptWithAdInto(EMPTY, chunk, out, o + LENGTH_PREFIX);
         }
-        last.catch(ignore);
-        last = this.#stream.write(out);
+        last = this.#lastWrite;
+        this.#lastWrite = this.#stream.write(out);
+        this.#lastWrite.catch((error: unknown) => {
+          this.#writeError ??= error;
+        });
         offset = end;
       }
     } catch (error) {
-      last.catch(ignore);
       return Promise.reject(this.#fail(error));
     }
-    return last;
+    // A transport write that failed already (or before `last` is done) fails this write too.
+    return last.then(() => {
+      if (this.#writeError !== undefined) throw this.#writeError;
+    });
   }
 
   /** Sends the pending batch and the authenticated end marker, then ends the transport stream. */
@@ -212,9 +231,17 @@ export class SecureStream implements Stream {
     let settled = false;
     try {
       for (;;) {
-        const plaintext = await this.#next();
-        if (plaintext === undefined) break;
-        yield plaintext;
+        const pieces = await this.#next();
+        if (pieces === undefined) break;
+        // One message's plaintext, authenticated as a whole, handed on piece by piece.
+        for (const piece of pieces) {
+          if (this.#destroyed) break;
+          yield piece;
+        }
+        if (this.#destroyed) {
+          this.#endAfterDestroy();
+          break;
+        }
       }
       settled = true;
     } catch (error) {
@@ -226,12 +253,16 @@ export class SecureStream implements Stream {
     }
   }
 
-  /** The next plaintext, or `undefined` at the authenticated end (or after a local destroy). */
-  async #next(): Promise<Uint8Array | undefined> {
+  /**
+   * The next message's plaintext as non-empty pieces (one per transport chunk the message
+   * spanned: it is never joined), or `undefined` at the authenticated end (or after a local
+   * destroy). The pieces are returned only once the whole message's tag verified.
+   */
+  async #next(): Promise<Uint8Array[] | undefined> {
     for (;;) {
-      let message: Uint8Array | undefined;
+      let message: Uint8Array[] | undefined;
       try {
-        message = await this.#reader.readFrame();
+        message = await this.#reader.readFrameParts();
       } catch (error) {
         if (this.#destroyed) return this.#endAfterDestroy();
         if (isNoiseError(error)) throw this.#fail(error);
@@ -242,16 +273,18 @@ export class SecureStream implements Stream {
       if (message === undefined) {
         throw this.#fail(new NoiseError('TRUNCATED', 'the stream ended without its end marker'));
       }
-      if (message.length < TAGLEN) {
+      let length = 0;
+      for (const part of message) length += part.length;
+      if (length < TAGLEN) {
         throw this.#fail(new NoiseError('BAD_MESSAGE', 'transport message shorter than its tag'));
       }
-      let plaintext: Uint8Array;
+      let plaintext: Uint8Array[];
       try {
-        plaintext = this.#receive.decryptWithAd(EMPTY, message);
+        plaintext = this.#receive.decryptPartsWithAd(EMPTY, message);
       } catch (error) {
         throw this.#fail(error);
       }
-      if (plaintext.length > 0) return plaintext;
+      if (length > TAGLEN) return plaintext;
       // The authenticated end marker: the transport stream must end right after it.
       await this.#expectEnd();
       return undefined;

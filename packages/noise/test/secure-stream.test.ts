@@ -185,6 +185,55 @@ describe('secure stream', () => {
     expect(Buffer.compare(await reading, big)).toBe(0);
   });
 
+  it('a write waits for the previous batch only: the writer runs ahead by one batch, no more', async () => {
+    const [ra] = memoryStreamPair();
+    // A transport whose writes complete only when the test says so.
+    const taken: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    const gated: Stream = {
+      localAddress: ra.localAddress,
+      remoteAddress: ra.remoteAddress,
+      closed: ra.closed,
+      write: () => new Promise<void>((resolve, reject) => taken.push({ resolve, reject })),
+      end: () => ra.end(),
+      destroy: (error) => ra.destroy(error),
+      [Symbol.asyncIterator]: () => ra[Symbol.asyncIterator](),
+    };
+    const cipher = () => {
+      const c = new CipherState();
+      c.initializeKey(new Uint8Array(32).fill(5));
+      return c;
+    };
+    const { SecureStream } = await import('../src/secure-stream');
+    const s = new SecureStream({
+      stream: gated,
+      reader: new FrameReader(ra[Symbol.asyncIterator]()),
+      send: cipher(),
+      receive: cipher(),
+      remoteIdentity: new Uint8Array(32),
+      handshakeHash: new Uint8Array(32),
+    });
+    const batch = patternBytes(MAX_PLAINTEXT, 3); // one message, one transport write
+    const settled: number[] = [];
+    const first = s.write(batch).then(() => settled.push(1));
+    const second = s.write(batch).then(() => settled.push(2));
+    const third = s.write(batch);
+    third.catch(() => {});
+    for (let i = 0; i < 3; i++) await turn();
+    expect(taken).toHaveLength(3);
+    // Nothing was pending before the first batch; the second waits for the first, untaken.
+    expect(settled).toEqual([1]);
+    taken[0]?.resolve();
+    await second;
+    expect(settled).toEqual([1, 2]);
+    // The newest transport write fails: the write waiting on its predecessor fails with it.
+    const error = new Error('broken pipe');
+    taken[2]?.reject(error);
+    taken[1]?.resolve();
+    await expect(third).rejects.toBe(error);
+    await first;
+    s.destroy();
+  });
+
   it('merges small writes of one microtask into one Noise message and cuts big ones at 65,519', async () => {
     const sizes: number[] = [];
     const { a, b } = await securePair({

@@ -20,7 +20,12 @@ export interface LookupStatsSummary {
   rounds: number[];
   messages: number[];
   virtualMs: number[];
+  /** Lookups whose own node crashed before they ended (not counted in `total`). */
+  abandoned: number;
 }
+
+/** Virtual time a scenario lookup may take before the scenario fails (with its seed). */
+export const LOOKUP_LIMIT_MS = 5 * 60_000;
 
 /** Builds n nodes (call inside `sim.run`); crashed hosts that restart come back with their state. */
 export async function buildScenarioNet(
@@ -43,6 +48,9 @@ export async function buildScenarioNet(
     if (fault.kind === 'crash') {
       net.up.delete(fault.host);
       net.crashedAt.set(fault.host, sim.now);
+      // The crashed incarnation is gone: its socket is closed and its timers never fire again,
+      // so close the old object too (its in-flight lookups end with CLOSED instead of hanging).
+      void net.byHost.get(fault.host)?.close();
     }
     if (fault.kind === 'restart') {
       // The node comes back with its saved id and table, as a restarted client would.
@@ -91,7 +99,14 @@ export async function startChurn(
 export async function runLookups(net: ScenarioNet, count: number): Promise<LookupStatsSummary> {
   const { sim, up, byHost, ids, crashedAt } = net;
   const k = net.dht.k ?? 8;
-  const out: LookupStatsSummary = { success: 0, total: 0, rounds: [], messages: [], virtualMs: [] };
+  const out: LookupStatsSummary = {
+    success: 0,
+    total: 0,
+    rounds: [],
+    messages: [],
+    virtualMs: [],
+    abandoned: 0,
+  };
   const runOne = async () => {
     const live = [...up];
     const from = byHost.get(live[sim.random.int(live.length)]!)!;
@@ -101,7 +116,24 @@ export async function runLookups(net: ScenarioNet, count: number): Promise<Looku
     const it = from.lookup(target);
     const failedIds = new Set<string>();
     const queriedIds = new Set<string>();
-    let step = await it.next();
+    // A lookup that does not end within LOOKUP_LIMIT_MS of virtual time fails the scenario at
+    // once (with the seed), instead of letting the simulation run to its end.
+    let timedOut: ((e: Error) => void) | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timedOut = reject;
+    });
+    const timer = sim.clock.setTimeout(() => {
+      timedOut?.(
+        new Error(
+          `lookup from ${from.address.host} (up: ${up.has(from.address.host)}) did not end within ${LOOKUP_LIMIT_MS} ms virtual; replay with NETSIM_SEED=${sim.seed}`,
+        ),
+      );
+    }, LOOKUP_LIMIT_MS);
+    const next = () => Promise.race([it.next(), limit]);
+    let step = await next().catch((e: unknown) => {
+      timer.cancel();
+      throw e;
+    });
     while (!step.done) {
       const e = step.value;
       if (e.type === 'failure') {
@@ -110,9 +142,18 @@ export async function runLookups(net: ScenarioNet, count: number): Promise<Looku
           console.log(`failure of live node: ${e.error.code} ${e.error.message}`);
       }
       if (e.type === 'query') queriedIds.add(toHex(e.to.id));
-      step = await it.next();
+      step = await next().catch((e: unknown) => {
+        timer.cancel();
+        throw e;
+      });
     }
+    timer.cancel();
     const r = step.value;
+    if ((crashedAt.get(from.address.host) ?? -1) >= start) {
+      // Our own node crashed mid-lookup: there is no result to judge.
+      out.abandoned++;
+      return;
+    }
     const stable = liveAtStart.filter(
       (h) => up.has(h) && !((crashedAt.get(h) ?? -1) >= start) && h !== from.address.host,
     );
@@ -147,5 +188,5 @@ export function median(xs: number[]): number {
 }
 
 export function summary(r: LookupStatsSummary): string {
-  return `${r.success}/${r.total} exact, median rounds ${median(r.rounds)}, median queries ${median(r.messages)}, median virtual ms ${median(r.virtualMs)}`;
+  return `${r.success}/${r.total} exact (${r.abandoned} abandoned: origin crashed), median rounds ${median(r.rounds)}, median queries ${median(r.messages)}, median virtual ms ${median(r.virtualMs)}`;
 }
