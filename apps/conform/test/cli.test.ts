@@ -79,7 +79,7 @@ describe('peerkit-conform (the command)', () => {
       'dht.ping,dht.find_node.nodes',
       '--no-color',
     ]);
-    expect(run.stdout).toContain('2 passed, 0 failed, 0 not applicable');
+    expect(run.stdout).toContain('2 rules: 2 passed, 0 failed, 0 not applicable');
     expect(run.code).toBe(0);
   }, 120_000);
 

@@ -46,7 +46,7 @@ export function formatTable(report: SuiteReport, options: { color?: boolean } = 
   const count = (o: Outcome) => report.results.filter((r) => r.outcome === o).length;
   lines.push(
     '',
-    `${count('passed')} passed, ${count('failed')} failed, ${count('not-applicable')} not applicable`,
+    `${report.results.length} rules: ${count('passed')} passed, ${count('failed')} failed, ${count('not-applicable')} not applicable`,
   );
   return lines.join('\n');
 }
