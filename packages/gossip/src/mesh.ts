@@ -244,6 +244,17 @@ export class Mesh {
       for (const peer of this.pick(candidates(), p.D - mesh.size)) graft(peer);
     }
 
+    // Outbound quota: graft outbound peers until Dout of the mesh is outbound. This comes
+    // before the Dhi check (the spec lists it after): a full mesh that takes on an outbound peer
+    // is pruned back to D right away, keeping the quota, so it never ends a heartbeat above Dhi.
+    if (mesh.size >= p.Dlo) {
+      const outbound = [...mesh].filter((peer) => view.isOutbound(peer)).length;
+      if (outbound < p.Dout) {
+        const more = candidates().filter((peer) => view.isOutbound(peer));
+        for (const peer of this.pick(more, p.Dout - outbound)) graft(peer);
+      }
+    }
+
     // Too many peers: keep the Dscore best, then random ones, with Dout outbound among them.
     if (mesh.size > p.Dhi) {
       const byScore = this.shuffle([...mesh]).sort((a, b) => view.score(b) - view.score(a));
@@ -263,22 +274,17 @@ export class Mesh {
       for (const peer of [...mesh]) if (!kept.has(peer)) prune(peer, true);
     }
 
-    // Outbound quota: graft outbound peers until Dout of the mesh is outbound.
-    if (mesh.size >= p.Dlo) {
-      const outbound = [...mesh].filter((peer) => view.isOutbound(peer)).length;
-      if (outbound < p.Dout) {
-        const more = candidates().filter((peer) => view.isOutbound(peer));
-        for (const peer of this.pick(more, p.Dout - outbound)) graft(peer);
-      }
-    }
-
     // Opportunistic grafting: a mesh of poor peers takes on better ones.
     if (this.ticks % p.opportunisticGraftTicks === 0 && mesh.size > 1) {
       const scores = [...mesh].map((peer) => view.score(peer)).sort((a, b) => a - b);
       const median = scores[Math.floor(scores.length / 2)] ?? 0;
       if (median < p.opportunisticGraftThreshold) {
         const better = candidates().filter((peer) => view.score(peer) > median);
-        for (const peer of this.pick(better, p.opportunisticGraftPeers)) graft(peer);
+        // Never past Dhi: the mesh stays within bounds at the end of every heartbeat.
+        const room = Math.max(0, p.Dhi - mesh.size);
+        for (const peer of this.pick(better, Math.min(p.opportunisticGraftPeers, room))) {
+          graft(peer);
+        }
       }
     }
   }

@@ -275,8 +275,10 @@ test('mesh maintenance follows the v1.1 rules (model-based)', () => {
       })
       .map((peers) => new Crowd(peers)),
   ];
-  fc.assert(
-    fc.property(fc.integer(), fc.commands(commands, { maxCommands: 80 }), (seed, cmds) => {
+  const property = fc.property(
+    fc.integer(),
+    fc.commands(commands, { maxCommands: 80 }),
+    (seed, cmds) => {
       const peers = new Map<string, ModelPeer>();
       const view: MeshView = {
         topicPeers: () => [...peers.entries()].filter(([, p]) => p.subscribed).map(([id]) => id),
@@ -293,7 +295,13 @@ test('mesh maintenance follows the v1.1 rules (model-based)', () => {
         nextId: 0,
       };
       fc.modelRun(() => ({ model, real: { mesh, view, peers } }), cmds);
-    }),
+    },
+  );
+  fc.assert(
+    property,
+    // The random 1,000 runs, plus a seed CI once failed with: a mesh of 12 (Dhi) inbound peers
+    // took on an outbound peer for the Dout quota and ended the heartbeat at 13.
     { numRuns: 1000 },
   );
+  fc.assert(property, { numRuns: 300, seed: 1360538902 });
 });
