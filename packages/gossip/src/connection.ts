@@ -3,6 +3,7 @@
  * frames decoded into RPCs, and a bounded writer. Any decoding error, limit violation or
  * stream failure ends the connection; the node is told once through `onClose`.
  */
+import { Buffer } from 'node:buffer';
 import { encodeFrame, readFrames } from '@peerkit/framing';
 import type { Stream, Timer } from '@peerkit/transport';
 import { GossipError } from './errors';
@@ -89,7 +90,7 @@ export class Connection {
             throw new GossipError('BAD_HELLO', `unsupported version ${frame.version}`);
           }
           const expected = this.options.expectedId;
-          if (expected !== undefined && !sameBytes(expected, frame.id)) {
+          if (expected !== undefined && Buffer.compare(expected, frame.id) !== 0) {
             this.claimedId = frame.id;
             throw new GossipError('BAD_HELLO', 'hello id differs from the authenticated identity');
           }
@@ -151,7 +152,7 @@ export class Connection {
     const frames = this.batch;
     this.batch = [];
     if (this.closed || frames.length === 0) return;
-    const bytes = frames.length === 1 ? (frames[0] as Uint8Array) : concat(frames);
+    const bytes = frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames);
     const count = frames.length;
     this.queued += count;
     const done = () => {
@@ -167,22 +168,4 @@ export class Connection {
     this.helloTimer?.cancel();
     this.stream.destroy(error);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

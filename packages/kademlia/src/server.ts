@@ -6,6 +6,7 @@
  * values of at most 1,000 bytes; every response stays below `MAX_RESPONSE_BYTES` (1,500, a UDP
  * datagram that crosses an Ethernet MTU unfragmented for find_node and get_peers).
  */
+import { Buffer } from 'node:buffer';
 import type { Address } from '@peerkit/transport';
 import { checkItem, type Item, itemTarget } from './bep44';
 import { type Contact, encodeCompactNodes, encodeCompactPeer, ipFamily } from './compact';
@@ -114,7 +115,7 @@ function handlePut(ctx: ServerContext, query: KrpcQuery, from: Address): QueryRe
       return { e: { code: KRPC_ERROR.CAS_MISMATCH, message: 'CAS mismatch' } };
     }
     const seq = item.seq!;
-    const same = seq === existing.seq && bytesEqual(existing.v, item.v);
+    const same = seq === existing.seq && Buffer.compare(existing.v, item.v) === 0;
     if (seq < existing.seq || (seq === existing.seq && !same)) {
       return {
         e: { code: KRPC_ERROR.SEQUENCE_TOO_LOW, message: 'sequence number less than current' },
@@ -152,8 +153,4 @@ function closestNodes(
     else out.nodes6 = bytes;
   }
   return out;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -19,6 +19,7 @@
  * that sends nothing for `requestTimeoutMs` while requests are outstanding is snubbed: its
  * requests go back to the picker (others fetch them) and its depth drops to one.
  */
+import { Buffer } from 'node:buffer';
 import type { Address, Stream } from '@peerkit/transport';
 import { Bitfield } from '../bitfield';
 import { WireError } from '../errors';
@@ -351,7 +352,7 @@ export class Peer {
   }
 
   private onHandshake(reserved: Uint8Array, infoHash: Uint8Array, peerId: Uint8Array): void {
-    if (!equalBytes(infoHash, this.host.infoHash)) {
+    if (Buffer.compare(infoHash, this.host.infoHash) !== 0) {
       throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
     }
     this.remotePeerId = peerId;
@@ -638,10 +639,4 @@ export class Peer {
     if (now - this.lastSentAt >= 90_000) this.send(KEEP_ALIVE);
     this.fillRequests();
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
