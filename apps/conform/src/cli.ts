@@ -4,10 +4,10 @@
  * gossip node. `peerkit-conform --help` lists the commands and options.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_RUNS, type RuleResult, type SuiteReport } from '@peerkit/transport/conformance';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { formatJson, formatTable } from './framework/report';
-import { DEFAULT_RUNS, type RuleResult, type SuiteReport } from './framework/runner';
 import { parseHostPort } from './host-port';
 import {
   DEFAULT_TIMEOUT_MS,

@@ -1,40 +1,54 @@
 /**
  * @peerkit/conform: property-based conformance testing of live peers over the wire. The
- * `peerkit-conform` command runs these suites; the API runs them from code, and the rule
- * framework lets you write rules of your own.
+ * `peerkit-conform` command runs these suites; the API runs them from code.
+ *
+ * The rules are the protocol packages' own conformance suites (their `./conformance` entries,
+ * which their `./testing` entries run as vitest tests): this package only opens their contexts
+ * against a live address, runs them with the rule framework of `@peerkit/transport/conformance`
+ * and formats the report. They are re-exported here so that one import gives everything.
  */
-export { type DhtContext, type DhtContextOptions, openDhtContext } from './dht/context';
-export { KrpcProbe, type KrpcReply } from './dht/probe';
-export { type AdaptOptions, adaptExampleChecks, type ExampleCheck } from './framework/adapt';
-export { formatJson, formatTable } from './framework/report';
 export {
-  defineRule,
-  ensure,
-  type Rule,
-  type RuleDefinition,
-  RuleViolation,
-  type SpecCitation,
-  type TargetContext,
-  TargetDown,
-} from './framework/rule';
+  type GossipContext,
+  type GossipContextOptions,
+  gossipRules,
+  openGossipContext,
+  RawPeer,
+} from '@peerkit/gossip/conformance';
+export {
+  type DhtContext,
+  type DhtContextOptions,
+  dhtRules,
+  KrpcProbe,
+  type KrpcReply,
+  openDhtContext,
+} from '@peerkit/kademlia/conformance';
+export {
+  openPeerContext,
+  type PeerContext,
+  type PeerContextOptions,
+  peerRules,
+  WireProbe,
+} from '@peerkit/piece-exchange/conformance';
 export {
   DEFAULT_RUNS,
+  defineRule,
+  ensure,
   type Outcome,
+  type Rule,
+  type RuleDefinition,
   type RuleResult,
+  RuleViolation,
   type RunOptions,
   randomSeed,
   runRules,
+  type SpecCitation,
   type SuiteReport,
   selects,
-} from './framework/runner';
-export { type GossipContext, openGossipContext } from './gossip/context';
-export { frameBytes, GossipPeer } from './gossip/peer';
+  type TargetContext,
+  TargetDown,
+} from '@peerkit/transport/conformance';
+export { formatJson, formatTable } from './framework/report';
 export { parseHostPort } from './host-port';
-export { PeerConnection } from './peer/connection';
-export { openPeerContext, type PeerContext, type PeerContextOptions } from './peer/context';
-export { dhtRules } from './rules/dht';
-export { gossipRules } from './rules/gossip';
-export { peerRules } from './rules/peer';
 export {
   DEFAULT_TIMEOUT_MS,
   type DhtSuiteOptions,

@@ -2,16 +2,18 @@
  * The suites: open a context for a live target, run the rules, close the context.
  */
 
+import { type GossipContext, gossipRules, openGossipContext } from '@peerkit/gossip/conformance';
+import { type DhtContext, dhtRules, openDhtContext } from '@peerkit/kademlia/conformance';
 import { parseTorrent, requireV1, type V1Metainfo } from '@peerkit/piece-exchange';
+import { openPeerContext, type PeerContext, peerRules } from '@peerkit/piece-exchange/conformance';
 import { type Address, type Network, nodeNetwork } from '@peerkit/transport';
-import { type DhtContext, openDhtContext } from './dht/context';
-import type { Rule, TargetContext } from './framework/rule';
-import { type RunOptions, runRules, type SuiteReport } from './framework/runner';
-import { type GossipContext, openGossipContext } from './gossip/context';
-import { openPeerContext, type PeerContext } from './peer/context';
-import { dhtRules } from './rules/dht';
-import { gossipRules } from './rules/gossip';
-import { peerRules } from './rules/peer';
+import {
+  type Rule,
+  type RunOptions,
+  runRules,
+  type SuiteReport,
+  type TargetContext,
+} from '@peerkit/transport/conformance';
 
 export interface SuiteOptions extends RunOptions {
   /** Longest wait for one expected answer (default 2,000 ms). */

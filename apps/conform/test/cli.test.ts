@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nodeNetwork } from '@peerkit/transport';
+import type { SuiteReport } from '@peerkit/transport/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SuiteReport } from '../src/framework/runner';
 import { startMisalignedSeeder, startTruncatingDhtNode } from './broken-fixtures';
 import { torrentOnDisk } from './fixtures';
 

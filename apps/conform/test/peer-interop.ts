@@ -1,6 +1,7 @@
 /** Shared by the peer interop tests: run the suite, print the table, return outcome by rule id. */
+
+import type { Outcome } from '@peerkit/transport/conformance';
 import { formatTable } from '../src/framework/report';
-import type { Outcome } from '../src/framework/runner';
 import { runPeerSuite } from '../src/suites';
 import type { TorrentOnDisk } from './fixtures';
 import type { Seeder } from './interop-helpers';
@@ -27,6 +28,7 @@ export function allPassedExcept(failed: Record<string, Outcome>): Record<string,
   const ids = [
     'peer.handshake.info-hash',
     'peer.handshake.unknown-info-hash',
+    'peer.handshake.other-protocol',
     'peer.bitfield.shape',
     'peer.fast.not-negotiated',
     'peer.request.choked',
@@ -35,6 +37,7 @@ export function allPassedExcept(failed: Record<string, Outcome>): Record<string,
     'peer.request.block',
     'peer.request.oversized',
     'peer.request.out-of-range',
+    'peer.wire.late-bitfield',
     'peer.ut_metadata.info',
     'peer.wire.garbage',
   ];

@@ -1,10 +1,12 @@
 /**
- * @peerkit/kademlia/testing: fast-check arbitraries (ids, addresses, KRPC messages) and a
- * compliance suite of rules any KRPC node must satisfy, runnable against a live address.
+ * @peerkit/kademlia/testing: fast-check arbitraries (ids, addresses, KRPC messages), everything
+ * of `./conformance` (the DHT rule set, its context and raw KRPC probe), and
+ * `describeKrpcCompliance`, which runs the rule set as vitest tests against a live address.
  */
-import type { Address } from '@peerkit/transport';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type KrpcComplianceOptions, KrpcProbe, krpcComplianceRules } from './compliance';
+import { type Address, type Network, nodeNetwork } from '@peerkit/transport';
+import { type DescribeRulesOptions, describeRules } from '@peerkit/transport/testing';
+import { openDhtContext } from './conformance/context';
+import { dhtRules } from './conformance/rules';
 
 export {
   arbAddress,
@@ -15,22 +17,27 @@ export {
   arbKrpcResponse,
   arbNodeId,
 } from './arbitraries';
+export * from './conformance';
 
-export {
-  type KrpcComplianceOptions,
-  type KrpcComplianceResult,
-  type KrpcComplianceRule,
-  KrpcProbe,
-  krpcComplianceRules,
-  runKrpcCompliance,
-} from './compliance';
+export interface KrpcComplianceOptions extends DescribeRulesOptions {
+  /** Where the probes' sockets come from (default `nodeNetwork()`: real UDP). */
+  network?: Network;
+  /** Longest wait for one answer (default 2,000 ms). */
+  timeoutMs?: number;
+  /** Most datagrams per second sent to the node, for nodes that rate-limit (default no limit). */
+  rate?: number;
+}
 
 /**
- * Registers one vitest test per KRPC compliance rule against the node at `target()` (called in
- * `beforeAll`, so it may start the node). Use it for your own DHT node:
+ * Registers one vitest test per rule of `dhtRules` against the node at `target()` (called in
+ * `beforeAll`, so it may start the node). A rule the node does not support (BEP 44 without
+ * `get`) is skipped with the reason; a failing rule prints its shrunk counterexample and the
+ * `CONFORM_SEED` that replays it.
  *
  * ```ts
- * describeKrpcCompliance('my node', async () => ({ host: '127.0.0.1', port: myNode.port }));
+ * describeKrpcCompliance('my node', async () => ({ host: '127.0.0.1', port: myNode.port }), {
+ *   runs: 10,
+ * });
  * ```
  */
 export function describeKrpcCompliance(
@@ -38,18 +45,15 @@ export function describeKrpcCompliance(
   target: () => Address | Promise<Address>,
   options: KrpcComplianceOptions = {},
 ): void {
-  describe(`KRPC compliance: ${name}`, () => {
-    let probe: KrpcProbe;
-    beforeAll(async () => {
-      probe = await KrpcProbe.open(await target(), options);
-    });
-    afterAll(async () => {
-      await probe?.close();
-    });
-    for (const rule of krpcComplianceRules) {
-      it(rule.name, async () => {
-        await rule.check(probe);
-      });
-    }
-  });
+  const { network, timeoutMs = 2_000, rate, ...describeOptions } = options;
+  describeRules(
+    name,
+    dhtRules,
+    async () =>
+      openDhtContext(network ?? nodeNetwork(), await target(), {
+        timeoutMs,
+        ...(rate === undefined ? {} : { rate }),
+      }),
+    describeOptions,
+  );
 }

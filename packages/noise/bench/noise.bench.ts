@@ -29,6 +29,7 @@ import {
   secureOutbound,
 } from '../src/index';
 import { ManualClock, memoryStreamPair } from '../src/testing';
+import { messagesIn, openAll, sealBatch } from './raw-sealed';
 
 const MB = 1024 * 1024;
 const TRANSFER = 128 * MB;
@@ -167,6 +168,32 @@ async function secureTcp(): Promise<Rate> {
   return r;
 }
 
+/** The key of the raw sealed reference (raw-sealed.ts), shared with the receiver worker. */
+const rawKey = randomBytes(32);
+
+/** Sends `TRANSFER` bytes as raw sealed messages (raw-sealed.ts), one batch per write. */
+async function sendRawSealed(a: Stream): Promise<void> {
+  const chunk = randomBytes(WRITE_SIZE);
+  let nonce = 0;
+  for (let sent = 0; sent < TRANSFER; sent += WRITE_SIZE) {
+    await a.write(sealBatch(rawKey, nonce, chunk));
+    nonce += messagesIn(WRITE_SIZE);
+  }
+  await a.end();
+}
+
+/** The raw cipher over the same TCP, both ends in one thread (the reference of `secure`). */
+async function rawSealedTcp(): Promise<Rate> {
+  const { a, b, close } = await tcpPair();
+  const r = await measure(TRANSFER, async () => {
+    const [received] = await Promise.all([openAll(rawKey, b), sendRawSealed(a)]);
+    if (received !== TRANSFER) throw new Error(`received ${received} of ${TRANSFER} bytes`);
+  });
+  await b.end();
+  await close();
+  return r;
+}
+
 async function secureMemory(): Promise<Rate> {
   const [a, b] = memoryStreamPair();
   const [sa, sb] = await secured(a, b, clock);
@@ -181,9 +208,11 @@ async function secureMemory(): Promise<Rate> {
  * `wall` is measured at the receiver: bytes over the time from its first received byte to the
  * end. `cpu` counts the CPU time of both threads (process.cpuUsage is per process).
  */
-async function startReceiver(secure: boolean): Promise<Receiver> {
+type Mode = 'plain' | 'secure' | 'raw';
+
+async function startReceiver(mode: Mode): Promise<Receiver> {
   const worker = new Worker(new URL('./receiver-worker.mjs', import.meta.url), {
-    workerData: { secure, secretKey: ib.secretKey },
+    workerData: { mode, secretKey: ib.secretKey, rawKey },
     // The worker resolves workspace packages to their sources, like bench.mjs does here.
     execArgv: ['--conditions=@peerkit/source'],
   });
@@ -206,13 +235,14 @@ interface Receiver {
   port: number;
 }
 
-const receivers = {
-  plain: await startReceiver(false),
-  secure: await startReceiver(true),
+const receivers: Record<Mode, Receiver> = {
+  plain: await startReceiver('plain'),
+  secure: await startReceiver('secure'),
+  raw: await startReceiver('raw'),
 };
 
-async function twoThreads(secure: boolean): Promise<Rate> {
-  const { worker, port } = secure ? receivers.secure : receivers.plain;
+async function twoThreads(mode: Mode): Promise<Rate> {
+  const { worker, port } = receivers[mode];
   const done = new Promise<ReceiverReport>((resolve, reject) => {
     worker.once('error', reject);
     const onMessage = (m: ReceiverReport) => {
@@ -223,16 +253,19 @@ async function twoThreads(secure: boolean): Promise<Rate> {
     worker.on('message', onMessage);
   });
   const raw = await network.dial({ host: HOST, port });
-  const stream: Stream = secure
-    ? await secureOutbound(raw, { identity: ia, clock: network.clock })
-    : raw;
+  const stream: Stream =
+    mode === 'secure' ? await secureOutbound(raw, { identity: ia, clock: network.clock }) : raw;
   const chunk = randomBytes(WRITE_SIZE);
   let atReceiver = 0;
   let busy = { send: 0, receive: 0 };
   const r = await measure(TRANSFER, async () => {
     const elu = performance.eventLoopUtilization();
-    for (let sent = 0; sent < TRANSFER; sent += WRITE_SIZE) await stream.write(chunk);
-    await stream.end();
+    if (mode === 'raw') {
+      await sendRawSealed(stream);
+    } else {
+      for (let sent = 0; sent < TRANSFER; sent += WRITE_SIZE) await stream.write(chunk);
+      await stream.end();
+    }
     const send = performance.eventLoopUtilization(elu).utilization;
     const { bytes, seconds, busy: receive } = await done;
     if (bytes !== TRANSFER) throw new Error(`received ${bytes} of ${TRANSFER} bytes`);
@@ -257,8 +290,10 @@ const variants: Record<string, () => Promise<Rate>> = {
   memory: secureMemory,
   tcp: plainTcp,
   secure: secureTcp,
-  tcp2: () => twoThreads(false),
-  secure2: () => twoThreads(true),
+  rawTcp: rawSealedTcp,
+  tcp2: () => twoThreads('plain'),
+  secure2: () => twoThreads('secure'),
+  rawTcp2: () => twoThreads('raw'),
 };
 const samples: Record<string, Rate[]> = {};
 const handshakes = { core: [] as number[], full: [] as number[] };
@@ -274,18 +309,29 @@ for (let round = 0; round < ROUNDS; round++) {
     samples[name].push(await run());
   }
 }
-await receivers.plain.worker.terminate();
-await receivers.secure.worker.terminate();
+for (const { worker } of Object.values(receivers)) await worker.terminate();
 
 const wall = (k: string) => median((samples[k] ?? []).map((r) => r.wall));
 const cpu = (k: string) => median((samples[k] ?? []).map((r) => r.cpu));
-/** Median event-loop utilization (in %) of the sending or receiving thread of a two-thread row. */
-const busy = (k: string, side: 'send' | 'receive') =>
-  fmt(100 * median((samples[k] ?? []).map((r) => r.busy?.[side] ?? 0)));
-const ceilingCpu = 1 / (1 / cpu('sealOpen') + 1 / cpu('tcp'));
+/** Median event-loop utilization (0..1) of the sending or receiving thread of a two-thread row. */
+const busyOf = (k: string, side: 'send' | 'receive') =>
+  median((samples[k] ?? []).map((r) => r.busy?.[side] ?? 0));
+const busy = (k: string, side: 'send' | 'receive') => fmt(100 * busyOf(k, side));
+/** One thread doing both ends' crypto and socket work: 1 / (1/(seal + open) + 1/TCP). */
 const ceilingWall = 1 / (1 / wall('sealOpen') + 1 / wall('tcp'));
-/** Both ends' unavoidable CPU work per byte when each has its own thread: crypto + sockets. */
-const floorCpu = 1 / (1 / cpu('sealOpen') + 1 / cpu('tcp2'));
+
+/** One direction over two cores: the slower of sealing and opening bounds the channel. */
+const oneWay = wall('seal') < wall('open') ? 'seal' : 'open';
+/**
+ * The fastest any layer over these sockets could go with each end on its own thread: the
+ * sender must seal and send every MB, the receiver receive and open it. Socket seconds per MB
+ * are the busy time of the plain-TCP threads (event-loop utilization over the rate); crypto
+ * seconds per MB are the single-core seal-only and open-only rates.
+ */
+const sendSecondsPerMB = busyOf('tcp2', 'send') / wall('tcp2');
+const receiveSecondsPerMB = busyOf('tcp2', 'receive') / wall('tcp2');
+const boundWall =
+  1 / Math.max(1 / wall('seal') + sendSecondsPerMB, 1 / wall('open') + receiveSecondsPerMB);
 
 report({
   package: '@peerkit/noise',
@@ -305,20 +351,21 @@ report({
   notes: [`Median of ${ROUNDS} interleaved rounds (wall clock).`],
 });
 
-/** One direction over two cores: the slower of sealing and opening bounds the channel. */
-const oneWay = wall('seal') < wall('open') ? 'seal' : 'open';
-const oneWayCpu = cpu('seal') < cpu('open') ? 'seal' : 'open';
-
-const row = (what: string, k: string, refWall: number, refName: string) => [
+/**
+ * A row: the rate, then the rate over the raw cipher alone (in memory: seal + open on one core
+ * for one-thread rows, the slower one-direction rate for two-thread rows), then over the raw
+ * cipher sent over the same sockets in the same thread layout (`overTcp`, if any).
+ */
+const row = (what: string, k: string, alone: number, overTcp?: string) => [
   what,
   wall(k),
-  wall(k) / refWall,
-  refName,
+  wall(k) / alone,
+  overTcp === undefined ? '' : wall(k) / wall(overTcp),
   cpu(k),
-  cpu(k) / cpu('sealOpen'),
 ];
-const one = (what: string, k: string) => row(what, k, wall('sealOpen'), 'seal + open');
-const two = (what: string, k: string) => row(what, k, wall(oneWay), `${oneWay} only`);
+const one = (what: string, k: string, overTcp?: string) => row(what, k, wall('sealOpen'), overTcp);
+const two = (what: string, k: string, overTcp?: string) => row(what, k, wall(oneWay), overTcp);
+const computed = (what: string, rate: number, alone: number) => [what, rate, rate / alone, '', ''];
 
 report({
   package: '@peerkit/noise',
@@ -327,41 +374,41 @@ report({
   columns: [
     'what',
     'MB/s (wall)',
-    'vs reference',
-    'reference (wall, same run)',
+    'vs raw cipher alone',
+    'vs raw cipher over the same TCP',
     'MB per CPU-s',
-    'vs seal + open (CPU)',
   ],
   rows: [
     one('node:crypto ChaCha20-Poly1305 seal only, one core (65,519-byte messages)', 'seal'),
     one('node:crypto ChaCha20-Poly1305 open only, one core', 'open'),
     one('node:crypto ChaCha20-Poly1305 seal + open, one core', 'sealOpen'),
-    one('secure stream over an in-memory stream pair, one thread', 'memory'),
+    one('**secure stream over an in-memory stream pair, one thread**', 'memory'),
     one('plain TCP, nodeNetwork() loopback, one thread', 'tcp'),
-    [
-      'ceiling for secure TCP in one thread: 1 / (1/seal+open + 1/TCP)',
+    one('raw cipher over that TCP (bench/raw-sealed.ts), one thread', 'rawTcp'),
+    computed(
+      'bound for any layer, one thread: 1 / (1/(seal+open) + 1/TCP)',
       ceilingWall,
-      ceilingWall / wall('sealOpen'),
-      'seal + open',
-      ceilingCpu,
-      ceilingCpu / cpu('sealOpen'),
-    ],
-    one('secure stream over loopback TCP, both ends in one thread', 'secure'),
+      wall('sealOpen'),
+    ),
+    one('**secure stream over loopback TCP, both ends in one thread**', 'secure', 'rawTcp'),
     two('plain TCP, receiver in a worker thread (rate at the receiver)', 'tcp2'),
-    two('secure stream, receiver in a worker thread (rate at the receiver)', 'secure2'),
-    [
-      'CPU floor for the two-thread secure stream: 1 / (1/seal+open + 1/TCP in two threads)',
-      '',
-      '',
-      '',
-      floorCpu,
-      floorCpu / cpu('sealOpen'),
-    ],
+    two('raw cipher over that TCP, receiver in a worker thread', 'rawTcp2'),
+    computed(
+      'bound for any layer, two threads: crypto + socket time of the busier end',
+      boundWall,
+      wall(oneWay),
+    ),
+    two(
+      '**secure stream, receiver in a worker thread (rate at the receiver)**',
+      'secure2',
+      'rawTcp2',
+    ),
   ],
   notes: [
-    `Median of ${ROUNDS} interleaved rounds after a warm-up. One-thread rows compare with raw seal + open on one core (${fmt(wall('sealOpen'))} MB/s), the work both ends do there. Two-thread rows compare with the slower of the two single-core one-direction rates, ${oneWay} only (${fmt(wall(oneWay))} MB/s; seal ${fmt(wall('seal'))}, open ${fmt(wall('open'))}), which bounds a channel whose sender seals on one core while its receiver opens on another. Secure stream with the receiver in its own thread: ${fmt((100 * wall('secure2')) / wall(oneWay))}% of ${oneWay} only (wall); one thread: ${fmt((100 * wall('secure')) / wall('sealOpen'))}% of seal + open (wall), ${fmt((100 * cpu('secure')) / ceilingCpu)}% of the CPU-time ceiling; in memory: ${fmt((100 * cpu('memory')) / cpu('sealOpen'))}% of seal + open (CPU).`,
-    `Two-thread secure stream per CPU-second: ${fmt((100 * cpu('secure2')) / floorCpu)}% of its CPU floor.`,
-    `Busy (event-loop utilization) while transferring, sender / receiver thread: plain TCP ${busy('tcp2', 'send')}% / ${busy('tcp2', 'receive')}%, secure stream ${busy('secure2', 'send')}% / ${busy('secure2', 'receive')}%.`,
-    `MB per CPU-s counts all threads of the process (both ends); its reference is seal + open (${fmt(cpu('sealOpen'))}), the slower single-core CPU rate is ${oneWayCpu} only.`,
+    `Median of ${ROUNDS} interleaved rounds after a warm-up. "Raw cipher alone": one-thread rows compare with node:crypto seal + open on one core (${fmt(wall('sealOpen'))} MB/s), the work both ends do there; two-thread rows with the slower single-core direction, ${oneWay} only (${fmt(wall(oneWay))} MB/s; seal ${fmt(wall('seal'))}, open ${fmt(wall('open'))}). "Raw cipher over the same TCP": the same messages sealed and opened by bench/raw-sealed.ts over the same nodeNetwork() sockets in the same thread layout, so the ratio is the cost of the Noise layer itself.`,
+    `Secure stream: in memory ${fmt((100 * wall('memory')) / wall('sealOpen'))}% of the raw cipher; over TCP in one thread ${fmt((100 * wall('secure')) / wall('rawTcp'))}% of the raw cipher over TCP (${fmt((100 * wall('secure')) / wall('sealOpen'))}% of the cipher alone, bound ${fmt((100 * ceilingWall) / wall('sealOpen'))}%); in two threads ${fmt((100 * wall('secure2')) / wall('rawTcp2'))}% of the raw cipher over TCP (${fmt((100 * wall('secure2')) / wall(oneWay))}% of the cipher alone, bound ${fmt((100 * boundWall) / wall(oneWay))}%).`,
+    `Socket cost per MB from the plain-TCP threads: send ${fmt(1000 * sendSecondsPerMB)} ms, receive ${fmt(1000 * receiveSecondsPerMB)} ms; crypto per MB: seal ${fmt(1000 / wall('seal'))} ms, open ${fmt(1000 / wall('open'))} ms.`,
+    `Busy (event-loop utilization) while transferring, sender / receiver thread: plain TCP ${busy('tcp2', 'send')}% / ${busy('tcp2', 'receive')}%, raw cipher ${busy('rawTcp2', 'send')}% / ${busy('rawTcp2', 'receive')}%, secure stream ${busy('secure2', 'send')}% / ${busy('secure2', 'receive')}%.`,
+    'MB per CPU-s counts the CPU time of all threads of the process (both ends), whatever the scheduler granted.',
   ],
 });

@@ -5,14 +5,14 @@ export * from './wire/arbitraries';
 export * from './wire/compliance';
 // --- end peer wire, metainfo and magnet arbitraries ---
 
-// --- peer-wire compliance suite against a live seeder ---
+// --- peer wire conformance rules against a live seeder ---
+export * from './conformance';
 export {
   describePeerWireCompliance,
   type LiveSeeder,
   type PeerWireComplianceOptions,
-  WireProbe,
 } from './session/compliance';
-// --- end peer-wire compliance suite ---
+// --- end peer wire conformance rules ---
 
 // --- BEP 3 choking rules ---
 export { arbChokerPeers, type ChokeDecision, chokerRuleViolations } from './choker-rules';

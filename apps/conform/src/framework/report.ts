@@ -1,6 +1,7 @@
 /** Printing a suite report: a table for people, JSON for machines. */
+
+import type { Outcome, RuleResult, SuiteReport } from '@peerkit/transport/conformance';
 import pc from 'picocolors';
-import type { Outcome, RuleResult, SuiteReport } from './runner';
 
 const LABEL: Record<Outcome, string> = {
   passed: 'passed',

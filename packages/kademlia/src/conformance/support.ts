@@ -1,19 +1,19 @@
 /** Helpers the DHT rules share: arbitraries, reply checks and byte formatting. */
-import {
-  type Contact,
-  compareDistance,
-  decodeCompactNodes,
-  type KrpcMessage,
-  type KrpcQuery,
-  type KrpcResponse,
-  type NodeId,
-  type QueryArguments,
-} from '@peerkit/kademlia';
+import { ensure, RuleViolation } from '@peerkit/transport/conformance';
 import * as fc from 'fast-check';
-import type { DhtContext } from '../dht/context';
-import type { KrpcReply } from '../dht/probe';
-import { ensure, RuleViolation } from '../framework/rule';
+import { type Contact, decodeCompactNodes } from '../compact';
+import type { KrpcMessage, KrpcQuery, KrpcResponse, QueryArguments } from '../krpc';
+import { compareDistance, type NodeId } from '../node-id';
+import type { DhtContext } from './context';
+import type { KrpcReply } from './probe';
 
+export const BEP5 = 'BEP 5';
+
+/** BEP 5, "Errors": the error for malformed packets, invalid arguments and bad tokens. */
+export const ERRORS_TEXT =
+  '203 Protocol Error, such as a malformed packet, invalid arguments, or bad token';
+
+/** 20-byte node ids, info-hashes and targets. */
 export const arbId = (): fc.Arbitrary<Uint8Array> =>
   fc.uint8Array({ minLength: 20, maxLength: 20 });
 
@@ -59,15 +59,29 @@ export function expectError(reply: KrpcReply | undefined, code: number, what: st
   );
 }
 
-/** Decodes `nodes` (26 bytes per node, BEP 5 "Contact Encoding"). */
-export function compactNodes(r: KrpcResponse, what: string): Contact[] {
-  const nodes = r.r.nodes;
-  ensure(nodes !== undefined, `${what}: no "nodes" key`);
+/**
+ * The key carrying nodes of the target's family and the length of one node in it: "nodes",
+ * 26 bytes (BEP 5, "Contact Encoding"), or over IPv6 "nodes6", 38 bytes (BEP 32).
+ */
+export function nodesKey(ctx: DhtContext): { key: 'nodes' | 'nodes6'; size: number } {
+  return ctx.family === 4 ? { key: 'nodes', size: 26 } : { key: 'nodes6', size: 38 };
+}
+
+/** The length of one peer in "values": 6 bytes over IPv4 (BEP 5), 18 over IPv6 (BEP 32). */
+export function peerSize(ctx: DhtContext): number {
+  return ctx.family === 4 ? 6 : 18;
+}
+
+/** Decodes the compact node info of the target's family (see `nodesKey`). */
+export function compactNodes(ctx: DhtContext, r: KrpcResponse, what: string): Contact[] {
+  const { key, size } = nodesKey(ctx);
+  const nodes = r.r[key];
+  ensure(nodes !== undefined, `${what}: no "${key}" key`);
   ensure(
-    nodes.length % 26 === 0,
-    `${what}: "nodes" is ${nodes.length} bytes, not a multiple of 26`,
+    nodes.length % size === 0,
+    `${what}: "${key}" is ${nodes.length} bytes, not a multiple of ${size}`,
   );
-  return decodeCompactNodes(nodes, 4);
+  return decodeCompactNodes(nodes, ctx.family);
 }
 
 /** Nodes of `set` sorted by XOR distance to `target`, nearest first. */

@@ -4,34 +4,29 @@
  */
 import { createHash } from 'node:crypto';
 import { type BencodeValue, decode, isBencodeDict } from '@peerkit/bencode';
+import { defineRule, ensure, RuleViolation } from '@peerkit/transport/conformance';
+import * as fc from 'fast-check';
 import {
-  BLOCK_LENGTH,
   decodeExtensionHandshake,
-  decodeMetadataMessage,
   EXTENSION_HANDSHAKE_ID,
   type ExtensionHandshake,
-  encodeExtended,
   encodeExtensionHandshake,
-  encodeMetadataMessage,
   UT_METADATA,
-} from '@peerkit/piece-exchange';
-import * as fc from 'fast-check';
-import { defineRule, ensure, type Rule, RuleViolation } from '../framework/rule';
-import type { PeerConnection } from '../peer/connection';
-import type { PeerContext } from '../peer/context';
-
-const BEP9 = 'BEP 9';
-const BEP10 = 'BEP 10';
+} from '../wire/extension';
+import { readExtensions } from '../wire/handshake';
+import { BLOCK_LENGTH, encodeExtended } from '../wire/messages';
+import { decodeMetadataMessage, encodeMetadataMessage } from '../wire/metadata';
+import type { PeerContext } from './context';
+import { BEP9, BEP10, handshakeOf, hex } from './support';
+import type { WireProbe } from './wire-probe';
 
 /** The id we ask the target to use for ut_metadata messages to us. */
 const OUR_UT_METADATA = 3;
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
 /** Connects with the extension bit, sends our extension handshake and waits for the target's. */
 async function extensionHandshake(
   ctx: PeerContext,
-): Promise<{ connection: PeerConnection; payload: Uint8Array | undefined }> {
+): Promise<{ connection: WireProbe; payload: Uint8Array | undefined }> {
   const connection = await ctx.connect({ extended: true, fast: true });
   await connection.send(
     encodeExtended(
@@ -49,13 +44,13 @@ async function extensionHandshake(
 async function supportsExtensions(ctx: PeerContext): Promise<string | undefined> {
   const connection = await ctx.connect({ extended: true, fast: true });
   connection.close();
-  const hs = connection.received.find((f) => f.type === 'handshake');
-  return hs?.type === 'handshake' && ((hs.reserved[5] as number) & 0x10) !== 0
+  const hs = handshakeOf(connection);
+  return hs?.type === 'handshake' && readExtensions(hs.reserved).extended
     ? undefined
     : 'the target does not set the extension protocol bit (BEP 10) in its handshake';
 }
 
-const extensionHandshakeValid = defineRule<PeerContext, { seq: number }>({
+export const extensionHandshakeValid = defineRule<PeerContext, { seq: number }>({
   id: 'peer.extension.handshake',
   title:
     'the extension handshake is a canonical bencoded dictionary whose "m" maps names to distinct integer ids',
@@ -111,7 +106,7 @@ async function metadataOffer(
   return { hs };
 }
 
-const metadataPieces = defineRule<PeerContext, { pieces: number[] }>({
+export const metadataPieces = defineRule<PeerContext, { pieces: number[] }>({
   id: 'peer.ut_metadata.info',
   title:
     'ut_metadata serves the info dictionary: pieces answered with the same piece number, total_size right, hashing to the info-hash',
@@ -189,9 +184,3 @@ const metadataPieces = defineRule<PeerContext, { pieces: number[] }>({
     }
   },
 });
-
-/** In the order the peer suite runs them: the extension handshake first, then ut_metadata. */
-export const extensionRules: readonly Rule<PeerContext>[] = [
-  extensionHandshakeValid,
-  metadataPieces,
-];

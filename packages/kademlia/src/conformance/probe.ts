@@ -1,11 +1,12 @@
 /**
- * A KRPC probe: one datagram socket that sends queries to the target and collects what comes
- * back from the target's address. Replies are matched by source address, not by transaction id,
+ * The raw KRPC peer of the conformance suite (BEP 5, "KRPC Protocol"): one datagram socket that
+ * sends queries (or any bytes) to the target and collects what comes back from the target's
+ * address. Replies are matched by source address, not by transaction id,
  * so that a wrong transaction id is seen (and reported) instead of silently dropped. Queries the
  * target sends to us (a ping to check us, say) are ignored.
  */
-import { decodeMessage, encodeMessage, type KrpcMessage } from '@peerkit/kademlia';
 import type { Address, DatagramSocket, Network } from '@peerkit/transport';
+import { decodeMessage, encodeMessage, type KrpcMessage } from '../krpc';
 
 /** One datagram from the target: decoded when it is valid KRPC, otherwise why not. */
 export interface KrpcReply {
@@ -56,6 +57,21 @@ export class Pacer {
   }
 }
 
+/**
+ * The local host a probe binds to for `target`: the loopback of its family for a loopback
+ * target, otherwise the wildcard address of its family.
+ */
+export function localHostFor(target: Address): string {
+  if (target.host.startsWith('127.')) return '127.0.0.1';
+  if (target.host === '::1') return '::1';
+  return target.host.includes(':') ? '::' : '0.0.0.0';
+}
+
+/**
+ * A raw KRPC peer talking to one target. `exchange` sends a query and returns the first reply;
+ * `exchangeWithSentinel` tells "ignored" from "not yet answered"; `send` and `next` are the
+ * parts of both, for sequences of your own.
+ */
 export class KrpcProbe {
   private inbox: KrpcReply[] = [];
   private wake: (() => void) | undefined;
@@ -76,10 +92,11 @@ export class KrpcProbe {
     });
   }
 
+  /** Binds a socket on `host` (default: see `localHostFor`) that talks to `target`. */
   static async open(
     network: Network,
     target: Address,
-    host: string,
+    host: string = localHostFor(target),
     pacer: Pacer = new Pacer(network, undefined),
   ): Promise<KrpcProbe> {
     return new KrpcProbe(await network.bindDatagram({ host }), network, target, pacer);

@@ -1,18 +1,18 @@
 /**
- * A raw peer-wire connection for the rules: dial, send bytes, wait for frames. It decodes what
- * the target sends with `WireDecoder` but lets through what the rules check themselves (spare
- * bits, large blocks, indices out of range), and remembers how the connection ended.
+ * `WireProbe`: a raw peer-wire connection for conformance rules and tests. It dials, sends bytes
+ * as given, and waits for frames. It decodes what the target sends with `WireDecoder` but lets
+ * through what the rules check themselves (spare bits, large blocks, indices out of range), and
+ * remembers how the connection ended. Every wait goes through the network's clock, so it works
+ * on real sockets and in a simulator alike.
  */
-import {
-  encodeHandshake,
-  type HandshakeExtensions,
-  type HandshakeFrame,
-  WireDecoder,
-  type WireFrame,
-} from '@peerkit/piece-exchange';
 import type { Address, Network, Stream } from '@peerkit/transport';
+import { type HandshakeFrame, WireDecoder, type WireFrame } from '../wire/decoder';
+import { encodeHandshake, type HandshakeExtensions } from '../wire/handshake';
 
-export class PeerConnection {
+/** Longest dial by default, in milliseconds. */
+const DIAL_TIMEOUT_MS = 10_000;
+
+export class WireProbe {
   private readonly decoder = new WireDecoder({
     allowSpareBits: true,
     maxRequestLength: 1 << 20,
@@ -23,8 +23,12 @@ export class PeerConnection {
   private wake: (() => void) | undefined;
   /** Every frame received so far, in order (the rules look back at them). */
   readonly received: WireFrame[] = [];
+  /** True once the connection ended (closed by either side, reset, or undecodable bytes). */
   ended = false;
-  /** Why the connection ended: the stream error, or the target's bytes that did not decode. */
+  /**
+   * Why the connection ended, when not by a clean close: the stream's error (e.g. a reset), or
+   * the `WireError` for the target's bytes that did not decode as BitTorrent.
+   */
   error: Error | undefined;
 
   private constructor(
@@ -34,12 +38,13 @@ export class PeerConnection {
     void this.read();
   }
 
+  /** Dials `address` (waiting at most `timeoutMs` for the connection). */
   static async open(
     network: Network,
     address: Address,
-    timeoutMs: number,
-  ): Promise<PeerConnection> {
-    return new PeerConnection(await network.dial(address, { timeoutMs }), network);
+    timeoutMs = DIAL_TIMEOUT_MS,
+  ): Promise<WireProbe> {
+    return new WireProbe(await network.dial(address, { timeoutMs }), network);
   }
 
   private async read(): Promise<void> {
@@ -59,12 +64,12 @@ export class PeerConnection {
     this.wake?.();
   }
 
+  /** Writes `bytes` as they are. A write to a connection the target closed is no news here. */
   async send(bytes: Uint8Array): Promise<void> {
-    // A write to a connection the target already closed is no news for the rules.
     await this.stream.write(bytes).catch(() => undefined);
   }
 
-  /** Sends the BitTorrent handshake and waits for the target's (undefined if none came). */
+  /** Sends the BitTorrent handshake (BEP 3) and waits for the target's (undefined if none came). */
   async handshake(
     infoHash: Uint8Array,
     peerId: Uint8Array,
@@ -86,9 +91,10 @@ export class PeerConnection {
   ): Promise<WireFrame | undefined> {
     const deadline = this.network.clock.now() + timeoutMs;
     for (;;) {
-      while (this.frames.length > 0) {
-        const frame = this.frames.shift() as WireFrame;
+      let frame = this.frames.shift();
+      while (frame !== undefined) {
         if (predicate(frame)) return frame;
+        frame = this.frames.shift();
       }
       if (this.ended) return undefined;
       const left = deadline - this.network.clock.now();
@@ -97,7 +103,7 @@ export class PeerConnection {
     }
   }
 
-  /** Waits `ms` (or until the connection ends) and returns the frames that came meanwhile. */
+  /** Waits `ms` (or until the connection ends) and returns the frames not consumed yet. */
   async collect(ms: number): Promise<WireFrame[]> {
     const deadline = this.network.clock.now() + ms;
     for (;;) {
@@ -110,7 +116,7 @@ export class PeerConnection {
     return out;
   }
 
-  /** True when the target closes the connection within `timeoutMs`. */
+  /** True when the target closes the connection within `timeoutMs` (frames meanwhile are consumed). */
   async closedWithin(timeoutMs: number): Promise<boolean> {
     await this.next(() => false, timeoutMs);
     return this.ended;

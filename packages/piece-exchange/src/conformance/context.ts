@@ -1,19 +1,16 @@
 /**
- * What the peer rules know about their target: its address and the torrent it seeds (from the
- * .torrent file), connections to it, and the torrent's data as the target serves it, each piece
- * checked against its SHA-1 from the metainfo before a rule compares blocks with it.
+ * What the peer rules know about their target (a peer that seeds one torrent): its address and
+ * the torrent (from its .torrent file), connections to it, and the torrent's data as the target
+ * serves it, each piece checked against its SHA-1 from the metainfo before a rule compares blocks
+ * with it.
  */
 import { createHash } from 'node:crypto';
-import {
-  BLOCK_LENGTH,
-  encodeRequest,
-  type HandshakeExtensions,
-  INTERESTED,
-  type V1Metainfo,
-} from '@peerkit/piece-exchange';
 import type { Address, Network } from '@peerkit/transport';
-import { ensure, RuleViolation, type TargetContext } from '../framework/rule';
-import { PeerConnection } from './connection';
+import { ensure, RuleViolation, type TargetContext } from '@peerkit/transport/conformance';
+import type { V1Metainfo } from '../metainfo/types';
+import type { HandshakeExtensions } from '../wire/handshake';
+import { BLOCK_LENGTH, encodeRequest, INTERESTED } from '../wire/messages';
+import { WireProbe } from './wire-probe';
 
 export interface PeerContext extends TargetContext {
   readonly network: Network;
@@ -27,14 +24,14 @@ export interface PeerContext extends TargetContext {
   /** Longest wait for the target to unchoke us (choking rounds are often 10 s). */
   readonly unchokeTimeoutMs: number;
   /** Opens a raw connection (closing the shared one: at most one connection at a time). */
-  dial(): Promise<PeerConnection>;
+  dial(): Promise<WireProbe>;
   /** Dials the target and exchanges handshakes; fails the rule when no handshake comes back. */
-  connect(extensions?: Partial<HandshakeExtensions>): Promise<PeerConnection>;
+  connect(extensions?: Partial<HandshakeExtensions>): Promise<WireProbe>;
   /**
    * A connection on which the target has unchoked us, kept across cases (a new one after the
    * target closed it). Throws a `RuleViolation` when the target never unchokes.
    */
-  unchoked(): Promise<PeerConnection>;
+  unchoked(): Promise<WireProbe>;
   /** Piece `index` as the target serves it in 16 KiB blocks, checked against its SHA-1. */
   piece(index: number): Promise<Uint8Array>;
   /** Size of piece `index`. */
@@ -43,10 +40,16 @@ export interface PeerContext extends TargetContext {
 }
 
 export interface PeerContextOptions {
+  /** Longest wait for one expected answer, in milliseconds. */
   timeoutMs: number;
+  /** Longest wait to be unchoked after "interested" (default the larger of `timeoutMs` and 30 s). */
   unchokeTimeoutMs?: number;
 }
 
+/**
+ * Opens the context of the peer rules for the peer at `address`, which seeds `torrent`. Nothing
+ * is dialed yet: each rule opens the connections it needs through the context.
+ */
 export function openPeerContext(
   network: Network,
   address: Address,
@@ -61,9 +64,9 @@ export function openPeerContext(
     id.set(network.random.bytes(12), 8);
     return id;
   };
-  const open = new Set<PeerConnection>();
+  const open = new Set<WireProbe>();
   const verified = new Map<number, Uint8Array>();
-  let shared: PeerConnection | undefined;
+  let shared: WireProbe | undefined;
 
   const pieceSize = (index: number) =>
     index === torrent.pieceCount - 1 ? torrent.lastPieceLength : torrent.pieceLength;
@@ -72,23 +75,22 @@ export function openPeerContext(
    * Opens a raw connection. Some clients (Transmission) keep one connection per IP and drop a
    * second one, so the shared unchoked connection is closed first: at most one is open at a time.
    */
-  async function dial(): Promise<PeerConnection> {
+  async function dial(): Promise<WireProbe> {
     if (shared !== undefined) {
       shared.close();
       shared = undefined;
     }
-    const connection = await PeerConnection.open(network, address, timeoutMs).catch(
-      (error: unknown) => {
-        throw new RuleViolation(
-          `cannot connect: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      },
-    );
+    const connection = await WireProbe.open(network, address, timeoutMs).catch((error: unknown) => {
+      throw new RuleViolation(
+        `cannot connect: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
     open.add(connection);
     void connection.stream.closed.then(() => open.delete(connection));
     return connection;
   }
 
+  /** Dials and exchanges handshakes (by default with the extension protocol and fast bits). */
   async function connect(
     extensions: Partial<HandshakeExtensions> = { extended: true, fast: true },
   ) {
@@ -108,7 +110,8 @@ export function openPeerContext(
     }
   }
 
-  async function unchoked(): Promise<PeerConnection> {
+  /** Sends "interested" on a fresh connection and waits for "unchoke" (BEP 3). */
+  async function unchoked(): Promise<WireProbe> {
     if (shared !== undefined && !shared.ended) return shared;
     const connection = await connect();
     shared = connection;
@@ -122,6 +125,7 @@ export function openPeerContext(
     return connection;
   }
 
+  /** Fetches piece `index` in standard 16 KiB requests and checks it against its SHA-1 (BEP 3). */
   async function piece(index: number): Promise<Uint8Array> {
     const cached = verified.get(index);
     if (cached !== undefined) return cached;

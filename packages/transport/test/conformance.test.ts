@@ -1,8 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatJson, formatTable } from '../src/framework/report';
-import { defineRule, ensure, type TargetContext } from '../src/framework/rule';
-import { runRules, selects } from '../src/framework/runner';
+import { defineRule, ensure, runRules, selects, type TargetContext } from '../src/conformance';
+import { describeFailure, describeRules } from '../src/testing';
 
 /** A pretend target: a number that a case may break. */
 interface FakeContext extends TargetContext {
@@ -115,14 +114,31 @@ describe('runRules', () => {
     ).rejects.toThrow(/no rule matches/);
   });
 
-  it('formats the table with a replay line and the JSON losslessly', async () => {
+  it('describes a failure with its citation, shrunk case and replay seed', async () => {
     const report = await runRules('test', 'fake', [belowTen], fakeContext(), { runs: 50, seed: 3 });
-    const table = formatTable(report);
-    expect(table).toContain('FAILED test.below-ten');
-    expect(table).toContain(
-      `replay: peerkit-conform test fake --seed 3 --only test.below-ten --path ${report.results[0]!.path}`,
-    );
-    expect(table).toContain('TEST, one: "numbers below 10 are fine"');
-    expect(JSON.parse(formatJson(report))).toEqual(JSON.parse(JSON.stringify(report)));
+    const text = describeFailure(report.results[0]!);
+    expect(text).toContain('test.below-ten (TEST, one): 10 is not below 10');
+    expect(text).toContain('counterexample: 10');
+    expect(text).toContain(`replay: CONFORM_SEED=3 (path ${report.results[0]!.path})`);
+  });
+});
+
+// The vitest adapter itself: a passing rule passes, a rule that does not apply is skipped, and
+// the context is opened once and closed after the suite.
+let opened = 0;
+let closed = 0;
+describeRules(
+  'fake target',
+  [always, feature],
+  () => {
+    opened++;
+    return { ...fakeContext(false), close: async () => void closed++ };
+  },
+  { runs: 5, seed: 1 },
+);
+describe('describeRules', () => {
+  it('opened the target once for the whole suite and closed it after', () => {
+    expect(opened).toBe(1);
+    expect(closed).toBe(1);
   });
 });
