@@ -31,3 +31,4 @@ export {
   type SuiteReport,
   selects,
 } from './conformance/runner';
+export { Wakeup } from './conformance/wakeup';

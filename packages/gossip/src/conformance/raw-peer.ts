@@ -12,6 +12,7 @@
  */
 import { encodeFrame, readFrames } from '@peerkit/framing';
 import type { Address, Network, Stream } from '@peerkit/transport';
+import { Wakeup } from '@peerkit/transport/conformance';
 import type { GossipMessage } from '../message';
 import { Identity, signedBytes } from '../signing';
 import { DEFAULT_WIRE_LIMITS, type Frame, type Hello, PROTOCOL_VERSION, WireCodec } from '../wire';
@@ -35,7 +36,7 @@ export class RawPeer {
   readonly subscriptions = new Set<string>();
   private readonly queue: Frame[] = [];
   private readonly maxQueued: number;
-  private wake: (() => void) | undefined;
+  private readonly wakeup: Wakeup;
   private drained: (() => void) | undefined;
   private seqno = 0;
   private helloFrame: Hello | undefined;
@@ -49,6 +50,7 @@ export class RawPeer {
     readonly identity: Identity,
     maxQueuedFrames: number,
   ) {
+    this.wakeup = new Wakeup(network.clock);
     this.maxQueued = maxQueuedFrames;
     void this.read();
   }
@@ -98,7 +100,7 @@ export class RawPeer {
           else this.subscriptions.delete(sub.topic);
         }
         this.queue.push(frame);
-        this.wake?.();
+        this.wakeup.wake();
         while (this.queue.length >= this.maxQueued && !this.closed) {
           await new Promise<void>((resolve) => {
             this.drained = resolve;
@@ -110,7 +112,7 @@ export class RawPeer {
       this.stream.destroy();
     }
     this.done = true;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Sends one frame; resolves false when the stream no longer takes writes (it was closed). */
@@ -162,17 +164,7 @@ export class RawPeer {
       if (this.done) return undefined;
       const left = deadline - this.network.clock.now();
       if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = this.network.clock.setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, left);
-        this.wake = () => {
-          timer.cancel();
-          this.wake = undefined;
-          resolve();
-        };
-      });
+      await this.wakeup.wait(left);
     }
   }
 

@@ -6,6 +6,7 @@
  * target sends to us (a ping to check us, say) are ignored.
  */
 import type { Address, DatagramSocket, Network } from '@peerkit/transport';
+import { Wakeup } from '@peerkit/transport/conformance';
 import { decodeMessage, encodeMessage, type KrpcMessage } from '../krpc';
 
 /** One datagram from the target: decoded when it is valid KRPC, otherwise why not. */
@@ -74,7 +75,7 @@ export function localHostFor(target: Address): string {
  */
 export class KrpcProbe {
   private inbox: KrpcReply[] = [];
-  private wake: (() => void) | undefined;
+  private readonly wakeup: Wakeup;
   private sentinel = 0;
 
   private constructor(
@@ -83,12 +84,13 @@ export class KrpcProbe {
     private readonly target: Address,
     private readonly pacer: Pacer,
   ) {
+    this.wakeup = new Wakeup(network.clock);
     socket.onMessage((data, from) => {
       if (!sameHost(from, target)) return;
       const reply = decodeReply(data);
       if (reply.message?.y === 'q') return;
       this.inbox.push(reply);
-      this.wake?.();
+      this.wakeup.wake();
     });
   }
 
@@ -125,17 +127,7 @@ export class KrpcProbe {
       if (reply !== undefined) return reply;
       const left = deadline - this.network.clock.now();
       if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = this.network.clock.setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, left);
-        this.wake = () => {
-          timer.cancel();
-          this.wake = undefined;
-          resolve();
-        };
-      });
+      await this.wakeup.wait(left);
     }
   }
 

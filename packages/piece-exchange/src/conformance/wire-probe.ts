@@ -6,6 +6,7 @@
  * on real sockets and in a simulator alike.
  */
 import type { Address, Network, Stream } from '@peerkit/transport';
+import { Wakeup } from '@peerkit/transport/conformance';
 import { type HandshakeFrame, WireDecoder, type WireFrame } from '../wire/decoder';
 import { encodeHandshake, type HandshakeExtensions } from '../wire/handshake';
 
@@ -20,7 +21,7 @@ export class WireProbe {
     maxMessageLength: 4 << 20,
   });
   private frames: WireFrame[] = [];
-  private wake: (() => void) | undefined;
+  private readonly wakeup: Wakeup;
   /** Every frame received so far, in order (the rules look back at them). */
   readonly received: WireFrame[] = [];
   /** True once the connection ended (closed by either side, reset, or undecodable bytes). */
@@ -35,6 +36,7 @@ export class WireProbe {
     readonly stream: Stream,
     private readonly network: Network,
   ) {
+    this.wakeup = new Wakeup(network.clock);
     void this.read();
   }
 
@@ -54,14 +56,14 @@ export class WireProbe {
           this.frames.push(frame);
           this.received.push(frame);
         }
-        this.wake?.();
+        this.wakeup.wake();
       }
     } catch (error) {
       this.error = error instanceof Error ? error : new Error(String(error));
       this.stream.destroy();
     }
     this.ended = true;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Writes `bytes` as they are. A write to a connection the target closed is no news here. */
@@ -99,7 +101,7 @@ export class WireProbe {
       if (this.ended) return undefined;
       const left = deadline - this.network.clock.now();
       if (left <= 0) return undefined;
-      await this.wait(left);
+      await this.wakeup.wait(left);
     }
   }
 
@@ -109,7 +111,7 @@ export class WireProbe {
     for (;;) {
       const left = deadline - this.network.clock.now();
       if (this.ended || left <= 0) break;
-      await this.wait(left);
+      await this.wakeup.wait(left);
     }
     const out = this.frames;
     this.frames = [];
@@ -120,20 +122,6 @@ export class WireProbe {
   async closedWithin(timeoutMs: number): Promise<boolean> {
     await this.next(() => false, timeoutMs);
     return this.ended;
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = this.network.clock.setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        timer.cancel();
-        this.wake = undefined;
-        resolve();
-      };
-    });
   }
 
   close(): void {
