@@ -65,6 +65,14 @@ export interface PackSmokeResult {
   cjsExports: string[];
 }
 
+export interface PackSmokeOptions {
+  /**
+   * Registry packages to install next to the tarballs, e.g. `['fast-check@4.10.2']` for an
+   * entry that needs an optional peer dependency (a user of that entry installs it too).
+   */
+  alsoInstall?: string[];
+}
+
 /**
  * Packs `pkgDir` with its workspace dependencies, installs them into a fresh project and
  * returns the export names seen from `import` and from `require` of `specifier`
@@ -73,6 +81,7 @@ export interface PackSmokeResult {
 export function packAndImport(
   pkgDir: string,
   specifiers?: string[],
+  options: PackSmokeOptions = {},
 ): Record<string, PackSmokeResult> {
   const work = mkdtempSync(join(tmpdir(), 'peerkit-pack-'));
   try {
@@ -90,7 +99,15 @@ export function packAndImport(
     const tarballs = readdirSync(tarDir).map((f) => join(tarDir, f));
     execFileSync(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs],
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        ...tarballs,
+        ...(options.alsoInstall ?? []),
+      ],
       { cwd: project, stdio: 'pipe' },
     );
     const name = readManifest(pkgDir).name;
