@@ -9,38 +9,27 @@
  *
  * Runs under `pnpm test:interop`; with INTEROP_REQUIRED=1 a missing aria2c fails instead of skipping.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { encode } from '@peerkit/bencode';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, Harness, randomFile, sha256File, withTimeout } from './helpers';
+import {
+  ARIA2_LOOPBACK,
+  freePort,
+  haveClient,
+  type Proc,
+  startProcess,
+} from '../../../scripts/interop-kit';
+import { getFromLoopbackPeer, Harness, randomFile, sha256File, withTimeout } from './helpers';
 
-function hasAria2(): boolean {
-  try {
-    execFileSync('aria2c', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = hasAria2();
-if (!available && process.env.INTEROP_REQUIRED === '1') {
-  throw new Error('INTEROP_REQUIRED=1 but aria2c is not installed (apt-get install aria2)');
-}
+const available = haveClient('aria2c');
 
 const harness = new Harness();
-const children: ChildProcess[] = [];
+const procs: Proc[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  await Promise.all(procs.splice(0).map((p) => p.stop()));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
   await harness.cleanup();
 });
@@ -64,36 +53,18 @@ async function tinyTracker(
   return { url: `http://127.0.0.1:${port}/announce`, announces };
 }
 
-function aria2(
-  args: string[],
-  cwd: string,
-): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  let output = '';
-  const child = spawn('aria2c', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  child.stdout?.on('data', (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, exited, output: () => output };
+/** aria2c started in `dir` (stopped after the test), logging to `dir`/aria2.log. */
+function aria2(args: string[], dir: string): Proc {
+  const proc = startProcess('aria2c', args, join(dir, 'aria2.log'), { cwd: dir });
+  procs.push(proc);
+  return proc;
 }
 
 /** aria2 options that keep it on loopback and away from anything outside. */
 const ARIA2_LOCAL = [
-  '--enable-dht=false',
-  '--enable-dht6=false',
-  '--bt-enable-lpd=false',
-  '--enable-peer-exchange=false',
+  ...ARIA2_LOOPBACK,
   '--disable-ipv6=true',
-  '--file-allocation=none',
   '--console-log-level=warn',
-  '--summary-interval=0',
-  '--no-conf=true',
   '--bt-save-metadata=false',
 ];
 
@@ -198,21 +169,7 @@ describe.skipIf(!available)('aria2 interop', () => {
     );
     // aria2 re-checks the file, then seeds: retry the download until it accepts connections.
     const out = join(dir, 'out');
-    const getter = harness.spawn([
-      'get',
-      torrent,
-      '--peer',
-      `127.0.0.1:${ariaPort}`,
-      '--no-dht',
-      '--host',
-      '127.0.0.1',
-      '--out',
-      out,
-      '--state-dir',
-      join(dir, 'state'),
-      '--exit-when-done',
-      '--json',
-    ]);
+    const getter = getFromLoopbackPeer(harness, torrent, ariaPort, out, join(dir, 'state'));
     const exit = await withTimeout(
       getter.exited,
       60_000,
@@ -224,6 +181,6 @@ describe.skipIf(!available)('aria2 interop', () => {
     const from = Object.keys(done.peerTotals as Record<string, unknown>);
     expect(from).toContain(`127.0.0.1:${ariaPort}`);
     expect(await sha256File(join(out, 'seeded.bin'))).toBe(hash);
-    expect(seeder.child.exitCode).toBeNull();
+    expect(seeder.running).toBe(true);
   });
 });

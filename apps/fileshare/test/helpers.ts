@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +38,34 @@ export class Harness {
   }
 }
 
+/**
+ * `peerkit-share get <torrent>` from the one peer 127.0.0.1:`port` (no DHT, listening on
+ * loopback) into `out`, state in `stateDir`, exiting when done: downloads from another client.
+ */
+export function getFromLoopbackPeer(
+  harness: Harness,
+  torrent: string,
+  port: number,
+  out: string,
+  stateDir: string,
+): CliProcess {
+  return harness.spawn([
+    'get',
+    torrent,
+    '--peer',
+    `127.0.0.1:${port}`,
+    '--no-dht',
+    '--host',
+    '127.0.0.1',
+    '--out',
+    out,
+    '--state-dir',
+    stateDir,
+    '--exit-when-done',
+    '--json',
+  ]);
+}
+
 /** Writes `size` random bytes; returns their SHA-256 (hex). */
 export async function randomFile(path: string, size: number): Promise<string> {
   const bytes = randomBytes(size);
@@ -52,15 +79,6 @@ export function sha256(bytes: Uint8Array): string {
 
 export async function sha256File(path: string): Promise<string> {
   return sha256(await readFile(path));
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Rejects after `ms` with `what` in the message. */

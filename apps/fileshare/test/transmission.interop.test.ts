@@ -5,38 +5,25 @@
  *
  * Runs under `pnpm test:interop`; with INTEROP_REQUIRED=1 a missing transmission-cli fails.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, Harness, randomFile, sha256File, withTimeout } from './helpers';
+import {
+  freePort,
+  haveClient,
+  type Proc,
+  startProcess,
+  waitFor,
+} from '../../../scripts/interop-kit';
+import { getFromLoopbackPeer, Harness, randomFile, sha256File, withTimeout } from './helpers';
 
-function hasTransmission(): boolean {
-  try {
-    execFileSync('transmission-cli', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = hasTransmission();
-if (!available && process.env.INTEROP_REQUIRED === '1') {
-  throw new Error(
-    'INTEROP_REQUIRED=1 but transmission-cli is not installed (apt-get install transmission-cli)',
-  );
-}
+const available = haveClient('transmission-cli');
 
 const harness = new Harness();
-const children: ChildProcess[] = [];
+const procs: Proc[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  await Promise.all(procs.splice(0).map((p) => p.stop()));
   await harness.cleanup();
 });
 
@@ -46,7 +33,7 @@ async function transmission(
   port: number,
   downloadDir: string,
   torrent: string,
-): Promise<ChildProcess> {
+): Promise<Proc> {
   const config = join(dir, 'transmission-config');
   await mkdir(config, { recursive: true });
   await writeFile(
@@ -61,24 +48,19 @@ async function transmission(
       'rpc-enabled': false,
     }),
   );
-  const child = spawn(
+  const proc = startProcess(
     'transmission-cli',
     ['-g', config, '-p', String(port), '-w', downloadDir, torrent],
-    {
-      stdio: 'ignore',
-    },
+    join(dir, 'transmission.log'),
   );
-  children.push(child);
-  return child;
+  procs.push(proc);
+  return proc;
 }
 
-/** Resolves once `path` exists with the expected SHA-256 (polling, bounded by the caller). */
-async function fileArrives(path: string, hash: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (existsSync(path) && (await sha256File(path)) === hash) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${path} never arrived`);
+/** Resolves once `path` exists with the expected SHA-256 (polls for `timeoutMs`). */
+function fileArrives(path: string, hash: string, timeoutMs: number): Promise<void> {
+  const arrived = async () => existsSync(path) && (await sha256File(path)) === hash;
+  return waitFor(arrived, timeoutMs, `${path} to arrive`);
 }
 
 describe.skipIf(!available)('Transmission interop', () => {
@@ -107,11 +89,7 @@ describe.skipIf(!available)('Transmission interop', () => {
       join(dir, 'state'),
       '--json',
     ]);
-    await withTimeout(
-      fileArrives(join(dir, 'transmission', 'shared.bin'), hash),
-      60_000,
-      'Transmission download',
-    );
+    await fileArrives(join(dir, 'transmission', 'shared.bin'), hash, 60_000);
     expect((await seeder.stop('SIGINT')).code).toBe(0);
     const stopped = seeder.events.find((e) => e.event === 'stopped')!;
     expect(Number(stopped.uploaded)).toBeGreaterThanOrEqual(1_000_000);
@@ -127,21 +105,13 @@ describe.skipIf(!available)('Transmission interop', () => {
 
     const port = await freePort();
     const seeder = await transmission(dir, port, join(dir, 'seed'), torrent);
-    const getter = harness.spawn([
-      'get',
+    const getter = getFromLoopbackPeer(
+      harness,
       torrent,
-      '--peer',
-      `127.0.0.1:${port}`,
-      '--no-dht',
-      '--host',
-      '127.0.0.1',
-      '--out',
+      port,
       join(dir, 'out'),
-      '--state-dir',
       join(dir, 'state'),
-      '--exit-when-done',
-      '--json',
-    ]);
+    );
     const exit = await withTimeout(
       getter.exited,
       60_000,
@@ -150,6 +120,6 @@ describe.skipIf(!available)('Transmission interop', () => {
     expect(exit.code, getter.stderr).toBe(0);
     expect(getter.events.find((e) => e.event === 'done')).toMatchObject({ downloaded: 1_200_000 });
     expect(await sha256File(join(dir, 'out', 'seeded.bin'))).toBe(hash);
-    expect(seeder.exitCode).toBeNull();
+    expect(seeder.running).toBe(true);
   });
 });

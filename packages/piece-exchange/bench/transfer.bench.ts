@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode } from '@peerkit/bencode';
 import { fmt, rate, report } from '../../../scripts/bench-kit';
+import { ARIA2_LOOPBACK, haveClient } from '../../../scripts/interop-kit';
 import { Bitfield } from '../src/bitfield';
 import { encodeResume } from '../src/storage/resume';
 
@@ -121,19 +122,7 @@ async function aria2Run(dir: string, torrentBytes: Uint8Array) {
   const announce = `http://127.0.0.1:${trackerPort}/ann`;
   const fixed = text.replace(/^d8:announce\d+:/, `d8:announce${announce.length}:`);
   await writeFile(join(dir, 'a2.torrent'), Buffer.from(fixed, 'latin1'));
-  const common = [
-    '--no-conf',
-    '--interface=127.0.0.1',
-    '--disable-ipv6=true',
-    '--enable-dht=false',
-    '--enable-dht6=false',
-    '--bt-enable-lpd=false',
-    '--enable-peer-exchange=false',
-    '--file-allocation=none',
-    '--summary-interval=0',
-    '--console-log-level=warn',
-    '--allow-overwrite=true',
-  ];
+  const common = [...ARIA2_LOOPBACK, '--console-log-level=warn', '--allow-overwrite=true'];
   const timeArgs = ['-f', 'TIME %e %U %S %M'];
   const seeder = spawn(
     '/usr/bin/time',
@@ -221,7 +210,7 @@ try {
   const pk = await peerkitRun(dir, torrentPath);
   let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
   try {
-    execFileSync('which', ['aria2c'], { stdio: 'ignore' });
+    if (!haveClient('aria2c')) throw new Error('aria2c is not installed');
     a2 = await aria2Run(dir, torrent);
   } catch (error) {
     console.error('aria2 run skipped:', error);

@@ -2,26 +2,34 @@
  * Interop on loopback with real clients: aria2c 1.36 and transmission-daemon 3.00.
  * Run with `pnpm test:interop`; under INTEROP_REQUIRED=1 a missing client fails the run.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeNetwork } from '@peerkit/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeFileSystem } from '../src/storage/file-system';
-import { Torrent } from '../src/torrent';
-import { type Fixture, makeTorrent } from './fixtures';
 import {
-  ARIA2_COMMON,
+  ARIA2_LOOPBACK,
   freePort,
   haveClient,
   type Proc,
   startProcess,
-  startTracker,
-  type Tracker,
+  startTransmissionDaemon,
   tempDir,
-  transmissionSettings,
   waitFor,
-} from './interop-helpers';
+} from '../../../scripts/interop-kit';
+import { nodeFileSystem } from '../src/storage/file-system';
+import { Torrent } from '../src/torrent';
+import { type Fixture, makeTorrent } from './fixtures';
+import { startTracker, type Tracker } from './interop-helpers';
+
+/** aria2c on loopback, overwriting, giving up on trackers after 5 s. */
+const ARIA2_OPTIONS = [
+  ...ARIA2_LOOPBACK,
+  '--allow-overwrite=true',
+  '--console-log-level=notice',
+  '--bt-tracker-connect-timeout=5',
+  '--bt-tracker-timeout=5',
+  '--bt-stop-timeout=90',
+];
 
 const hasAria2 = haveClient('aria2c');
 const hasTransmission = haveClient('transmission-daemon') && haveClient('transmission-remote');
@@ -101,42 +109,33 @@ const fixtureA = () => makeTorrent('interop.bin', [3 * 262_144 + 12_345], 262_14
 const fixtureMulti = () => makeTorrent('interop-dir', [200_000, 1, 350_000], 65_536, 12);
 
 describe.skipIf(!hasAria2)('aria2c', () => {
-  it('peerkit seeder -> aria2 leecher (aria2 retries in plain after MSE is refused)', async () => {
-    const fixture = fixtureMulti();
-    const seeder = await peerkitSeeder(fixture);
-    const refused: string[] = [];
-    seeder.on('peer', (e) => {
-      const code = (e.error as { code?: string } | undefined)?.code;
-      if (e.type === 'rejected' && code !== undefined) refused.push(code);
-    });
-    const t = await tracker(() => [seeder.listenAddress!]);
-    const work = await tempDir('aria2-leech');
-    cleanups.push(work.remove);
-    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
+  /** aria2 downloading `source` (a .torrent path or a magnet) into `work`/out; its exit code. */
+  async function aria2Leecher(
+    work: string,
+    source: string,
+    extra: string[] = [],
+  ): Promise<number | null> {
     const aria2 = track(
       startProcess(
         'aria2c',
         [
-          ...ARIA2_COMMON,
-          `--dir=${work.path}/out`,
+          ...ARIA2_OPTIONS,
+          `--dir=${work}/out`,
           '--seed-time=0',
+          ...extra,
           `--listen-port=${await freePort()}`,
-          join(work.path, 'a.torrent'),
+          source,
         ],
-        join(work.path, 'aria2.log'),
+        join(work, 'aria2.log'),
       ),
     );
-    expect(await aria2.exited).toBe(0);
-    await expectFiles(join(work.path, 'out'), fixture);
-    expect(seeder.stats().uploaded).toBeGreaterThanOrEqual(fixture.data.length);
-    // aria2 opened with an MSE/PE handshake first, which peerkit ended cleanly.
-    expect(refused).toContain('INVALID_HANDSHAKE');
-  });
+    return aria2.exited;
+  }
 
-  it('aria2 seeder -> peerkit leecher', async () => {
-    const fixture = fixtureA();
+  /** aria2 seeding `fixture` (checked with -V) for 10 s; resolves once it announces. */
+  async function aria2Seeder(fixture: Fixture, name: string): Promise<number> {
     const t = await tracker(() => []);
-    const work = await tempDir('aria2-seed');
+    const work = await tempDir(name);
     cleanups.push(work.remove);
     await writeFixture(join(work.path, 'data'), fixture);
     await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
@@ -145,7 +144,7 @@ describe.skipIf(!hasAria2)('aria2c', () => {
       startProcess(
         'aria2c',
         [
-          ...ARIA2_COMMON,
+          ...ARIA2_OPTIONS,
           `--dir=${work.path}/data`,
           '-V',
           '--seed-ratio=0.0',
@@ -158,6 +157,31 @@ describe.skipIf(!hasAria2)('aria2c', () => {
     );
     // aria2 listens once it has checked its files.
     await waitFor(() => t.announcedPorts.includes(port), 30_000, 'aria2 to announce');
+    return port;
+  }
+
+  it('peerkit seeder -> aria2 leecher (aria2 retries in plain after MSE is refused)', async () => {
+    const fixture = fixtureMulti();
+    const seeder = await peerkitSeeder(fixture);
+    const refused: string[] = [];
+    seeder.on('peer', (e) => {
+      const code = (e.error as { code?: string } | undefined)?.code;
+      if (e.type === 'rejected' && code !== undefined) refused.push(code);
+    });
+    const t = await tracker(() => [seeder.listenAddress!]);
+    const work = await tempDir('aria2-leech');
+    cleanups.push(work.remove);
+    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
+    expect(await aria2Leecher(work.path, join(work.path, 'a.torrent'))).toBe(0);
+    await expectFiles(join(work.path, 'out'), fixture);
+    expect(seeder.stats().uploaded).toBeGreaterThanOrEqual(fixture.data.length);
+    // aria2 opened with an MSE/PE handshake first, which peerkit ended cleanly.
+    expect(refused).toContain('INVALID_HANDSHAKE');
+  });
+
+  it('aria2 seeder -> peerkit leecher', async () => {
+    const fixture = fixtureA();
+    const port = await aria2Seeder(fixture, 'aria2-seed');
     const { torrent, dir } = await peerkitLeecher(fixture, { host: '127.0.0.1', port });
     await torrent.whenDone();
     await torrent.close();
@@ -166,28 +190,7 @@ describe.skipIf(!hasAria2)('aria2c', () => {
 
   it('magnet: aria2 seeder -> peerkit leecher fetches the metadata (BEP 9)', async () => {
     const fixture = fixtureA();
-    const t = await tracker(() => []);
-    const work = await tempDir('aria2-seed-magnet');
-    cleanups.push(work.remove);
-    await writeFixture(join(work.path, 'data'), fixture);
-    await writeFile(join(work.path, 'a.torrent'), fixture.torrentFile(t.url));
-    const port = await freePort();
-    track(
-      startProcess(
-        'aria2c',
-        [
-          ...ARIA2_COMMON,
-          `--dir=${work.path}/data`,
-          '-V',
-          '--seed-ratio=0.0',
-          '--seed-time=10',
-          `--listen-port=${port}`,
-          join(work.path, 'a.torrent'),
-        ],
-        join(work.path, 'aria2.log'),
-      ),
-    );
-    await waitFor(() => t.announcedPorts.includes(port), 30_000, 'aria2 to announce');
+    const port = await aria2Seeder(fixture, 'aria2-seed-magnet');
     const { torrent, dir } = await peerkitLeecher(fixture, { host: '127.0.0.1', port }, true);
     await torrent.whenDone();
     expect(torrent.info?.name).toBe('interop.bin');
@@ -203,55 +206,21 @@ describe.skipIf(!hasAria2)('aria2c', () => {
     cleanups.push(work.remove);
     const hex = Buffer.from(fixture.info.infoHash).toString('hex');
     const magnet = `magnet:?xt=urn:btih:${hex}&dn=interop-dir&tr=${encodeURIComponent(t.url)}`;
-    const aria2 = track(
-      startProcess(
-        'aria2c',
-        [
-          ...ARIA2_COMMON,
-          `--dir=${work.path}/out`,
-          '--seed-time=0',
-          '--bt-save-metadata=false',
-          `--listen-port=${await freePort()}`,
-          magnet,
-        ],
-        join(work.path, 'aria2.log'),
-      ),
-    );
-    expect(await aria2.exited).toBe(0);
+    expect(await aria2Leecher(work.path, magnet, ['--bt-save-metadata=false'])).toBe(0);
     await expectFiles(join(work.path, 'out'), fixture);
   });
 });
 
 describe.skipIf(!hasTransmission)('transmission-daemon', () => {
+  /** transmission-daemon downloading to (or seeding from) `<work>/download`. */
   async function startDaemon(name: string) {
     const work = await tempDir(name);
     cleanups.push(work.remove);
-    const rpc = await freePort();
-    const peerPort = await freePort();
-    const config = join(work.path, 'config');
     const download = join(work.path, 'download');
-    await mkdir(config, { recursive: true });
     await mkdir(download, { recursive: true });
-    await writeFile(join(config, 'settings.json'), transmissionSettings(rpc, peerPort, download));
-    track(startProcess('transmission-daemon', ['-f', '-g', config], join(work.path, 'daemon.log')));
-    const remote = (...args: string[]) =>
-      execFileSync('transmission-remote', [`127.0.0.1:${rpc}`, ...args], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    await waitFor(
-      () => {
-        try {
-          remote('-l');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-      'transmission RPC',
-    );
-    return { work: work.path, download, peerPort, remote };
+    const daemon = await startTransmissionDaemon(work.path, download);
+    track(daemon.proc);
+    return { work: work.path, download, peerPort: daemon.peerPort, remote: daemon.remote };
   }
 
   const percentDone = (info: string) => /Percent Done: ([\d.]+)%/.exec(info)?.[1];
