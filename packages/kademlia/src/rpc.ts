@@ -322,7 +322,9 @@ export class Rpc {
    * port (many nodes share 127.0.0.1).
    */
   private allow(from: Address): boolean {
-    const now = Math.floor(this.clock.now());
+    // Exact arithmetic: rounding each step up to a whole millisecond would cap any rate at
+    // 1,000 queries per second, whatever `ratePerSecond` says.
+    const now = this.clock.now();
     const key = rateKey(from);
     const interval = 1000 / this.options.ratePerSecond;
     const tolerance = interval * (this.options.rateBurst - 1);
@@ -330,7 +332,7 @@ export class Rpc {
     if (++this.allowCalls % 256 === 0 || this.buckets.size >= 10_000) this.sweepBuckets(now);
     const tat = Math.max(this.buckets.get(key) ?? now, now);
     if (tat - now > tolerance) return false;
-    this.buckets.set(key, Math.ceil(tat + interval));
+    this.buckets.set(key, tat + interval);
     // A sender's entry is useless once its bucket is full again (after `rateBurst` intervals):
     // one timer per node drops those, so a node at rest keeps no rate-limit state.
     this.sweepTimer ??= this.clock.setTimeout(() => this.sweepIdle(), tolerance + interval);
@@ -340,7 +342,7 @@ export class Rpc {
   private sweepIdle() {
     this.sweepTimer = undefined;
     if (this.closed) return;
-    this.sweepBuckets(Math.floor(this.clock.now()));
+    this.sweepBuckets(this.clock.now());
     if (this.buckets.size > 0) {
       const refill = (1000 / this.options.ratePerSecond) * this.options.rateBurst;
       this.sweepTimer = this.clock.setTimeout(() => this.sweepIdle(), refill);

@@ -122,6 +122,29 @@ describe('RPC layer', () => {
       await raw.close();
     });
   });
+  it('allows rates above 1,000 queries per second exactly (no rounding per query)', async () => {
+    const sim = new Simulation({ seed: 4 });
+    await sim.run(async () => {
+      const a = sim.addHost();
+      const b = sim.addHost();
+      const dht = new DHT({
+        network: a.network,
+        rpc: { ratePerSecond: 1_000_000, rateBurst: 1_000_000 },
+      });
+      await dht.listen({ host: a.address, port: 1 });
+      const raw = await b.network.bindDatagram({ host: b.address, port: 2 });
+      let answers = 0;
+      raw.onMessage(() => answers++);
+      const ping = latin1('d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe');
+      // 3,000 queries in the same millisecond: far inside a burst of 1,000,000.
+      for (let i = 0; i < 3_000; i++) raw.send(ping, dht.address);
+      await new Promise<void>((r) => sim.clock.setTimeout(r, 100));
+      expect(dht.stats.rateLimited).toBe(0);
+      expect(answers).toBe(3_000);
+      await dht.close();
+      await raw.close();
+    });
+  });
 });
 
 describe('query server', () => {
