@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       ['round trips inside those cases (2 per case)', 2 * pingCases],
     ],
     notes: [
-      'Per round trip, rule cases are no slower than a bare request/answer loop on the same kind of socket (here even faster; not investigated): a case costs its network round trips, fast-check and the checks add nothing measurable.',
+      `Round trips inside rule cases run at ${Math.round((100 * 2 * pingCases) / pings)}% of a bare request/answer loop on the same kind of socket: the rest is fast-check generating cases, the checks and the liveness ping's bookkeeping.`,
     ],
   });
   report({
