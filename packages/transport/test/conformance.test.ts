@@ -114,6 +114,28 @@ describe('runRules', () => {
     ).rejects.toThrow(/no rule matches/);
   });
 
+  it('lets a case cut off by the time limit finish before it returns', async () => {
+    let running = 0;
+    const slow = defineRule<FakeContext, number>({
+      id: 'test.slow',
+      title: 'each case takes 150 ms',
+      cite,
+      cases: () => fc.nat(),
+      async check() {
+        running++;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        running--;
+      },
+    });
+    const report = await runRules('test', 'fake', [slow], fakeContext(), {
+      runs: 100,
+      seed: 1,
+      ruleTimeLimitMs: 200,
+    });
+    expect(report.results[0]!.runs).toBeLessThan(100);
+    expect(running).toBe(0);
+  });
+
   it('describes a failure with its citation, shrunk case and replay seed', async () => {
     const report = await runRules('test', 'fake', [belowTen], fakeContext(), { runs: 50, seed: 3 });
     const text = describeFailure(report.results[0]!);

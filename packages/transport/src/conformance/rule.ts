@@ -53,6 +53,12 @@ export interface Rule<Ctx extends TargetContext> {
   applies(ctx: Ctx): Promise<string | undefined>;
   /** The fast-check property of this rule against `ctx` (the check, then the liveness check). */
   property(ctx: Ctx, onDead: (value: unknown) => void): fc.IAsyncProperty<[unknown]>;
+  /**
+   * Resolves once the case started last has finished. fast-check stops waiting for a case when
+   * the rule's time limit passes, but the case keeps running; the runner waits for it, so that
+   * its late traffic does not reach the next rule.
+   */
+  settled(): Promise<void>;
 }
 
 /** A violation of a rule by the target: the message says what was expected and what came. */
@@ -78,15 +84,25 @@ export class TargetDown extends Error {
 export function defineRule<Ctx extends TargetContext, Case>(
   definition: RuleDefinition<Ctx, Case>,
 ): Rule<Ctx> {
+  let lastCase: Promise<void> = Promise.resolve();
   return {
     id: definition.id,
     title: definition.title,
     cite: definition.cite,
     applies: (ctx) => (definition.applies ? definition.applies(ctx) : Promise.resolve(undefined)),
+    settled: () => lastCase,
     property(ctx, onDead) {
       let dead = false;
       const cases: fc.Arbitrary<unknown> = definition.cases(ctx);
-      return fc.asyncProperty(cases, async (value) => {
+      return fc.asyncProperty(cases, (value) => {
+        const run = runCase(value);
+        lastCase = run.then(
+          () => {},
+          () => {},
+        );
+        return run;
+      });
+      async function runCase(value: unknown): Promise<void> {
         if (dead) throw new TargetDown('the target stopped answering during an earlier case');
         let failure: unknown;
         try {
@@ -100,7 +116,7 @@ export function defineRule<Ctx extends TargetContext, Case>(
           throw new TargetDown('the target stopped answering after this case');
         }
         if (failure !== undefined) throw failure;
-      });
+      }
     },
   };
 }

@@ -181,6 +181,11 @@ async function runRule<Ctx extends TargetContext>(
     interruptAfterTimeLimit: options.timeLimitMs,
     markInterruptAsFailure: false,
   });
+  if (details.interrupted) {
+    // The time limit passed in the middle of a case, which is still running: let it finish
+    // (its waits are bounded by the context's timeouts), at most one more time limit.
+    await settleWithin(rule, options.timeLimitMs);
+  }
   if (!details.failed) {
     return { ...base, outcome: 'passed', runs: details.numRuns, shrinks: 0, durationMs: elapsed() };
   }
@@ -209,4 +214,17 @@ async function runRule<Ctx extends TargetContext>(
     shrinks: details.numShrinks,
     durationMs: elapsed(),
   };
+}
+
+/** Waits for the rule's last case to finish, or `ms` at most. */
+async function settleWithin<Ctx extends TargetContext>(rule: Rule<Ctx>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([rule.settled(), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
