@@ -57,9 +57,14 @@ export class FrameReader {
     return this.#guard(() => this.#decoder.next());
   }
 
-  /** Like `tryFrame`, but a message spanning chunks comes as its views, in order (no copy). */
+  /**
+   * Like `tryFrame`, but a message spanning chunks comes as its views, in order (no copy). Taking
+   * a message keeps the read-ahead going, as `readFrameParts` does.
+   */
   tryFrameParts(): Uint8Array[] | undefined {
-    return this.#guard(() => this.#decoder.nextParts());
+    const parts = this.#guard(() => this.#decoder.nextParts());
+    if (parts !== undefined) this.#readAhead();
+    return parts;
   }
 
   /** Runs a decoder call, turning its `FramingError`s into `NoiseError`s. */

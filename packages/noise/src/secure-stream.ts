@@ -262,7 +262,8 @@ export class SecureStream implements Stream {
     for (;;) {
       let message: Uint8Array[] | undefined;
       try {
-        message = await this.#reader.readFrameParts();
+        // A message already buffered is taken at once; only an incomplete one is awaited.
+        message = this.#reader.tryFrameParts() ?? (await this.#reader.readFrameParts());
       } catch (error) {
         if (this.#destroyed) return this.#endAfterDestroy();
         if (isNoiseError(error)) throw this.#fail(error);
