@@ -59,7 +59,7 @@ function clean<T extends object>(o: T): T {
 
 const arbVersion = opt(fc.uint8Array({ minLength: 4, maxLength: 4 }));
 
-/** A query of any BEP 5 / BEP 44 method (or an unknown one), with plausible arguments. */
+/** A query of any BEP 5 / BEP 44 / BEP 51 method (or an unknown one), with plausible arguments. */
 export function arbKrpcQuery(): fc.Arbitrary<KrpcQuery> {
   const args = fc.record({
     id: arbNodeId(),
@@ -79,7 +79,16 @@ export function arbKrpcQuery(): fc.Arbitrary<KrpcQuery> {
   return fc
     .record({
       t: arbTid,
-      q: fc.constantFrom('ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put', 'vote'),
+      q: fc.constantFrom(
+        'ping',
+        'find_node',
+        'get_peers',
+        'announce_peer',
+        'get',
+        'put',
+        'sample_infohashes',
+        'vote',
+      ),
       a: args,
       ro: opt(fc.boolean()),
       version: arbVersion,
@@ -106,6 +115,10 @@ export function arbKrpcResponse(): fc.Arbitrary<KrpcResponse> {
     k: opt(fc.uint8Array({ minLength: 32, maxLength: 32 })),
     sig: opt(fc.uint8Array({ minLength: 64, maxLength: 64 })),
     seq: opt(arbSeq),
+    // BEP 51 sample_infohashes (any non-negative interval and num decode; 0-21600 is the BEP's).
+    interval: opt(fc.integer({ min: 0, max: 2 ** 31 })),
+    num: opt(fc.nat()),
+    samples: opt(compactEntries(20, 20 * 12)),
   });
   return fc
     .record({ t: arbTid, r: values, ip: opt(arbAddress()), version: arbVersion })

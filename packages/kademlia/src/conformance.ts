@@ -1,6 +1,6 @@
 /**
  * `@peerkit/kademlia/conformance`: the Mainline DHT conformance suite, one rule per BEP sentence
- * (BEP 5 KRPC, BEP 44 items where the node supports them), checked against any live node over
+ * (BEP 5 KRPC, BEP 44 items and BEP 51 samples where the node supports them), checked against any live node over
  * UDP with raw datagrams. `peerkit-conform dht HOST:PORT` runs these rules; so does
  * `describeKrpcCompliance` in `./testing`, and `runRules` from `@peerkit/transport/conformance`.
  *
@@ -18,6 +18,7 @@
  * dependency.
  */
 export { bep44Rules } from './conformance/bep44-rules';
+export { bep51Rules } from './conformance/bep51-rules';
 export { type DhtContext, type DhtContextOptions, openDhtContext } from './conformance/context';
 export { KrpcProbe, type KrpcReply, localHostFor, Pacer } from './conformance/probe';
 export { dhtRules } from './conformance/rules';

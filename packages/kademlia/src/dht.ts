@@ -9,6 +9,7 @@ import type { Address, DatagramSocket, Network, Timer } from '@peerkit/transport
 import { contactsOfResponse, isValidItem, peersOfResponse } from './answers';
 import { ExternalIpVotes, isValidNodeIdForIp, isVerifiedNode, nodeIdForIp } from './bep42';
 import { encodeValue, type Item, itemTarget } from './bep44';
+import { InfohashSampler, readSampleResponse, type SampleInfohashesResult } from './bep51';
 import type { Contact } from './compact';
 import { DHTError, isDHTError } from './errors';
 import { normalizeIp } from './ip';
@@ -47,6 +48,11 @@ export interface DHTOptions {
   maxValues?: number;
   /** Follow BEP 42 votes about our external IP and re-derive our id (default true). */
   adoptExternalIp?: boolean;
+  /**
+   * BEP 51 `interval` we answer `sample_infohashes` with, in seconds (0-21600, default 60): how
+   * long a sample of a store too big for one response is kept.
+   */
+  sampleIntervalSeconds?: number;
 }
 
 export interface ListenOptions {
@@ -114,6 +120,7 @@ export class DHT extends EventEmitter<DHTEvents> {
   readonly k: number;
   readonly alpha: number;
   readonly store: Store;
+  private readonly sampler: InfohashSampler;
   private currentId: NodeId;
   private routing: RoutingTable;
   private readonly tokens: TokenManager;
@@ -144,6 +151,12 @@ export class DHT extends EventEmitter<DHTEvents> {
     this.routing = new RoutingTable(this.currentId, this.network.clock, { k: this.k });
     this.store = new Store(this.network.clock, options.store);
     this.tokens = new TokenManager(this.network.clock, this.network.random);
+    this.sampler = new InfohashSampler(
+      this.store,
+      this.network.clock,
+      this.network.random,
+      options.sampleIntervalSeconds,
+    );
   }
 
   get id(): NodeId {
@@ -174,11 +187,12 @@ export class DHT extends EventEmitter<DHTEvents> {
       port: options.port ?? 0,
     });
     this.socket = socket;
-    const rpc = new Rpc(socket, this.network.clock, this.network.random, {
+    const rpcOptions: RpcOptions = {
       version: VERSION,
       ...(this.options.readOnly ? { readOnly: true } : {}),
       ...this.options.rpc,
-    });
+    };
+    const rpc = new Rpc(socket, this.network.clock, this.network.random, rpcOptions);
     this.rpc = rpc;
     const dht = this;
     const ctx: ServerContext = {
@@ -191,6 +205,8 @@ export class DHT extends EventEmitter<DHTEvents> {
       store: this.store,
       tokens: this.tokens,
       maxValues: this.options.maxValues ?? DEFAULT_MAX_VALUES,
+      sampler: this.sampler,
+      versionBytes: rpcOptions.version?.length ?? 0,
       onAnnounce: (infoHash, peer) => this.emit('announce', peer, infoHash),
     };
     rpc.onQuery = (query, from) => {
@@ -258,6 +274,21 @@ export class DHT extends EventEmitter<DHTEvents> {
     const res = await this.requireRpc().query(address, method, { ...args, id: this.currentId });
     this.heard({ id: res.r.id, address }, 'response');
     return res;
+  }
+
+  /**
+   * BEP 51: asks the node at `address` for a sample of the info-hashes it stores, and for the
+   * nodes it knows closest to `target` (default: a random id), to walk the keyspace with one
+   * query per node. Rejects like `queryNode` (`TIMEOUT`; `REMOTE_ERROR` with `remoteCode` 204
+   * from a node without BEP 51), and with `MALFORMED_MESSAGE` when the response lacks
+   * `samples`, `num` or `interval` (a node that answered as if it were find_node).
+   */
+  async sampleInfohashes(address: Address, target?: NodeId): Promise<SampleInfohashesResult> {
+    if (target !== undefined) assertNodeId(target, 'target');
+    const res = await this.queryNode(address, 'sample_infohashes', {
+      target: target ?? randomId(this.network.random),
+    });
+    return readSampleResponse(res, this.currentId);
   }
 
   /** The k nodes closest to `target`, found by an iterative find_node lookup. */

@@ -1,5 +1,5 @@
 /**
- * @peerkit/kademlia: a Kademlia DHT speaking Mainline KRPC (BEP 5, 32, 42, 43, 44) over any
+ * @peerkit/kademlia: a Kademlia DHT speaking Mainline KRPC (BEP 5, 32, 42, 43, 44, 51) over any
  * transport `Network` (real UDP or netsim).
  */
 export { bep42Hash, isValidNodeIdForIp, isVerifiedNode, nodeIdForIp } from './bep42';
@@ -21,6 +21,14 @@ export {
   signMutable,
   verifyMutable,
 } from './bep44';
+export {
+  DEFAULT_SAMPLE_INTERVAL_S,
+  type InfohashSample,
+  InfohashSampler,
+  MAX_SAMPLE_INTERVAL_S,
+  readSampleResponse,
+  type SampleInfohashesResult,
+} from './bep51';
 export { type BootstrapNode, type BootstrapNodeOptions, runBootstrapNode } from './bootstrap-node';
 export {
   type Contact,
@@ -57,6 +65,7 @@ export {
   type KrpcResponse,
   type QueryArguments,
   type ResponseValues,
+  SAMPLE_BYTES,
 } from './krpc';
 export {
   type Candidate,

@@ -8,7 +8,8 @@
  * values `v` as their raw bencoded bytes (needed for signatures and targets).
  *
  * Extensions carried: BEP 32 (`nodes6`, `want`), BEP 42 (top-level `ip`), BEP 43 (`ro`),
- * BEP 44 (`get`/`put` arguments and values), BEP 20 style client version (top-level `v`).
+ * BEP 44 (`get`/`put` arguments and values), BEP 51 (`sample_infohashes` values `interval`,
+ * `num`, `samples`), BEP 20 style client version (top-level `v`).
  *
  * `decodeMessage` is total: any bytes give a message or a `DHTError` `MALFORMED_MESSAGE` /
  * `MESSAGE_TOO_LARGE`.
@@ -50,7 +51,7 @@ export const KRPC_ERROR = {
 export interface QueryArguments {
   /** `id`: the querying node. */
   id: NodeId;
-  /** `target`: find_node, get (BEP 44). */
+  /** `target`: find_node, get (BEP 44), sample_infohashes (BEP 51). */
   target?: NodeId;
   /** `info_hash`: get_peers, announce_peer. */
   infoHash?: NodeId;
@@ -91,7 +92,16 @@ export interface ResponseValues {
   k?: Uint8Array;
   sig?: Uint8Array;
   seq?: number;
+  /** BEP 51 `interval`: seconds before the sample changes (the BEP allows 0-21600). */
+  interval?: number;
+  /** BEP 51 `num`: how many info-hashes the responder stores. */
+  num?: number;
+  /** BEP 51 `samples`: stored info-hashes, concatenated, raw (20 bytes each). */
+  samples?: Uint8Array;
 }
+
+/** BEP 51: one info-hash in `samples` is 20 bytes. */
+export const SAMPLE_BYTES = ID_LENGTH;
 
 interface Common {
   /** `t`: transaction id, echoed in the response. */
@@ -253,7 +263,29 @@ function decodeValues(r: BencodeDict, rawV: Uint8Array | undefined): ResponseVal
   }
   if (rawV) values.v = rawV;
   decodeItemFields(r, values);
+  decodeSampleFields(r, values);
   return values;
+}
+
+/** BEP 51 "message format": `samples` is N x 20 bytes; `interval` and `num` are integers. */
+function decodeSampleFields(r: BencodeDict, into: ResponseValues) {
+  const samples = bytes(r.samples, 'samples');
+  if (samples) {
+    if (samples.length % SAMPLE_BYTES !== 0) {
+      throw malformed(`samples is ${samples.length} bytes, not a multiple of ${SAMPLE_BYTES}`);
+    }
+    into.samples = samples;
+  }
+  const num = int(r.num, 'num');
+  if (num !== undefined) {
+    if (num < 0) throw malformed('num is negative');
+    into.num = num;
+  }
+  const interval = int(r.interval, 'interval');
+  if (interval !== undefined) {
+    if (interval < 0) throw malformed('interval is negative');
+    into.interval = interval;
+  }
 }
 
 function decodeItemFields(
@@ -362,6 +394,9 @@ function encodeValues(r: ResponseValues): BencodeInputDict {
     k: r.k,
     sig: r.sig,
     seq: r.seq,
+    interval: r.interval,
+    num: r.num,
+    samples: r.samples,
   };
 }
 

@@ -1,16 +1,25 @@
 /**
  * Answers incoming KRPC queries (the "server" half of a DHT node): BEP 5 `ping`, `find_node`,
- * `get_peers`, `announce_peer`, and BEP 44 `get`, `put`. Pure apart from the state it is given.
+ * `get_peers`, `announce_peer`, BEP 44 `get`, `put`, and BEP 51 `sample_infohashes`. Pure apart
+ * from the state it is given.
  *
  * Size rules for our responses: at most `k` nodes per family, at most `maxValues` peers, BEP 44
  * values of at most 1,000 bytes; every response stays below `MAX_RESPONSE_BYTES` (1,500, a UDP
- * datagram that crosses an Ethernet MTU unfragmented for find_node and get_peers).
+ * datagram that crosses an Ethernet MTU unfragmented for find_node and get_peers). A BEP 51
+ * response carries as many samples as fit in `MAX_RESPONSE_BYTES`, the whole datagram counted.
  */
 import { Buffer } from 'node:buffer';
 import type { Address } from '@peerkit/transport';
 import { checkItem, type Item, itemTarget } from './bep44';
+import type { InfohashSampler } from './bep51';
 import { type Contact, encodeCompactNodes, encodeCompactPeer, ipFamily } from './compact';
-import { KRPC_ERROR, type KrpcQuery, type ResponseValues } from './krpc';
+import {
+  encodeMessage,
+  KRPC_ERROR,
+  type KrpcQuery,
+  type ResponseValues,
+  SAMPLE_BYTES,
+} from './krpc';
 import type { NodeId } from './node-id';
 import type { RoutingTable } from './routing-table';
 import type { QueryReply } from './rpc';
@@ -27,6 +36,10 @@ export interface ServerContext {
   readonly store: Store;
   readonly tokens: TokenManager;
   readonly maxValues: number;
+  /** BEP 51: picks the info-hashes of `sample_infohashes` responses. */
+  readonly sampler: InfohashSampler;
+  /** Bytes of the top-level `v` the RPC layer adds to each response (for BEP 51 sizing). */
+  readonly versionBytes: number;
   /** Called when a peer announced itself to us. */
   onAnnounce(infoHash: NodeId, peer: Address): void;
 }
@@ -90,6 +103,11 @@ export function handleQuery(ctx: ServerContext, query: KrpcQuery, from: Address)
     }
     case 'put':
       return handlePut(ctx, query, from);
+    case 'sample_infohashes': {
+      // BEP 51 "message format": the request carries "target", the response "nodes" like find_node.
+      if (!a.target) return protocolError('sample_infohashes needs target');
+      return { r: sampleResponse(ctx, query, from, a.target) };
+    }
     default:
       return { e: { code: KRPC_ERROR.METHOD_UNKNOWN, message: 'Method Unknown' } };
   }
@@ -126,6 +144,38 @@ function handlePut(ctx: ServerContext, query: KrpcQuery, from: Address): QueryRe
     return { e: { code: KRPC_ERROR.SERVER, message: 'store full' } };
   }
   return { r: { id: ctx.id } };
+}
+
+/**
+ * BEP 51: `interval`, `num`, `samples` and the nodes close to `target`, with as many samples as
+ * fit: the response is measured with an empty `samples` (and the `ip` and `v` the RPC layer
+ * adds), and each sample takes 20 bytes of what is left (3 bytes are kept for the longer length
+ * prefix of `samples`).
+ */
+function sampleResponse(
+  ctx: ServerContext,
+  query: KrpcQuery,
+  from: Address,
+  target: NodeId,
+): ResponseValues {
+  const r: ResponseValues = {
+    id: ctx.id,
+    ...closestNodes(ctx, target, from, query.a.want),
+    interval: ctx.sampler.intervalSeconds,
+    // An upper bound of `num` (expired info-hashes not yet pruned count), for the size only.
+    num: ctx.store.infoHashCount,
+    samples: new Uint8Array(0),
+  };
+  const base = encodeMessage({
+    y: 'r',
+    t: query.t,
+    r,
+    ip: { host: ipFamily(from.host) === 6 ? '::' : '0.0.0.0', port: 0 },
+    ...(ctx.versionBytes > 0 ? { version: new Uint8Array(ctx.versionBytes) } : {}),
+  }).length;
+  const room = Math.max(0, Math.floor((MAX_RESPONSE_BYTES - base - 3) / SAMPLE_BYTES));
+  const sample = ctx.sampler.sample(room);
+  return { ...r, ...sample };
 }
 
 /** `nodes` / `nodes6` close to `target`: the requested families (BEP 32 `want`) or the querier's. */

@@ -131,6 +131,28 @@ export class Store {
     return out;
   }
 
+  /**
+   * The hex keys of the info-hashes with at least one live peer, for BEP 51 samples (hex is the
+   * store's own key; `fromHex` gives the bytes). Cheap: a peer list is read only until its
+   * first live peer, and the oldest comes first; `prune()` drops the expired ones.
+   */
+  infoHashKeys(): string[] {
+    const out: string[] = [];
+    for (const key of this.peerMap?.keys() ?? []) if (this.hasInfoHashKey(key)) out.push(key);
+    return out;
+  }
+
+  /** Whether `key` (hex, from `infoHashKeys`) still has a live peer. */
+  hasInfoHashKey(key: string): boolean {
+    const peers = this.peerMap?.get(key);
+    if (!peers) return false;
+    const now = this.clock.now();
+    for (const entry of peers.values()) {
+      if (now - entry.announcedAt <= this.limits.peerTtlMs) return true;
+    }
+    return false;
+  }
+
   getItem(target: NodeId): StoredItem | undefined {
     const key = toHex(target);
     const item = this.itemMap?.get(key);

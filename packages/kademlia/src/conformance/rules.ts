@@ -1,10 +1,11 @@
 /**
- * The Mainline DHT rule set: BEP 5 (KRPC and its four queries) and BEP 44 (items, where the
- * node supports them), in the order `peerkit-conform dht` reports them. Each rule quotes the
+ * The Mainline DHT rule set: BEP 5 (KRPC and its four queries), BEP 44 (items, where the
+ * node supports them) and BEP 51 (`sample_infohashes`, where supported), in the order `peerkit-conform dht` reports them. Each rule quotes the
  * BEP sentence it checks.
  */
 import type { Rule } from '@peerkit/transport/conformance';
 import { bep44Rules } from './bep44-rules';
+import { bep51Rules } from './bep51-rules';
 import type { DhtContext } from './context';
 import { echoTransactionId, garbage, malformedQueries, unknownMethod } from './krpc-rules';
 import {
@@ -34,4 +35,5 @@ export const dhtRules: readonly Rule<DhtContext>[] = [
   unknownMethod,
   garbage,
   ...bep44Rules,
+  ...bep51Rules,
 ];
