@@ -4,10 +4,10 @@
  * satisfy the rules the spec states (gossipsub-v1.1.md "Mesh Maintenance", "PRUNE Backoff",
  * "Outbound Mesh Quotas").
  */
-import type { Random } from '@peerkit/transport';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { DEFAULT_MESH_PARAMS, Mesh, type MeshParams, type MeshView } from '../src/index';
+import { seededRandom } from './helpers';
 
 const TOPIC = 't';
 const params: MeshParams = { ...DEFAULT_MESH_PARAMS, opportunisticGraftTicks: 3 };
@@ -29,22 +29,6 @@ interface Real {
   mesh: Mesh;
   view: MeshView;
   peers: Map<string, ModelPeer>;
-}
-
-function seededRandom(seed: number): Random {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-  return {
-    int: (max) => next() % max,
-    bytes: (n) => Uint8Array.from({ length: n }, () => next() & 0xff),
-  };
 }
 
 const inBackoff = (m: Model, peer: string) => (m.backoff.get(peer) ?? 0) > m.now;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { encode } from '@peerkit/bencode';
-import type { MemoryFileSystem } from '../src/storage/file-system';
-import type { TorrentInfo } from '../src/torrent-options';
+import { nodeNetwork } from '@peerkit/transport';
+import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
+import { Torrent } from '../src/torrent';
+import type { TorrentInfo, TorrentOptions } from '../src/torrent-options';
 
 /** Deterministic pseudo-random content. */
 export function content(length: number, seed: number): Uint8Array {
@@ -69,4 +71,24 @@ export function makeTorrent(name: string, sizes: number[], pieceLength: number, 
 /** Stores a fixture's files in a memory file system under `dir`. */
 export function plant(fs: MemoryFileSystem, dir: string, fixture: Fixture): void {
   for (const [path, bytes] of fixture.files) fs.put(`${dir}/${path}`, bytes);
+}
+
+/**
+ * A seeder of `fixture` on 127.0.0.1 over real TCP: the data planted in a fresh memory file
+ * system under `/seed`; `options` adds to or overrides that (e.g. `recheck`, `listen`).
+ */
+export function openSeeder(
+  fixture: Fixture,
+  options: Partial<TorrentOptions> = {},
+): Promise<Torrent> {
+  const fs = memoryFileSystem();
+  plant(fs, '/seed', fixture);
+  return Torrent.open({
+    network: nodeNetwork(),
+    directory: '/seed',
+    info: fixture.info,
+    fs,
+    listen: { host: '127.0.0.1' },
+    ...options,
+  });
 }

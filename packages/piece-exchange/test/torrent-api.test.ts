@@ -13,7 +13,7 @@ import {
   REDIAL_MAX_MS,
   redialDelay,
 } from '../src/torrent-options';
-import { makeTorrent, plant } from './fixtures';
+import { makeTorrent, openSeeder, plant } from './fixtures';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
@@ -26,17 +26,7 @@ describe('Torrent API: peers, contributors, rejections, assumeComplete, left', (
   it('assumeComplete seeds without hashing; pieces name their senders; stats name peers; left is exact', async () => {
     // 3 pieces of 32 KiB and a short last one of 1,000 bytes.
     const fixture = makeTorrent('api.bin', [3 * 32_768 + 1_000], 32_768, 21);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      resume: false,
-      assumeComplete: true,
-      listen: { host: '127.0.0.1' },
-    });
+    const seeder = await openSeeder(fixture, { resume: false, assumeComplete: true });
     expect(seeder.done).toBe(true);
     expect(seeder.stats().left).toBe(0);
     const leecher = await Torrent.open({

@@ -3,21 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { type FileSystem, memoryFileSystem } from '../src/storage/file-system';
 import { StorageError } from '../src/storage/storage-error';
 import { Torrent } from '../src/torrent';
-import { makeTorrent, plant } from './fixtures';
+import { makeTorrent, openSeeder, plant } from './fixtures';
 
 describe('Torrent over loopback TCP', () => {
   it('a leecher downloads a multi-file torrent from a seeder and verifies it', async () => {
     const fixture = makeTorrent('multi', [100_000, 5, 300_000], 32_768, 3);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      recheck: true,
-      listen: { host: '127.0.0.1' },
-    });
+    const seeder = await openSeeder(fixture, { recheck: true });
     expect(seeder.done).toBe(true);
     const leechFs = memoryFileSystem();
     const leecher = await Torrent.open({
@@ -45,16 +36,7 @@ describe('Torrent over loopback TCP', () => {
 
   it('a magnet leecher fetches the info dictionary (BEP 9) then the content', async () => {
     const fixture = makeTorrent('single.bin', [200_000], 16_384, 5);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      recheck: true,
-      listen: { host: '127.0.0.1' },
-    });
+    const seeder = await openSeeder(fixture, { recheck: true });
     const leechFs = memoryFileSystem();
     const leecher = await Torrent.open({
       network: nodeNetwork(),
@@ -77,16 +59,7 @@ describe('Torrent over loopback TCP', () => {
 
   it('pause stops the transfer, resume finishes it; stats report availability', async () => {
     const fixture = makeTorrent('pause.bin', [600_000], 32_768, 8);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      recheck: true,
-      listen: { host: '127.0.0.1' },
-    });
+    const seeder = await openSeeder(fixture, { recheck: true });
     const leecher = await Torrent.open({
       network: nodeNetwork(),
       directory: '/leech',
@@ -143,16 +116,7 @@ describe('Torrent over loopback TCP', () => {
 
   it('works over IPv6 loopback', async () => {
     const fixture = makeTorrent('v6.bin', [150_000], 16_384, 10);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      recheck: true,
-      listen: { host: '::1' },
-    });
+    const seeder = await openSeeder(fixture, { recheck: true, listen: { host: '::1' } });
     const leecher = await Torrent.open({
       network: nodeNetwork(),
       directory: '/leech',
@@ -171,16 +135,7 @@ describe('Torrent over loopback TCP', () => {
 
   it('a storage failure pauses the session and is reported; resume() recovers', async () => {
     const fixture = makeTorrent('diskfull.bin', [100_000], 16_384, 12);
-    const seedFs = memoryFileSystem();
-    plant(seedFs, '/seed', fixture);
-    const seeder = await Torrent.open({
-      network: nodeNetwork(),
-      directory: '/seed',
-      info: fixture.info,
-      fs: seedFs,
-      recheck: true,
-      listen: { host: '127.0.0.1' },
-    });
+    const seeder = await openSeeder(fixture, { recheck: true });
     const base = memoryFileSystem();
     let diskFull = true;
     const full: FileSystem = {
