@@ -14,6 +14,15 @@ export {
   withTimeout,
 } from './clock';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors';
+export {
+  Emitter,
+  type EmitterOptions,
+  EventChannel,
+  type EventHandler,
+  type EventMap,
+  type HandlerErrorReporter,
+  reportHandlerError,
+} from './events';
 export type {
   Address,
   BindOptions,

@@ -76,6 +76,11 @@ export interface Stream extends AsyncIterable<Uint8Array> {
   readonly localAddress: Address;
   readonly remoteAddress: Address;
   /**
+   * The remote peer's authenticated identity, when the stream is a secure channel that proved
+   * one (e.g. `@peerkit/noise`'s Ed25519 identity, 32 bytes); `undefined` on plain streams.
+   */
+  readonly remoteIdentity?: Uint8Array;
+  /**
    * Queues `data` for sending. The promise resolves as soon as the stream can take more
    * (immediately while below its buffer limit, later when the peer reads slowly: backpressure);
    * it rejects with `TransportError` `CLOSED` after `end()`/`destroy()`, or with the error that
