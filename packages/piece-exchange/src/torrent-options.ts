@@ -9,6 +9,7 @@ import type { Metainfo } from './metainfo/types';
 import type { PeerLimits } from './session/peer-host';
 import type { FileSystem } from './storage/file-system';
 import type { LayoutFileInput } from './storage/layout';
+import type { ExistingFilePolicy } from './storage/start';
 
 /** What a session needs to know about a torrent's content (from a parsed .torrent). */
 export interface TorrentInfo {
@@ -78,6 +79,18 @@ export interface TorrentOptions {
    * Default false.
    */
   assumeComplete?: boolean;
+  /**
+   * A file already where the torrent's file goes, not recorded in resume data: `verify` (the
+   * default) uses it only when it holds at least one of the torrent's pieces and is not longer
+   * (else `open` throws `StorageError` `FILE_EXISTS`); `overwrite` writes into it whatever it
+   * holds (cut to the torrent's length). See ./storage/start.ts.
+   */
+  existing?: ExistingFilePolicy;
+  /**
+   * Lock the files against a second writer (default true with the default file system): a
+   * second session on the same files, in this process or another, fails with `LOCKED`.
+   */
+  lock?: boolean;
   /** Download pieces in order (streaming). Default false. */
   sequential?: boolean;
   /** Most open connections (default 50). */

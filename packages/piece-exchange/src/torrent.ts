@@ -24,9 +24,11 @@ import { peerIdHex, peerStats, pieceContributors } from './session/peer-report';
 import { PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import { FileLayout } from './storage/layout';
+import { acquireLock, contentLockPath, type StorageLock } from './storage/lock';
 import { PieceStore } from './storage/piece-store';
-import { bytesLeft, presentPieces } from './storage/progress';
-import { saveResume, verifiedAtStart } from './storage/resume';
+import { bytesLeft } from './storage/progress';
+import { saveResume } from './storage/resume';
+import { verifiedAtStart } from './storage/start';
 import {
   DEFAULT_LIMITS,
   type PeerRejectReason,
@@ -76,6 +78,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
   private listener: StreamListener | undefined;
   private tickTimer: Timer | undefined;
   private resumeTimer: Timer | undefined;
+  private lock: StorageLock | undefined;
   private saving: Promise<void> = Promise.resolve();
   private chokerState: ChokerState = initialChokerState;
   private lastRechoke = 0;
@@ -206,6 +209,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       await this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
       await this.content.store.close();
     }
+    await this.lock?.release();
   }
 
   /**
@@ -220,6 +224,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     await this.listener?.close();
     for (const peer of [...this.peers.values()]) peer.close();
     await this.content?.store.abandon();
+    await this.lock?.release();
   }
 
   stats(): TorrentStats {
@@ -267,7 +272,17 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       directory: this.options.directory,
       layout,
       pieceHashes: info.pieceHashes,
+      // A seeded piece whose file changed on disk and no longer matches: not served, reported.
+      onPieceChanged: (_piece, error) => this.emit('error', error),
     });
+    // One writer per set of files (on disk; a custom `fs` is the caller's business).
+    if (this.options.fs === undefined && this.options.lock !== false) {
+      const top = store.diskPath(0);
+      this.lock = await acquireLock(
+        contentLockPath(this.options.directory, store.paths[0]![0]!),
+        top,
+      );
+    }
     const picker = new PiecePicker({
       pieceCount: layout.pieceCount,
       pieceLength: layout.pieceLength,
@@ -275,7 +290,13 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       random: this.network.random,
       sequential: this.options.sequential ?? false,
     });
-    const have = await this.initialPieces(store);
+    let have: Bitfield;
+    try {
+      have = await this.initialPieces(store);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
     for (const index of have.indices()) picker.setHave(index);
     this.resumedPieces = have.count;
     this.info = info;
@@ -291,11 +312,13 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     if (have.complete) this.emitDone();
   }
 
-  /** Resume data (checking that the files are there), or a full re-check. */
+  /** Creates the files safely; resume data proven to match them, else a check (./storage/start.ts). */
   private initialPieces(store: PieceStore): Promise<Bitfield> {
-    if (this.options.recheck) return store.recheck();
-    if (this.options.assumeComplete) return presentPieces(store);
-    return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store);
+    return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store, {
+      recheck: this.options.recheck ?? false,
+      assumeComplete: (this.options.assumeComplete ?? false) && !this.options.recheck,
+      existing: this.options.existing ?? 'verify',
+    });
   }
 
   private resumePath(): string | undefined {

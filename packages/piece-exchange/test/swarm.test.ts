@@ -166,9 +166,11 @@ describe('netsim swarm', () => {
       const garbage = fixture.data.map((b) => b ^ 0x5a);
       liarFs.put('/data/corrupt.bin', garbage);
       const all = Bitfield.full(Math.ceil(fixture.data.length / 16_384));
+      // Resume data vouching for the garbage file as it is (its size and modification time).
+      const stamp = await liarFs.lstat('/data/corrupt.bin');
       liarFs.put(
         `/data/.peerkit/${Buffer.from(fixture.info.infoHash).toString('hex')}.resume`,
-        encodeResume(fixture.info.infoHash, all),
+        encodeResume(fixture.info.infoHash, all, { directory: '/data', stamps: [stamp] }),
       );
       const liar = await open(liarHost, liarFs, fixture);
       expect(liar.done).toBe(true);

@@ -16,9 +16,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { Bitfield } from '../bitfield';
-import type { FileSystem, StorageFile } from './file-system';
+import { ensureRoot, type PreparedFile, prepareFile } from './confined';
+import { diskPaths, type PathRules } from './disk-paths';
+import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
-import { StorageError } from './storage-error';
+import { describeIoError, StorageError } from './storage-error';
 
 export interface PieceStoreOptions {
   fs: FileSystem;
@@ -36,6 +38,13 @@ export interface PieceStoreOptions {
    * a piece's blocks are written at once and the piece is hashed from disk if needed.
    */
   maxBufferedBytes?: number;
+  /** Name rules for the files on disk (default: the platform's; see ./disk-paths.ts). */
+  pathRules?: PathRules;
+  /**
+   * A verified piece was about to be served, its file had changed on disk since it was checked,
+   * and it no longer matches its hash: it is not served (the read throws `DATA_CHANGED`).
+   */
+  onPieceChanged?: (piece: number, error: StorageError) => void;
 }
 
 export interface PieceCheck {
@@ -64,8 +73,17 @@ interface OpenFile {
 
 export class PieceStore {
   readonly layout: FileLayout;
+  /** Path elements of each file on disk, under `directory` (./disk-paths.ts). */
+  readonly paths: readonly (readonly string[])[];
+  readonly directory: string;
   private readonly fs: FileSystem;
-  private readonly directory: string;
+  private readonly onPieceChanged: ((piece: number, error: StorageError) => void) | undefined;
+  /** After `prepare()`: files are opened without following links and never created again. */
+  private confined = false;
+  /** Each file's size and modification time when we last checked or wrote it. */
+  private readonly stamps: (FileStamp | undefined)[];
+  /** Pieces whose file changed since they were verified: re-verified before being served. */
+  private readonly suspect = new Set<number>();
   private readonly pieceHashes: Uint8Array;
   private readonly maxOpenFiles: number;
   private readonly maxQueuedBytes: number;
@@ -86,6 +104,9 @@ export class PieceStore {
     if (this.pieceHashes.length !== this.layout.pieceCount * 20) {
       throw new RangeError('pieceHashes must hold 20 bytes per piece');
     }
+    this.paths = diskPaths(this.layout, options.pathRules);
+    this.stamps = this.layout.files.map(() => undefined);
+    this.onPieceChanged = options.onPieceChanged;
     this.maxOpenFiles = options.maxOpenFiles ?? 32;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
@@ -107,6 +128,53 @@ export class PieceStore {
   /** Number of file handles open now. */
   get openFiles(): number {
     return this.handles.size;
+  }
+
+  /** Absolute path of file `index` on disk. */
+  diskPath(index: number): string {
+    return join(this.directory, ...this.paths[index]!);
+  }
+
+  /**
+   * Creates the directory, every directory of the torrent and every missing file (zero-length
+   * files and all), without following or replacing anything that is there (./confined.ts).
+   * From then on files are only opened, never created, and never through a symbolic link.
+   * Returns, for each file (undefined for padding files), whether it was already there.
+   */
+  async prepare(): Promise<(PreparedFile | undefined)[]> {
+    this.checkOpen();
+    await ensureRoot(this.fs, this.directory);
+    const out: (PreparedFile | undefined)[] = [];
+    for (const [i, f] of this.layout.files.entries()) {
+      if (f.padding) {
+        out.push(undefined);
+        continue;
+      }
+      const prepared = await prepareFile(this.fs, this.directory, this.paths[i]!);
+      this.stamps[i] = prepared.stamp;
+      out.push(prepared);
+    }
+    this.confined = true;
+    return out;
+  }
+
+  /** Cuts (or extends) file `index` to `length` bytes (e.g. an overwritten longer file). */
+  async truncateFile(index: number, length: number): Promise<void> {
+    await this.withFile(index, true, async (file) => {
+      await file.truncate(length);
+      this.stamps[index] = await file.stat();
+    });
+  }
+
+  /** Size and modification time of every file now (undefined for padding and missing files). */
+  async fileStamps(): Promise<(FileStamp | undefined)[]> {
+    return Promise.all(
+      this.layout.files.map(async (f, i) => {
+        if (f.padding) return undefined;
+        const entry = await this.fs.lstat(this.diskPath(i));
+        return entry?.type === 'file' ? { size: entry.size, mtimeNs: entry.mtimeNs } : undefined;
+      }),
+    );
   }
 
   /** Resolves when the write queue is below its cap (at once when it is). */
@@ -177,10 +245,53 @@ export class PieceStore {
     this.assemblies.delete(piece);
   }
 
-  /** Reads `length` bytes of piece `piece` at `offset` (to serve a request). */
+  /**
+   * Reads `length` bytes of piece `piece` at `offset` (to serve a request). When a file of the
+   * piece changed on disk since it was last checked (size or modification time), the piece is
+   * re-verified first; if it no longer matches, `DATA_CHANGED` is thrown and nothing is served.
+   */
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
     this.checkOpen();
     this.checkRange(piece, offset, length);
+    if (this.confined) await this.checkUnchanged(piece);
+    return this.readRange(piece, offset, length);
+  }
+
+  /** Re-verifies `piece` if one of its files changed since it was checked or written. */
+  private async checkUnchanged(piece: number): Promise<void> {
+    for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
+      if (this.layout.files[s.file]!.padding) continue;
+      const now = await this.withFile(s.file, false, (file) => file.stat());
+      const before = this.stamps[s.file];
+      if (before !== undefined && before.size === now.size && before.mtimeNs === now.mtimeNs)
+        continue;
+      this.stamps[s.file] = now;
+      const { first, last } = this.layout.piecesOfFile(s.file);
+      for (let p = first; p <= last; p++) this.suspect.add(p);
+    }
+    if (!this.suspect.has(piece)) return;
+    const ok = await this.verifyPiece(piece);
+    this.suspect.delete(piece);
+    if (ok) return;
+    const error = new StorageError(
+      'DATA_CHANGED',
+      `piece ${piece} changed on disk (${this.segmentFiles(piece)}) and no longer matches the torrent: not serving it`,
+    );
+    this.suspect.add(piece);
+    this.onPieceChanged?.(piece, error);
+    throw error;
+  }
+
+  private segmentFiles(piece: number): string {
+    const names = this.layout
+      .segments(piece, 0, this.layout.pieceSize(piece))
+      .filter((s) => !this.layout.files[s.file]!.padding)
+      .map((s) => this.diskPath(s.file));
+    return names.join(', ');
+  }
+
+  /** Reads a range of a piece from the files, as they are. */
+  private async readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
     for (const s of this.layout.segments(piece, offset, length)) {
       const f = this.layout.files[s.file]!;
@@ -213,7 +324,7 @@ export class PieceStore {
   async recheck(onPiece?: (piece: number, ok: boolean) => void): Promise<Bitfield> {
     const have = new Bitfield(this.layout.pieceCount);
     const sizes = await Promise.all(
-      this.layout.files.map((f) => (f.padding ? f.length : this.sizeOf(f.path))),
+      this.layout.files.map((f, i) => (f.padding ? f.length : this.sizeOf(i))),
     );
     for (let piece = 0; piece < this.layout.pieceCount; piece++) {
       this.checkOpen();
@@ -232,7 +343,7 @@ export class PieceStore {
     for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
       const f = this.layout.files[s.file]!;
       if (f.padding) continue;
-      if (((await this.sizeOf(f.path)) ?? 0) < s.position + s.length) return false;
+      if (((await this.sizeOf(s.file)) ?? 0) < s.position + s.length) return false;
     }
     return true;
   }
@@ -301,7 +412,7 @@ export class PieceStore {
     const hash = createHash('sha1');
     const chunk = 1024 * 1024;
     for (let offset = 0; offset < size; offset += chunk) {
-      hash.update(await this.readBlock(piece, offset, Math.min(chunk, size - offset)));
+      hash.update(await this.readRange(piece, offset, Math.min(chunk, size - offset)));
     }
     return hash.digest();
   }
@@ -343,11 +454,13 @@ export class PieceStore {
         }
       }
       for (const r of runs) {
-        await this.withFile(r.file, true, (file) =>
-          r.buffers.length === 1
+        await this.withFile(r.file, true, async (file) => {
+          await (r.buffers.length === 1
             ? file.write(r.buffers[0]!, r.position)
-            : file.writev(r.buffers, r.position),
-        );
+            : file.writev(r.buffers, r.position));
+          // Our own write: the file's new stamp is what a later change is compared with.
+          if (this.confined) this.stamps[r.file] = await file.stat();
+        });
       }
     } finally {
       this.queued -= bytes;
@@ -370,8 +483,10 @@ export class PieceStore {
     if (h) {
       this.handles.delete(index); // re-insert: most recently used last
     } else {
-      const path = join(this.directory, ...this.layout.files[index]!.path);
-      h = { file: this.fs.open(path), users: 0, dirty: false };
+      const path = this.diskPath(index);
+      const file = this.fs.open(path, this.confined ? 'existing' : 'any');
+      file.catch(() => this.handles.delete(index)); // a failed open is tried again next time
+      h = { file, users: 0, dirty: false };
     }
     this.handles.set(index, h);
     h.users++;
@@ -381,9 +496,12 @@ export class PieceStore {
       return await fn(file);
     } catch (error) {
       if (error instanceof StorageError) throw error;
-      throw new StorageError('IO_ERROR', `${write ? 'write' : 'read'} failed: ${String(error)}`, {
-        cause: error,
-      });
+      const path = this.diskPath(index);
+      throw new StorageError(
+        'IO_ERROR',
+        `cannot ${write ? 'write' : 'read'} ${path}: ${describeIoError(error)}`,
+        { cause: error },
+      );
     } finally {
       h.users--;
       this.evict();
@@ -415,8 +533,12 @@ export class PieceStore {
     return promise;
   }
 
-  private async sizeOf(path: readonly string[]): Promise<number | undefined> {
-    return this.fs.size(join(this.directory, ...path));
+  private async sizeOf(index: number): Promise<number | undefined> {
+    if (this.confined) {
+      const entry = await this.fs.lstat(this.diskPath(index));
+      return entry?.type === 'file' ? entry.size : undefined;
+    }
+    return this.fs.size(this.diskPath(index));
   }
 
   private checkRange(piece: number, offset: number, length: number): number {

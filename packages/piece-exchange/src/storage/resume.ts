@@ -1,34 +1,70 @@
 /**
- * Resume data: the set of verified pieces, so that a restarted session re-fetches nothing it had
- * verified. Format (all integers big-endian):
+ * Resume data: the set of verified pieces, and the files it vouches for, so that a restarted
+ * session re-fetches nothing it had verified. Format (all integers big-endian):
  *
- *   "peerkit-resume" (14 bytes) | version u8 = 1 | info-hash (20) | piece count u32 |
- *   bitfield (ceil(pieces / 8), BEP 3 bit order) | SHA-1 of everything before (20)
+ *   "peerkit-resume" (14 bytes) | version u8 = 2 | info-hash (20) | piece count u32 |
+ *   bitfield (ceil(pieces / 8), BEP 3 bit order) | directory length u16 | directory (UTF-8) |
+ *   file count u32 | per file: present u8, size u64, mtime in ns u64 |
+ *   SHA-1 of everything before (20)
  *
- * It is written only after the data it vouches for is synced, through a temporary file renamed
- * over the old one (`FileSystem.writeFileAtomic`), so a crash never marks unverified data
- * complete. `decodeResume` is total: any bytes give a `Bitfield` or a `StorageError`
- * `INVALID_RESUME`.
+ * Like libtorrent's resume data it records each file's size and modification time: a piece is
+ * trusted at start only when every file it touches still has the recorded stamp, in the
+ * recorded directory; anything else is hashed again (./start.ts). It is written only after the
+ * data it vouches for is synced, through a temporary file renamed over the old one
+ * (`FileSystem.writeFileAtomic`), so a crash never marks unverified data complete.
+ * `decodeResume` is total: any bytes give resume data or a `StorageError` `INVALID_RESUME`.
  */
 import { createHash } from 'node:crypto';
 import { Bitfield, byteLengthFor } from '../bitfield';
-import type { FileSystem } from './file-system';
+import type { FileStamp, FileSystem } from './file-system';
 import type { PieceStore } from './piece-store';
 import { StorageError } from './storage-error';
 
 const MAGIC = new TextEncoder().encode('peerkit-resume');
-const VERSION = 1;
+const VERSION = 2;
 const HEADER = MAGIC.length + 1 + 20 + 4;
+const FILE_RECORD = 1 + 8 + 8;
 
-export function encodeResume(infoHash: Uint8Array, pieces: Bitfield): Uint8Array {
+/** The files resume data vouches for: their directory and stamps (undefined: not on disk). */
+export interface ResumeFiles {
+  readonly directory: string;
+  readonly stamps: readonly (FileStamp | undefined)[];
+}
+
+export interface ResumeData extends ResumeFiles {
+  readonly pieces: Bitfield;
+}
+
+const NO_FILES: ResumeFiles = { directory: '', stamps: [] };
+
+export function encodeResume(
+  infoHash: Uint8Array,
+  pieces: Bitfield,
+  files: ResumeFiles = NO_FILES,
+): Uint8Array {
   if (infoHash.length !== 20) throw new RangeError('infoHash must be 20 bytes');
-  const body = HEADER + pieces.bytes.length;
+  const directory = new TextEncoder().encode(files.directory);
+  if (directory.length > 0xffff) throw new RangeError('directory path too long');
+  const filesAt = HEADER + pieces.bytes.length;
+  const body = filesAt + 2 + directory.length + 4 + files.stamps.length * FILE_RECORD;
   const out = new Uint8Array(body + 20);
+  const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
   out[MAGIC.length] = VERSION;
   out.set(infoHash, MAGIC.length + 1);
-  new DataView(out.buffer).setUint32(MAGIC.length + 21, pieces.length);
+  view.setUint32(MAGIC.length + 21, pieces.length);
   out.set(pieces.bytes, HEADER);
+  view.setUint16(filesAt, directory.length);
+  out.set(directory, filesAt + 2);
+  let at = filesAt + 2 + directory.length;
+  view.setUint32(at, files.stamps.length);
+  at += 4;
+  for (const stamp of files.stamps) {
+    out[at] = stamp === undefined ? 0 : 1;
+    view.setBigUint64(at + 1, BigInt(stamp?.size ?? 0));
+    view.setBigUint64(at + 9, stamp?.mtimeNs ?? 0n);
+    at += FILE_RECORD;
+  }
   out.set(createHash('sha1').update(out.subarray(0, body)).digest(), body);
   return out;
 }
@@ -43,15 +79,24 @@ export function decodeResume(
   infoHash: Uint8Array,
   pieceCount: number,
 ): Bitfield {
-  const expected = HEADER + byteLengthFor(pieceCount) + 20;
-  if (bytes.length !== expected)
-    throw invalid(`resume data of ${bytes.length} bytes, expected ${expected}`);
+  return decodeResumeData(bytes, infoHash, pieceCount).pieces;
+}
+
+/** Resume data in `bytes` for the torrent `infoHash` of `pieceCount` pieces: pieces and files. */
+export function decodeResumeData(
+  bytes: Uint8Array,
+  infoHash: Uint8Array,
+  pieceCount: number,
+): ResumeData {
+  const filesAt = HEADER + byteLengthFor(pieceCount);
+  if (bytes.length < filesAt + 2 + 4 + 20)
+    throw invalid(`resume data of ${bytes.length} bytes is too short`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw invalid('not peerkit resume data');
   }
   if (bytes[MAGIC.length] !== VERSION)
     throw invalid(`unknown resume version ${bytes[MAGIC.length]}`);
-  const body = expected - 20;
+  const body = bytes.length - 20;
   const digest = createHash('sha1').update(bytes.subarray(0, body)).digest();
   for (let i = 0; i < 20; i++)
     if (digest[i] !== bytes[body + i]) throw invalid('resume checksum mismatch');
@@ -63,11 +108,35 @@ export function decodeResume(
   const count = view.getUint32(MAGIC.length + 21);
   if (count !== pieceCount)
     throw invalid(`resume data for ${count} pieces, torrent has ${pieceCount}`);
+  let pieces: Bitfield;
   try {
-    return Bitfield.fromBytes(bytes.subarray(HEADER, body), pieceCount);
+    pieces = Bitfield.fromBytes(bytes.subarray(HEADER, filesAt), pieceCount);
   } catch (error) {
     throw new StorageError('INVALID_RESUME', 'resume bitfield is malformed', { cause: error });
   }
+  const directoryLength = view.getUint16(filesAt);
+  let at = filesAt + 2 + directoryLength;
+  if (at + 4 > body) throw invalid('resume data is truncated');
+  let directory: string;
+  try {
+    directory = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(filesAt + 2, at));
+  } catch (error) {
+    throw new StorageError('INVALID_RESUME', 'resume directory is not UTF-8', { cause: error });
+  }
+  const fileCount = view.getUint32(at);
+  at += 4;
+  if (body - at !== fileCount * FILE_RECORD) throw invalid('resume file records are malformed');
+  const stamps: (FileStamp | undefined)[] = [];
+  for (let i = 0; i < fileCount; i++, at += FILE_RECORD) {
+    const present = bytes[at];
+    if (present !== 0 && present !== 1) throw invalid('resume file record is malformed');
+    const size = view.getBigUint64(at + 1);
+    if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid('resume file size out of range');
+    stamps.push(
+      present === 1 ? { size: Number(size), mtimeNs: view.getBigUint64(at + 9) } : undefined,
+    );
+  }
+  return { pieces, directory, stamps };
 }
 
 /**
@@ -84,7 +153,12 @@ export async function saveResume(
 ): Promise<void> {
   const snapshot = pieces.clone();
   await store.flush();
-  await fs.writeFileAtomic(path, encodeResume(infoHash, snapshot));
+  // Stamps taken after the data is synced: a later write (ours or anyone's) changes them.
+  const stamps = await store.fileStamps();
+  await fs.writeFileAtomic(
+    path,
+    encodeResume(infoHash, snapshot, { directory: store.directory, stamps }),
+  );
 }
 
 /**
@@ -97,34 +171,17 @@ export async function loadResume(
   infoHash: Uint8Array,
   pieceCount: number,
 ): Promise<Bitfield | undefined> {
-  const bytes = await fs.readFile(path);
-  if (bytes === undefined) return undefined;
-  return decodeResume(bytes, infoHash, pieceCount);
+  return (await loadResumeData(fs, path, infoHash, pieceCount))?.pieces;
 }
 
-/**
- * The pieces a session may count as verified when it starts: those its resume data lists
- * whose file ranges are all present on disk. No resume data (or `path` undefined): none.
- * Damaged resume data, or data of another torrent: a full re-check of the files.
- */
-export async function verifiedAtStart(
+/** Reads resume data with its file records (see `loadResume`). */
+export async function loadResumeData(
   fs: FileSystem,
-  path: string | undefined,
+  path: string,
   infoHash: Uint8Array,
-  store: PieceStore,
-): Promise<Bitfield> {
-  const count = store.layout.pieceCount;
-  if (path === undefined) return new Bitfield(count);
-  let resumed: Bitfield | undefined;
-  try {
-    resumed = await loadResume(fs, path, infoHash, count);
-  } catch (error) {
-    if (error instanceof StorageError && error.code === 'INVALID_RESUME') return store.recheck();
-    throw error;
-  }
-  if (resumed === undefined) return new Bitfield(count);
-  for (const index of [...resumed.indices()]) {
-    if (!(await store.piecePresent(index))) resumed.clear(index);
-  }
-  return resumed;
+  pieceCount: number,
+): Promise<ResumeData | undefined> {
+  const bytes = await fs.readFile(path);
+  if (bytes === undefined) return undefined;
+  return decodeResumeData(bytes, infoHash, pieceCount);
 }

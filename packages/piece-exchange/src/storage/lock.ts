@@ -1,0 +1,144 @@
+/**
+ * One writer per set of files: a lock file holding the owner's PID, start time, host and
+ * command line, created with `O_EXCL`. A second process is refused with a message naming the
+ * holder. A lock whose holder is gone (a crash, `kill -9`) is stale: `process.kill(pid, 0)`
+ * finds no such process and the lock is taken over, so a crash never leaves it stuck.
+ *
+ * Limits (see the README): a lock on another host (a shared network drive) is only taken over
+ * by hand; if the dead holder's PID was reused by a live process, the lock looks held: the
+ * message names the lock file to remove. Two processes taking over the same stale lock at the
+ * same instant could both succeed (the stale file is re-read just before it is removed, which
+ * makes the window tiny).
+ */
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { diskName } from './disk-paths';
+import { describeIoError, StorageError } from './storage-error';
+
+export interface LockHolder {
+  readonly pid: number;
+  /** When the holding process started (ms since the epoch). */
+  readonly startedAt: number;
+  readonly host: string;
+  readonly command: string;
+}
+
+export interface StorageLock {
+  readonly path: string;
+  /** Removes the lock file (if it is still ours). Idempotent. */
+  release(): Promise<void>;
+}
+
+function me(): LockHolder {
+  return {
+    pid: process.pid,
+    startedAt: Math.round(performance.timeOrigin),
+    host: hostname(),
+    command: process.argv
+      .slice(1)
+      .map((a) => a.replace(/^.*[/\\]/, ''))
+      .join(' ')
+      .slice(0, 200),
+  };
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof h.pid !== 'number' || !Number.isInteger(h.pid) || h.pid <= 0) return undefined;
+    return {
+      pid: h.pid,
+      startedAt: typeof h.startedAt === 'number' ? h.startedAt : 0,
+      host: typeof h.host === 'string' ? h.host : '',
+      command: typeof h.command === 'string' ? h.command : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process `pid` exists (EPERM: it exists, owned by someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+function describeHolder(h: LockHolder): string {
+  const self = h.pid === process.pid ? ', this very process' : '';
+  const since = h.startedAt > 0 ? `, running since ${new Date(h.startedAt).toISOString()}` : '';
+  const command = h.command !== '' ? ` "${h.command}"` : '';
+  return `process ${h.pid}${command}${h.host !== hostname() ? ` on ${h.host}` : ''}${self}${since}`;
+}
+
+/**
+ * Takes the lock at `path` for `what` (shown in the refusal, e.g. the files' path). Throws
+ * `StorageError` `LOCKED` naming the process that holds it, or `IO_ERROR` when the lock file
+ * cannot be created.
+ */
+export async function acquireLock(path: string, what: string): Promise<StorageLock> {
+  const mine = `${JSON.stringify(me())}\n`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    throw new StorageError(
+      'IO_ERROR',
+      `cannot create ${dirname(path)}: ${describeIoError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(path, 'wx', 0o644);
+      try {
+        await handle.writeFile(mine);
+      } finally {
+        await handle.close();
+      }
+      let released = false;
+      return {
+        path,
+        async release() {
+          if (released) return;
+          released = true;
+          const now = await readFile(path, 'utf8').catch(() => undefined);
+          if (now === mine) await unlink(path).catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') {
+        throw new StorageError('IO_ERROR', `cannot create ${path}: ${describeIoError(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // released in between: try again
+    const holder = parseHolder(text);
+    if (holder !== undefined && (holder.host !== hostname() || alive(holder.pid))) {
+      throw new StorageError(
+        'LOCKED',
+        `${what} is in use by ${describeHolder(holder)} (lock ${path}; remove it only if that process is gone)`,
+      );
+    }
+    // Stale (its process is gone) or unreadable: take it over, if nobody did in between.
+    const again = await readFile(path, 'utf8').catch(() => undefined);
+    if (again === text) await unlink(path).catch(() => undefined);
+  }
+  throw new StorageError('LOCKED', `${what}: cannot take the lock ${path} (it keeps changing)`);
+}
+
+/**
+ * Where the lock of a torrent's files lives: next to them, `.<name>.peerkit-lock` in the
+ * download directory (removed when the session closes), so that any two processes writing the
+ * same files meet, whatever their state or resume paths.
+ */
+export function contentLockPath(directory: string, topName: string): string {
+  return join(directory, diskName(`.${topName}.peerkit-lock`));
+}
