@@ -92,6 +92,11 @@ export type NodeEvent =
       path: string;
     }
   | { type: 'warning'; code: string; message: string }
+  /**
+   * A disk error while seeding (or sharing): the session paused and is resumed after
+   * `retryInMs`; reported once until the condition clears (a piece is stored again).
+   */
+  | { type: 'storage-error'; code: string; message: string; retryInMs: number }
   | { type: 'stopping'; signal: string | undefined }
   | ({ type: 'stopped'; peerTotals: PeerTotals } & StatusFields);
 

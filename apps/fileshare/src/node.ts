@@ -12,14 +12,25 @@
  *   (./tracker-announcer.ts), and `peers` are dialled directly;
  * - `close()` tells the trackers we stop, closes the torrent (which saves resume data), saves
  *   the DHT routing table and closes the sockets.
+ *
+ * Your files (see the README, "Your files"): the torrent's resume data is locked in the state
+ * directory and its files in the download directory (a second process is refused, naming the
+ * first); piece-exchange creates the files without following links and never overwrites a file
+ * that is not this torrent's data unless `existing: 'overwrite'`. A disk error while
+ * downloading with `failOnStorageError` ends the node (`whenFailed`); otherwise (seeding) it is
+ * reported once as a `storage-error` event and the session is resumed every `storageRetryMs`.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DHT, loadState, saveState } from '@peerkit/kademlia';
 import {
+  acquireLock,
+  type ExistingFilePolicy,
   formatMagnet,
   parseTorrent,
   requireV1,
+  StorageError,
+  type StorageLock,
   Torrent,
   type TorrentInfo,
   type TorrentStats,
@@ -69,6 +80,12 @@ export interface ShareNodeOptions {
   maxUploadRate?: number;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
+  /** A file already there that is not this torrent's data: refuse (`verify`, default) or overwrite. */
+  existing?: ExistingFilePolicy;
+  /** A disk error before every piece is verified ends the node (`get`) instead of a retry. */
+  failOnStorageError?: boolean;
+  /** Delay before a session paused by a disk error is resumed (default 30 s). */
+  storageRetryMs?: number;
   /**
    * The content on disk was just hashed into `info` by the caller (`share` making a torrent):
    * seed at once, without hashing or resume data (piece-exchange's `assumeComplete`).
@@ -93,6 +110,8 @@ export interface ShareNode {
   readonly dhtAddress: Address | undefined;
   /** Resolves when every piece is verified. */
   whenDone(): Promise<void>;
+  /** Resolves with the error that ended the node (`failOnStorageError`); else never. */
+  whenFailed(): Promise<Error>;
   status(): StatusFields;
   peerTotals(): PeerTotals;
   /** Stops cleanly: lookups, torrent (resume data saved), DHT (routing table saved), sockets. */
@@ -119,6 +138,19 @@ function bindError(error: unknown, what: string, port: number | undefined): unkn
     );
   }
   return error;
+}
+
+/** The one-line form of a storage error, in the command line's terms. */
+export function storageErrorForCli(error: unknown): unknown {
+  if (!(error instanceof StorageError)) return error;
+  const message = error.message
+    .replace('(move it away, or allow overwriting)', '(move it away, or pass --overwrite)')
+    .replace(
+      /^cannot write (.*): no space left on device \(ENOSPC\)$/,
+      'cannot write $1: no space left on device (free some space and run the same command again: verified pieces are kept)',
+    );
+  if (message === error.message) return error;
+  return new StorageError(error.code, message, { cause: error });
 }
 
 /** Starts a node for one torrent; resolves once its sockets are bound. */
@@ -152,6 +184,11 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   const torrentNetwork = options.maxUploadRate
     ? throttledNetwork(network, options.maxUploadRate)
     : network;
+  // One process per torrent and state directory: the resume data is ours alone.
+  const stateLock: StorageLock = await acquireLock(
+    options.state.lockPath(hex),
+    `torrent ${hex} (state directory ${options.state.root})`,
+  );
   let torrent: Torrent;
   try {
     torrent = await Torrent.open({
@@ -162,10 +199,12 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       resume: options.state.resumePath(hex),
       recheck: options.recheck ?? false,
       assumeComplete: options.assumeComplete ?? false,
+      existing: options.existing ?? 'verify',
       clientName: 'peerkit-share 0.1',
     });
   } catch (error) {
-    throw bindError(error, 'TCP', options.port);
+    await stateLock.release();
+    throw storageErrorForCli(bindError(error, 'TCP', options.port));
   }
 
   let dht: DHT | undefined;
@@ -184,6 +223,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     } catch (error) {
       await dht?.close();
       await torrent.close();
+      await stateLock.release();
       throw bindError(error, 'UDP', options.dhtPort);
     }
   }
@@ -259,6 +299,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     reportMetadata(fetchedInfo, true);
   });
   torrent.on('piece', (index, contributors) => {
+    reportedStorageError = undefined; // the disk works again
     const s = torrent.stats();
     peerTotals.observe(s);
     peerTotals.piece(contributors);
@@ -284,9 +325,36 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       ...(reasons.length > 0 ? { reason: reasons.join(': ') } : {}),
     });
   });
-  torrent.on('error', (error) =>
-    emit({ type: 'warning', code: errorCode(error), message: describeError(error) }),
-  );
+  // Disk errors: the session paused. Downloading (`get`): the node ends with the error, one
+  // line. Seeding: one `storage-error` event, and the session is resumed after a delay (again
+  // and again, silently, until a piece is stored or served again).
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failure = new Promise<Error>((resolve) => {
+    reportFailure = resolve;
+  });
+  let reportedStorageError: string | undefined;
+  let retryTimer: ReturnType<typeof network.clock.setTimeout> | undefined;
+  torrent.on('error', (raw) => {
+    const error = storageErrorForCli(raw) as Error;
+    const code = errorCode(error);
+    const message = describeError(error);
+    if (!torrent.paused) {
+      emit({ type: 'warning', code, message });
+      return;
+    }
+    if (options.failOnStorageError && !torrent.done) {
+      reportFailure(error);
+      return;
+    }
+    const retryInMs = options.storageRetryMs ?? 30_000;
+    if (message !== reportedStorageError) emit({ type: 'storage-error', code, message, retryInMs });
+    reportedStorageError = message;
+    retryTimer?.cancel();
+    retryTimer = network.clock.setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed) torrent.resume();
+    }, retryInMs);
+  });
 
   const alreadyDone = torrent.done;
   const done = torrent.whenDone().then(() => {
@@ -298,7 +366,11 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       downloaded: s.downloaded,
       resumed: s.resumedPieces,
       peerTotals: peerTotals.totals(),
-      path: join(options.directory, torrent.info?.name ?? ''),
+      // Where the files are on disk (a name longer than 255 bytes was shortened).
+      path: join(
+        options.directory,
+        torrent.content?.store.paths[0]?.[0] ?? torrent.info?.name ?? '',
+      ),
     });
   });
 
@@ -362,6 +434,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       const lastTotals = peerTotals.totals();
       closed = true;
       statusTimer.cancel();
+      retryTimer?.cancel();
       discovery?.stop();
       // Trackers are told we leave (BEP 3 `event=stopped`, at most 3 s). BEP 5 has no such
       // message: DHT nodes forget our announce when it expires (30 min).
@@ -380,6 +453,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
         }
         await dht.close();
       }
+      await stateLock.release();
       emit({ type: 'stopped', ...last, peerTotals: lastTotals });
     })();
     return closing;
@@ -393,6 +467,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     address,
     dhtAddress: dht?.address,
     whenDone: () => done,
+    whenFailed: () => failure,
     status,
     peerTotals: () => peerTotals.totals(),
     close,

@@ -118,11 +118,20 @@ export function buildProgram(): Command {
         'an existing .torrent describing <path> (default: made on the fly)',
       )
       .option('--piece-length <bytes>', 'piece length of the torrent made on the fly')
-      .option('--recheck', 'verify the files against the torrent before seeding'),
+      .option('--recheck', 'verify the files against the torrent before seeding')
+      .option(
+        '--seed-valid',
+        'with --torrent: seed the pieces that match even when others do not (default: refuse)',
+      ),
   ).action(
     async (
       path: string,
-      o: CommonOptionValues & { torrent?: string; pieceLength?: string; recheck?: boolean },
+      o: CommonOptionValues & {
+        torrent?: string;
+        pieceLength?: string;
+        recheck?: boolean;
+        seedValid?: boolean;
+      },
     ) => {
       const signals = new ShutdownSignals();
       const reporter = reporterFor(o, 'share');
@@ -134,6 +143,7 @@ export function buildProgram(): Command {
           ? { pieceLength: parseSize(o.pieceLength, '--piece-length') }
           : {}),
         ...(o.recheck ? { recheck: true } : {}),
+        ...(o.seedValid ? { seedValid: true } : {}),
         onEvent: (e) => reporter.event(e),
       });
       await runUntilStopped(node, reporter, false, signals);
@@ -149,11 +159,20 @@ export function buildProgram(): Command {
       .argument('<target>', 'magnet link, .torrent file or info-hash')
       .option('-o, --out <dir>', 'download directory', '.')
       .option('--exit-when-done', 'exit once every piece is verified instead of seeding')
-      .option('--recheck', 'verify the files already on disk instead of trusting resume data'),
+      .option('--recheck', 'verify the files already on disk instead of trusting resume data')
+      .option(
+        '--overwrite',
+        "write into files already in the download directory even if they are not this torrent's data",
+      ),
   ).action(
     async (
       target: string,
-      o: CommonOptionValues & { out: string; exitWhenDone?: boolean; recheck?: boolean },
+      o: CommonOptionValues & {
+        out: string;
+        exitWhenDone?: boolean;
+        recheck?: boolean;
+        overwrite?: boolean;
+      },
     ) => {
       const signals = new ShutdownSignals();
       const reporter = reporterFor(o, 'get');
@@ -162,6 +181,7 @@ export function buildProgram(): Command {
         out: o.out,
         ...(await nodeOptionsFrom(o)),
         ...(o.recheck ? { recheck: true } : {}),
+        ...(o.overwrite ? { existing: 'overwrite' as const } : {}),
         onEvent: (e) => reporter.event(e),
       });
       await runUntilStopped(node, reporter, o.exitWhenDone === true, signals);

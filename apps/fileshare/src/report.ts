@@ -126,6 +126,9 @@ export function humanReporter(mode: 'get' | 'share'): Reporter {
         case 'warning':
           log(pc.yellow(`warning: ${event.message}`));
           return;
+        case 'storage-error':
+          log(pc.red(`error: ${event.message} (retrying in ${event.retryInMs / 1000} s)`));
+          return;
         case 'hash-failure':
           log(
             pc.yellow(

@@ -10,6 +10,8 @@
  *   shares/<key>.json        for each path `share` made a torrent for: its info-hash and the
  *                            files' sizes and modification times, so that sharing the same
  *                            unchanged content again skips hashing it
+ *   locks/<hash>.lock        held by the process using a torrent's resume data (PID, start
+ *                            time, command), so that two runs never share it
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -22,6 +24,8 @@ export interface StateDir {
   readonly dhtPath: string;
   torrentPath(infoHashHex: string): string;
   resumePath(infoHashHex: string): string;
+  /** The lock of a torrent's resume data (one process per torrent and state directory). */
+  lockPath(infoHashHex: string): string;
   /** Where `share` records the torrent it made for a path (and piece length). */
   sharePath(contentPath: string, pieceLength?: number): string;
 }
@@ -37,6 +41,7 @@ export async function openStateDir(root: string = defaultStateDir()): Promise<St
     await mkdir(join(dir, 'torrents'), { recursive: true });
     await mkdir(join(dir, 'resume'), { recursive: true });
     await mkdir(join(dir, 'shares'), { recursive: true });
+    await mkdir(join(dir, 'locks'), { recursive: true });
   } catch (error) {
     throw new CliError('STATE_DIR', `cannot use state directory ${dir}: ${describeError(error)}`, {
       cause: error,
@@ -47,6 +52,7 @@ export async function openStateDir(root: string = defaultStateDir()): Promise<St
     dhtPath: join(dir, 'dht.json'),
     torrentPath: (hex) => join(dir, 'torrents', `${hex}.torrent`),
     resumePath: (hex) => join(dir, 'resume', `${hex}.resume`),
+    lockPath: (hex) => join(dir, 'locks', `${hex}.lock`),
     sharePath: (contentPath, pieceLength) => {
       const key = createHash('sha1').update(`${resolve(contentPath)}\0${pieceLength ?? 'default'}`);
       return join(dir, 'shares', `${key.digest('hex')}.json`);

@@ -29,6 +29,7 @@ import { PieceStore } from './storage/piece-store';
 import { bytesLeft } from './storage/progress';
 import { saveResume } from './storage/resume';
 import { verifiedAtStart } from './storage/start';
+import { systemCode } from './storage/storage-error';
 import {
   DEFAULT_LIMITS,
   type PeerRejectReason,
@@ -277,11 +278,14 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     });
     // One writer per set of files (on disk; a custom `fs` is the caller's business).
     if (this.options.fs === undefined && this.options.lock !== false) {
-      const top = store.diskPath(0);
       this.lock = await acquireLock(
         contentLockPath(this.options.directory, store.paths[0]![0]!),
-        top,
-      );
+        store.diskPath(0),
+      ).catch((error: unknown) => {
+        // A directory nobody may write to (e.g. seeding from read-only media) needs no lock.
+        if (['EROFS', 'EACCES', 'EPERM'].includes(systemCode(error) ?? '')) return undefined;
+        throw error;
+      });
     }
     const picker = new PiecePicker({
       pieceCount: layout.pieceCount,

@@ -122,7 +122,11 @@ export class ShutdownSignals {
   }
 }
 
-/** Keeps a node running until a signal (or until done, with `exitWhenDone`), then closes it. */
+/**
+ * Keeps a node running until a signal (or until done, with `exitWhenDone`), then closes it.
+ * A node that fails (a disk error while downloading) is closed and its error thrown: one line
+ * and a non-zero exit.
+ */
 export async function runUntilStopped(
   node: ShareNode,
   reporter: Reporter,
@@ -131,14 +135,17 @@ export async function runUntilStopped(
 ): Promise<void> {
   const reason = await Promise.race([
     signals.next(),
+    node.whenFailed(),
     ...(exitWhenDone ? [node.whenDone().then(() => undefined)] : []),
   ]);
   signals.markStopping();
+  const failed = reason instanceof Error ? reason : undefined;
   try {
-    await node.close(reason);
+    await node.close(typeof reason === 'string' ? reason : failed ? 'error' : undefined);
   } catch (error) {
     reporter.log(`error while stopping: ${String(error)}`);
     process.exitCode = 1;
   }
   reporter.close();
+  if (failed !== undefined) throw failed;
 }

@@ -19,6 +19,8 @@ export interface GetOptions
   out?: string;
 }
 
+// A disk error while downloading ends `get` with one line (a rerun resumes); seeding retries.
+
 /** Starts fetching; resolves with the running node (`whenDone()` resolves once all is verified). */
 export async function runGet(options: GetOptions): Promise<ShareNode> {
   const target =
@@ -32,7 +34,7 @@ export async function runGet(options: GetOptions): Promise<ShareNode> {
     });
   }
   const peers = [...(options.peers ?? [])];
-  const base = { ...options, directory, peers };
+  const base = { failOnStorageError: true, ...options, directory, peers };
   switch (target.kind) {
     case 'torrent': {
       const hex = Buffer.from(target.metainfo.infoHash).toString('hex');

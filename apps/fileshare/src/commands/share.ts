@@ -4,11 +4,19 @@
  * fly, saved in the state directory, and since the content was just hashed, the session starts
  * as a seed without hashing it again (piece-exchange's `assumeComplete`). Sharing the same path
  * again, with no file changed (sizes and modification times), reuses that torrent the same way.
+ *
+ * Content that does not match its `--torrent` (a file missing, of another size, or pieces that
+ * fail their hash) is refused with one line naming how much matches, unless `--seed-valid`
+ * asks to seed the pieces that do. While seeding, a piece whose file changed on disk is hashed
+ * again before it is served (piece-exchange's storage) and not served if it no longer matches.
  */
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  diskPaths,
+  FileLayout,
   parseTorrentV1,
+  StorageError,
   torrentFilesFromPath,
   torrentInfoFromMetainfo,
   type V1Metainfo,
@@ -27,6 +35,8 @@ export interface ShareOptions
   torrentFile?: string;
   /** Piece length of a torrent made on the fly. */
   pieceLength?: number;
+  /** With `torrentFile`: seed the pieces that match even when others do not. */
+  seedValid?: boolean;
 }
 
 /** What `share` remembers about a path it made a torrent for. */
@@ -91,6 +101,25 @@ async function loadShareRecord(
   }
 }
 
+/** The first file of `metainfo` that is missing under `directory` or has another size. */
+async function firstMismatch(metainfo: V1Metainfo, directory: string): Promise<string | undefined> {
+  const layout = new FileLayout(
+    metainfo.files.map((f) => ({ path: f.path, length: f.length, padding: f.padding })),
+    metainfo.pieceLength,
+  );
+  for (const [i, elements] of diskPaths(layout).entries()) {
+    const file = layout.files[i]!;
+    if (file.padding) continue;
+    const path = join(directory, ...elements);
+    const s = await lstat(path).catch(() => undefined);
+    if (s === undefined) return `${path} is missing`;
+    if (!s.isFile()) return `${path} is not a regular file`;
+    if (s.size !== file.length)
+      return `${path} has ${s.size} bytes, the torrent says ${file.length}`;
+  }
+  return undefined;
+}
+
 /** Starts seeding `path`; resolves with the running node (its `magnet` is the link to share). */
 export async function runShare(options: ShareOptions): Promise<ShareNode> {
   const path = resolve(options.path);
@@ -114,6 +143,13 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
         `${options.torrentFile} describes "${metainfo.name}", but the path is "${basename(path)}" (rename one of them)`,
       );
     }
+    const mismatch = await firstMismatch(metainfo, dirname(path));
+    if (mismatch !== undefined && !options.seedValid) {
+      throw new CliError(
+        'CONTENT_MISMATCH',
+        `${options.path} does not match ${options.torrentFile}: ${mismatch} (seed what matches with --seed-valid)`,
+      );
+    }
     // First time this torrent is seeded from here: verify the content against it.
     if ((await readIfExists(options.state.resumePath(hexOf(metainfo)))) === undefined)
       recheck = true;
@@ -134,19 +170,48 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
         ...(options.pieceLength !== undefined ? { pieceLength: options.pieceLength } : {}),
       });
       metainfo = made.metainfo;
+      // A file that changed while it was hashed: the torrent would not describe it.
+      if (!sameFiles(fingerprint, await fingerprintOf(path))) {
+        throw new CliError(
+          'CONTENT_MISMATCH',
+          `${options.path} changed while it was being hashed: run the command again once it is stable`,
+        );
+      }
       await writeAtomic(options.state.torrentPath(hexOf(metainfo)), made.bytes);
       const record: ShareRecord = { infoHash: hexOf(metainfo), files: fingerprint };
       await writeAtomic(recordPath, Buffer.from(`${JSON.stringify(record)}\n`));
     }
   }
-  return startShareNode({
-    ...options,
-    info: torrentInfoFromMetainfo(metainfo),
-    directory: dirname(path),
-    recheck,
-    assumeComplete,
-    trackers: [...(options.trackers ?? []), ...metainfo.announce.flat()],
-    // BEP 27: private torrents are not announced on the DHT.
-    dht: metainfo.private ? false : options.dht,
-  });
+  const pieces = metainfo.pieceCount;
+  let node: ShareNode;
+  try {
+    node = await startShareNode({
+      ...options,
+      info: torrentInfoFromMetainfo(metainfo),
+      directory: dirname(path),
+      recheck,
+      assumeComplete,
+      trackers: [...(options.trackers ?? []), ...metainfo.announce.flat()],
+      // BEP 27: private torrents are not announced on the DHT.
+      dht: metainfo.private ? false : options.dht,
+    });
+  } catch (error) {
+    if (error instanceof StorageError && error.code === 'FILE_EXISTS' && options.torrentFile) {
+      throw new CliError(
+        'CONTENT_MISMATCH',
+        `${options.path} does not match ${options.torrentFile}: 0 of ${pieces} pieces are valid`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const verified = node.torrent.stats().verifiedPieces;
+  if (verified < pieces && !options.seedValid) {
+    await node.close('error');
+    throw new CliError(
+      'CONTENT_MISMATCH',
+      `${options.path} does not match ${options.torrentFile ?? 'its torrent'}: only ${verified} of ${pieces} pieces are valid (seed them anyway with --seed-valid)`,
+    );
+  }
+  return node;
 }

@@ -12,7 +12,8 @@
  *    refused with `FILE_EXISTS`, as is a file longer than the torrent's, unless the caller
  *    allows overwriting (`existing: 'overwrite'`: then a longer file is cut to its length).
  * 4. The claim is recorded at once: resume data with the files' stamps is saved before any
- *    block is written, so a download killed at any point is recognised as ours when restarted.
+ *    block is written, so a download killed at any point is recognised as ours when restarted
+ *    (not with `assumeComplete`: complete content is not written to).
  */
 import { Bitfield } from '../bitfield';
 import type { FileStamp, FileSystem } from './file-system';
@@ -139,7 +140,9 @@ export async function verifiedAtStart(
       }
     }
   }
-  // Record the claim before the first block is written (see the module comment).
-  if (path !== undefined) await saveResume(fs, path, infoHash, have, store);
+  // Record the claim before the first block is written (see the module comment). Content the
+  // caller vouches for is complete: nothing will be written.
+  if (path !== undefined && !options.assumeComplete)
+    await saveResume(fs, path, infoHash, have, store);
   return have;
 }
