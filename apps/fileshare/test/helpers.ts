@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CliProcess, spawnCli } from '../src/cli-process';
 
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** The built CLI (`PEERKIT_SHARE_TEST_CLI` runs the suite against another build, e.g. an older one). */
+export const CLI =
+  process.env.PEERKIT_SHARE_TEST_CLI ?? fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Tracks what a test file starts, to stop and remove it afterwards. */
 export class Harness {

@@ -84,6 +84,8 @@ export class PieceStore {
   private readonly stamps: (FileStamp | undefined)[];
   /** Pieces whose file changed since they were verified: re-verified before being served. */
   private readonly suspect = new Set<number>();
+  /** Pieces that failed that re-verification: not served until their file changes again. */
+  private readonly changed = new Set<number>();
   private readonly pieceHashes: Uint8Array;
   private readonly maxOpenFiles: number;
   private readonly maxQueuedBytes: number;
@@ -267,19 +269,25 @@ export class PieceStore {
         continue;
       this.stamps[s.file] = now;
       const { first, last } = this.layout.piecesOfFile(s.file);
-      for (let p = first; p <= last; p++) this.suspect.add(p);
+      for (let p = first; p <= last; p++) {
+        this.suspect.add(p);
+        this.changed.delete(p);
+      }
     }
+    const error = () =>
+      new StorageError(
+        'DATA_CHANGED',
+        `piece ${piece} changed on disk (${this.segmentFiles(piece)}) and no longer matches the torrent: not serving it`,
+      );
+    if (this.changed.has(piece)) throw error(); // reported already
     if (!this.suspect.has(piece)) return;
     const ok = await this.verifyPiece(piece);
     this.suspect.delete(piece);
     if (ok) return;
-    const error = new StorageError(
-      'DATA_CHANGED',
-      `piece ${piece} changed on disk (${this.segmentFiles(piece)}) and no longer matches the torrent: not serving it`,
-    );
-    this.suspect.add(piece);
-    this.onPieceChanged?.(piece, error);
-    throw error;
+    this.changed.add(piece);
+    const failure = error();
+    this.onPieceChanged?.(piece, failure);
+    throw failure;
   }
 
   private segmentFiles(piece: number): string {
