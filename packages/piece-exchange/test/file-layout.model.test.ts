@@ -81,8 +81,8 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
   })
   .map(({ top, files, single, plants, policy, seed }) => {
     const paths = single ? [[top]] : files.map((f) => [top, ...f.rest]);
-    const lengths = single ? [Math.max(1, files[0]!.length)] : files.map((f) => f.length);
-    if (lengths.every((l) => l === 0)) lengths[0] = 1;
+    const lengths: number[] = single ? [Math.max(1, files[0]!.length)] : files.map((f) => f.length);
+    if (!lengths.some((l) => l > 0)) lengths[0] = 1;
     const fixed = plants
       .filter((p) => p.file < paths.length)
       .map((p) => ({ ...p, depth: Math.min(p.depth, paths[p.file]!.length) }));

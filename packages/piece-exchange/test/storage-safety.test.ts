@@ -196,7 +196,7 @@ describe('resume data vouches only for the files it recorded', () => {
     await second.close();
     // File b changed behind our back (same size): its pieces are hashed again, a's are trusted.
     const b = fs.snapshot('/d/t/b')!;
-    b[100] ^= 0xff;
+    b[100] = b[100]! ^ 0xff;
     fs.put('/d/t/b', b);
     const third = open();
     const after = await verifiedAtStart(fs, '/state/r', infoHash, third);
