@@ -335,15 +335,17 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   let reportedStorageError: string | undefined;
   let retryTimer: ReturnType<typeof network.clock.setTimeout> | undefined;
   torrent.on('error', (raw) => {
-    const error = storageErrorForCli(raw) as Error;
-    const code = errorCode(error);
-    const message = describeError(error);
-    if (!torrent.paused) {
+    const code = errorCode(raw);
+    const message = describeError(raw);
+    // A storage failure pauses the session (`lastError`); other errors (a resume save, a
+    // changed piece that is not served) do not, nor do more failures of writes in flight.
+    const pausing = raw === torrent.lastError;
+    if (!pausing && !torrent.paused) {
       emit({ type: 'warning', code, message });
       return;
     }
     if (options.failOnStorageError && !torrent.done) {
-      reportFailure(error);
+      reportFailure(storageErrorForCli(raw) as Error);
       return;
     }
     const retryInMs = options.storageRetryMs ?? 30_000;

@@ -20,6 +20,9 @@ import { join } from 'node:path';
 import { diskName, type Torrent } from '@peerkit/piece-exchange';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliProcess } from '../src/cli-process';
+import { runShare } from '../src/commands/share';
+import type { NodeEvent } from '../src/events';
+import { openStateDir } from '../src/state-dir';
 import { Harness, sha256, sha256File, withTimeout } from './helpers';
 import {
   bytes,
@@ -331,6 +334,73 @@ describe('your files (issue #14)', () => {
       const resumed = again.events.find((e) => e.event === 'resumed');
       expect(Number(resumed?.verified)).toBeGreaterThan(0);
       expect(await sha256File(join(small, 'huge.bin'))).toBe(sha256(t.data));
+    },
+  );
+
+  it.skipIf(!canMount())(
+    'while seeding, a full disk is one storage-error event and the session resumes by itself once there is space',
+    async () => {
+      // Found: loops on a full disk and does not resume by itself when space returns.
+      const t = single('grow.bin', 400_000, 24);
+      const s = await setup(t);
+      const small = join(s.dir, 'small');
+      await mountTmpfs(small, 'size=512k');
+      // The first 3 pieces are there; the rest of the file is a hole that needs disk space.
+      const path = join(small, 'grow.bin');
+      const h = await open(path, 'w');
+      await h.write(t.data.subarray(0, 3 * 16_384), 0, 3 * 16_384, 0);
+      await h.truncate(400_000);
+      await h.close();
+      // Fill the disk.
+      const filler = await open(join(small, 'filler'), 'w');
+      for (let at = 0; ; at += 4096) {
+        const ok = await filler.write(Buffer.alloc(4096, 1), 0, 4096, at).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) break;
+      }
+      await filler.close();
+      const events: NodeEvent[] = [];
+      const node = await runShare({
+        path,
+        torrentFile: s.torrentFile,
+        seedValid: true,
+        state: await openStateDir(s.state),
+        host: '127.0.0.1',
+        dht: false,
+        peers: [{ host: '127.0.0.1', port: s.port }],
+        storageRetryMs: 100,
+        onEvent: (e) => events.push(e),
+      });
+      try {
+        expect(node.torrent.stats().verifiedPieces).toBe(3);
+        for (let i = 0; i < 300 && !events.some((e) => e.type === 'storage-error'); i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        const reported = events.filter((e) => e.type === 'storage-error');
+        expect(reported[0]).toMatchObject({ code: 'IO_ERROR', retryInMs: 100 });
+        expect(String((reported[0] as { message: string }).message)).toMatch(
+          /no space left on device/,
+        );
+        // Retried several times, silently: still one event.
+        const paused = () => node.torrent.paused;
+        for (let i = 0; i < 5; i++) {
+          for (let j = 0; j < 100 && !paused(); j++)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          for (let j = 0; j < 100 && paused(); j++)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(events.filter((e) => e.type === 'storage-error')).toHaveLength(1);
+        // Space comes back: the next retry goes on and the download completes.
+        await rm(join(small, 'filler'));
+        await withTimeout(node.whenDone(), 30_000, 'the download after space came back');
+        // Never a loop of warnings: the one event, nothing else about the disk.
+        expect(events.filter((e) => e.type === 'storage-error')).toHaveLength(1);
+        expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+      } finally {
+        await node.close();
+      }
+      expect(await sha256File(path)).toBe(sha256(t.data));
     },
   );
 

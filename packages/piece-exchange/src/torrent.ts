@@ -280,10 +280,12 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     if (this.options.fs === undefined && this.options.lock !== false) {
       this.lock = await acquireLock(
         contentLockPath(this.options.directory, store.paths[0]![0]!),
-        store.diskPath(0),
+        join(this.options.directory, store.paths[0]![0]!),
       ).catch((error: unknown) => {
-        // A directory nobody may write to (e.g. seeding from read-only media) needs no lock.
-        if (['EROFS', 'EACCES', 'EPERM'].includes(systemCode(error) ?? '')) return undefined;
+        // A directory nobody may write to (e.g. seeding from read-only media or a full disk)
+        // gets no lock: a writer would fail there anyway.
+        if (['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT'].includes(systemCode(error) ?? ''))
+          return undefined;
         throw error;
       });
     }

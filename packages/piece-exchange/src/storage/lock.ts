@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { diskName } from './disk-paths';
 import { describeIoError, StorageError } from './storage-error';
 
@@ -35,11 +35,8 @@ function me(): LockHolder {
     pid: process.pid,
     startedAt: Math.round(performance.timeOrigin),
     host: hostname(),
-    command: process.argv
-      .slice(1)
-      .map((a) => a.replace(/^.*[/\\]/, ''))
-      .join(' ')
-      .slice(0, 200),
+    // The script's file name and the arguments, e.g. `cli.js get big.torrent --out /dl`.
+    command: [basename(process.argv[1] ?? ''), ...process.argv.slice(2)].join(' ').slice(0, 300),
   };
 }
 
@@ -98,9 +95,13 @@ export async function acquireLock(path: string, what: string): Promise<StorageLo
       const handle = await open(path, 'wx', 0o644);
       try {
         await handle.writeFile(mine);
-      } finally {
+      } catch (error) {
+        // E.g. a full disk: no half-written lock is left behind.
         await handle.close();
+        await unlink(path).catch(() => undefined);
+        throw error;
       }
+      await handle.close();
       let released = false;
       return {
         path,
