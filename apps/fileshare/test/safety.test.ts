@@ -324,7 +324,8 @@ describe('your files (issue #14)', () => {
     async () => {
       // Found: loops for ever on a full disk (and does not resume when space returns).
       const t = single('huge.bin', 2_000_000, 20);
-      const s = await setup(t);
+      // 512 KiB/s: pieces are verified and recorded before the disk is full.
+      const s = await setup(t, 512 * 1024);
       const small = join(s.dir, 'small');
       await mountTmpfs(small, 'size=512k');
       await expectOneLineFailure(get(s, [], s.state, small), /no space left on device/);
