@@ -439,6 +439,28 @@ describe('your files (issue #14)', () => {
     );
   });
 
+  it('share of a symbolic link the user names seeds the file it points to', async () => {
+    // Not a finding: the storage refuses links below the directory, so the one you name is
+    // followed once, up front.
+    const dir = await harness.tempDir();
+    await writeFile(join(dir, 'real.bin'), bytes(50_000, 25));
+    await symlink(join(dir, 'real.bin'), join(dir, 'link.bin'));
+    const p = harness.spawn([
+      'share',
+      join(dir, 'link.bin'),
+      '--no-dht',
+      '--host',
+      '127.0.0.1',
+      '--state-dir',
+      join(dir, 'state'),
+      '--json',
+    ]);
+    expect((await p.waitForEvent('torrent', 20_000)).name).toBe('real.bin');
+    const resumed = await p.waitForEvent('resumed', 20_000);
+    expect(resumed.verified).toBe(resumed.pieces);
+    await p.stop('SIGINT');
+  });
+
   it('a seeder re-verifies a piece whose file changed since the check and does not serve it', async () => {
     // Found: keeps serving a file that changed on disk after the check without noticing.
     const dir = await harness.tempDir();

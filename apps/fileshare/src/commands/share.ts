@@ -10,7 +10,7 @@
  * asks to seed the pieces that do. While seeding, a piece whose file changed on disk is hashed
  * again before it is served (piece-exchange's storage) and not served if it no longer matches.
  */
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   diskPaths,
@@ -122,9 +122,12 @@ async function firstMismatch(metainfo: V1Metainfo, directory: string): Promise<s
 
 /** Starts seeding `path`; resolves with the running node (its `magnet` is the link to share). */
 export async function runShare(options: ShareOptions): Promise<ShareNode> {
-  const path = resolve(options.path);
+  let path = resolve(options.path);
   try {
     await stat(path);
+    // The path you name is yours to choose: a symbolic link there is followed once, here (the
+    // storage never follows one below it). Links inside a shared folder are left out.
+    if ((await lstat(path)).isSymbolicLink()) path = await realpath(path);
   } catch (error) {
     throw new CliError('MISSING_PATH', `no such file or directory: ${options.path}`, {
       cause: error,
