@@ -13,44 +13,33 @@
  * - `close()` tells the trackers we stop, closes the torrent (which saves resume data), saves
  *   the DHT routing table and closes the sockets.
  *
- * Your files (see the README, "Your files"): the torrent's resume data is locked in the state
- * directory and its files in the download directory (a second process is refused, naming the
- * first); piece-exchange creates the files without following links and never overwrites a file
- * that is not this torrent's data unless `existing: 'overwrite'`. A disk error while
- * downloading with `failOnStorageError` ends the node (`whenFailed`); otherwise (seeding) it is
- * reported once as a `storage-error` event and the session is resumed every `storageRetryMs`.
+ * Its parts: events and status (./node-report.ts), peer sources (./node-peers.ts), and your
+ * files (./node-storage.ts: the torrent's lock in the state directory, disk errors that end a
+ * download or are retried while seeding; piece-exchange locks the files themselves, never
+ * follows a link and never overwrites a file that is not this torrent's data).
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { DHT, loadState, saveState } from '@peerkit/kademlia';
 import {
-  acquireLock,
   type ExistingFilePolicy,
   formatMagnet,
   parseTorrent,
   requireV1,
-  StorageError,
-  type StorageLock,
   Torrent,
   type TorrentInfo,
-  type TorrentStats,
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
-import {
-  type Address,
-  formatAddress,
-  isTransportError,
-  type Network,
-  nodeNetwork,
-} from '@peerkit/transport';
-import { startDhtDiscovery } from './dht-discovery';
+import { type Address, isTransportError, type Network, nodeNetwork } from '@peerkit/transport';
 import { CliError, describeError, errorCode } from './errors';
 import type { NodeEventHandler, PeerTotals, StatusFields } from './events';
+import { startPeerSources } from './node-peers';
+import { reportDone, reportTorrentEvents, torrentStatus } from './node-report';
+import { lockTorrentState, storageErrorForCli, watchStorageErrors } from './node-storage';
 import { PeerTotalsTracker } from './peer-totals';
 import type { StateDir } from './state-dir';
-import { readIfExists, writeAtomic } from './state-dir';
+import { readIfExists } from './state-dir';
 import { throttledNetwork } from './throttle';
-import { startTrackerAnnouncer } from './tracker-announcer';
 
 export interface ShareNodeOptions {
   /** The content, when known (a .torrent, or `share`). */
@@ -118,39 +107,72 @@ export interface ShareNode {
   close(signal?: string): Promise<void>;
 }
 
-/**
- * Bytes not yet verified (BEP 3 `left`, exact). Before the metadata the size is unknown: a
- * tracker still needs a number, and one that is not 0 (we are not a seed).
- */
-function bytesLeft(stats: TorrentStats): number {
-  return stats.left ?? 16_384;
-}
-
 /** Wraps a TCP/UDP bind failure into the CLI's one-line error. */
 function bindError(error: unknown, what: string, port: number | undefined): unknown {
   if (isTransportError(error, 'ADDRESS_IN_USE')) {
     return new CliError(
       'PORT_IN_USE',
       `${what} port ${port ?? 0} is already in use (choose another with ${what === 'TCP' ? '--port' : '--dht-port'})`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   return error;
 }
 
-/** The one-line form of a storage error, in the command line's terms. */
-export function storageErrorForCli(error: unknown): unknown {
-  if (!(error instanceof StorageError)) return error;
-  const message = error.message
-    .replace('(move it away, or allow overwriting)', '(move it away, or pass --overwrite)')
-    .replace(
-      /^cannot write (.*): no space left on device \(ENOSPC\)$/,
-      'cannot write $1: no space left on device (free some space and run the same command again: verified pieces are kept)',
-    );
-  if (message === error.message) return error;
-  return new StorageError(error.code, message, { cause: error });
+/** The info dictionary of a magnet fetched before (saved in the state directory), if any. */
+async function savedInfo(path: string, emit: NodeEventHandler): Promise<TorrentInfo | undefined> {
+  const bytes = await readIfExists(path);
+  if (bytes === undefined) return undefined;
+  try {
+    return torrentInfoFromMetainfo(requireV1(parseTorrent(bytes)));
+  } catch (error) {
+    emit({
+      type: 'warning',
+      code: errorCode(error),
+      message: `ignoring ${path}: ${describeError(error)}`,
+    });
+    return undefined;
+  }
+}
+
+/** A DHT node on UDP, from the routing table saved last time when there is one. */
+async function openDht(
+  options: ShareNodeOptions,
+  network: Network,
+  host: string,
+  emit: NodeEventHandler,
+): Promise<DHT> {
+  const state = await loadState(options.state.dhtPath).catch((error: unknown) => {
+    emit({
+      type: 'warning',
+      code: errorCode(error),
+      message: `ignoring saved DHT table: ${describeError(error)}`,
+    });
+    return undefined;
+  });
+  const dht = new DHT({ network, ...(state ? { state } : {}) });
+  try {
+    await dht.listen({ host, port: options.dhtPort ?? 0 });
+  } catch (error) {
+    await dht.close();
+    throw bindError(error, 'UDP', options.dhtPort);
+  }
+  return dht;
+}
+
+/** Saves the DHT routing table (for the next run without `--bootstrap`) and closes the node. */
+async function closeDht(dht: DHT, path: string, emit: NodeEventHandler): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await saveState(path, dht.toState());
+  } catch (error) {
+    emit({
+      type: 'warning',
+      code: errorCode(error),
+      message: `cannot save DHT table: ${describeError(error)}`,
+    });
+  }
+  await dht.close();
 }
 
 /** Starts a node for one torrent; resolves once its sockets are bound. */
@@ -162,37 +184,15 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   if (infoHash === undefined) throw new RangeError('startShareNode needs `info` or `infoHash`');
   const hex = Buffer.from(infoHash).toString('hex');
   const started = network.clock.now();
-
-  // A magnet fetched before: its info dictionary was saved in the state directory.
-  let info = options.info;
   const savedTorrent = options.state.torrentPath(hex);
-  if (info === undefined) {
-    const bytes = await readIfExists(savedTorrent);
-    if (bytes !== undefined) {
-      try {
-        info = torrentInfoFromMetainfo(requireV1(parseTorrent(bytes)));
-      } catch (error) {
-        emit({
-          type: 'warning',
-          code: errorCode(error),
-          message: `ignoring ${savedTorrent}: ${describeError(error)}`,
-        });
-      }
-    }
-  }
+  const info = options.info ?? (await savedInfo(savedTorrent, emit));
 
-  const torrentNetwork = options.maxUploadRate
-    ? throttledNetwork(network, options.maxUploadRate)
-    : network;
-  // One process per torrent and state directory: the resume data is ours alone.
-  const stateLock: StorageLock = await acquireLock(
-    options.state.lockPath(hex),
-    `torrent ${hex} (state directory ${options.state.root})`,
-  );
+  // --- the torrent (locked: one process per torrent and state directory), then the DHT --------
+  const stateLock = await lockTorrentState(options.state, hex);
   let torrent: Torrent;
   try {
     torrent = await Torrent.open({
-      network: torrentNetwork,
+      network: options.maxUploadRate ? throttledNetwork(network, options.maxUploadRate) : network,
       directory: options.directory,
       ...(info ? { info } : { infoHash }),
       listen: { host, port: options.port ?? 0 },
@@ -206,32 +206,22 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     await stateLock.release();
     throw storageErrorForCli(bindError(error, 'TCP', options.port));
   }
-
   let dht: DHT | undefined;
   if (options.dht !== false) {
     try {
-      const state = await loadState(options.state.dhtPath).catch((error: unknown) => {
-        emit({
-          type: 'warning',
-          code: errorCode(error),
-          message: `ignoring saved DHT table: ${describeError(error)}`,
-        });
-        return undefined;
-      });
-      dht = new DHT({ network, ...(state ? { state } : {}) });
-      await dht.listen({ host, port: options.dhtPort ?? 0 });
+      dht = await openDht(options, network, host, emit);
     } catch (error) {
-      await dht?.close();
       await torrent.close();
       await stateLock.release();
-      throw bindError(error, 'UDP', options.dhtPort);
+      throw error;
     }
   }
 
   const address: Address = torrent.listenAddress!;
+  const name = info?.name ?? options.displayName;
   const magnet = formatMagnet({
     infoHash,
-    ...((info?.name ?? options.displayName) ? { name: info?.name ?? options.displayName } : {}),
+    ...(name !== undefined ? { name } : {}),
     trackers: [],
     peers: [],
     webSeeds: [],
@@ -241,189 +231,41 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     type: 'torrent',
     infoHash: hex,
     magnet,
-    name: info?.name ?? options.displayName,
+    name,
     torrentFile: info ? savedTorrent : undefined,
   });
 
+  // --- what the torrent does: events, disk errors, peers, status -----------------------------
   const peerTotals = new PeerTotalsTracker();
-  const status = (): StatusFields => {
-    const s = torrent.stats();
-    peerTotals.observe(s);
-    return {
-      verified: s.verifiedPieces,
-      pieces: s.pieceCount,
-      length: s.totalLength,
-      downloaded: s.downloaded,
-      uploaded: s.uploaded,
-      downloadRate: Math.round(s.downloadRate),
-      uploadRate: Math.round(s.uploadRate),
-      peers: s.peers.length,
-      left: s.left,
-      eta: s.done || s.downloadRate <= 0 ? undefined : Math.ceil(bytesLeft(s) / s.downloadRate),
-    };
-  };
-
-  // --- torrent events -------------------------------------------------------------------------
-  const reportMetadata = (i: TorrentInfo, fetched: boolean) => {
-    const length = i.files.reduce((n, f) => n + f.length, 0);
-    const pieces = Math.ceil(length / i.pieceLength);
-    const files = i.files.filter((f) => !f.padding).length;
-    emit({
-      type: 'metadata',
-      name: i.name,
-      length,
-      pieces,
-      pieceLength: i.pieceLength,
-      files,
-      fetched,
-    });
-    emit({ type: 'resumed', verified: torrent.stats().resumedPieces, pieces });
-  };
-  if (torrent.info !== undefined) reportMetadata(torrent.info, false);
-  torrent.on('metadata', (fetchedInfo) => {
-    // Keep the fetched info dictionary (as a minimal .torrent), so a restart need not fetch it.
-    if (fetchedInfo.infoBytes !== undefined) {
-      const bytes = Buffer.concat([
-        Buffer.from('d4:info'),
-        fetchedInfo.infoBytes,
-        Buffer.from('e'),
-      ]);
-      void writeAtomic(savedTorrent, bytes).catch((error: unknown) =>
-        emit({
-          type: 'warning',
-          code: errorCode(error),
-          message: `cannot save ${savedTorrent}: ${describeError(error)}`,
-        }),
-      );
-    }
-    reportMetadata(fetchedInfo, true);
+  const status = () => torrentStatus(torrent, peerTotals);
+  const report = { emit, peerTotals, savedTorrent };
+  reportTorrentEvents(torrent, report);
+  const storage = watchStorageErrors(torrent, {
+    emit,
+    clock: network.clock,
+    failOnStorageError: options.failOnStorageError ?? false,
+    retryMs: options.storageRetryMs ?? 30_000,
   });
-  torrent.on('piece', (index, contributors) => {
-    reportedStorageError = undefined; // the disk works again
-    const s = torrent.stats();
-    peerTotals.observe(s);
-    peerTotals.piece(contributors);
-    emit({
-      type: 'piece',
-      index,
-      verified: s.verifiedPieces,
-      pieces: s.pieceCount,
-      from: contributors.map((c) => c.listenAddress ?? c.address),
-    });
+  const done = reportDone(torrent, {
+    ...report,
+    clock: network.clock,
+    started,
+    directory: options.directory,
   });
-  torrent.on('hashFailure', (index, peers) => emit({ type: 'hash-failure', index, peers }));
-  torrent.on('peer', (event) => {
-    if (event.type === 'disconnect') peerTotals.observe(torrent.stats());
-    const reasons = [
-      event.type === 'rejected' ? event.reason : undefined,
-      event.error ? describeError(event.error) : undefined,
-    ].filter((r) => r !== undefined);
-    emit({
-      type: 'peer',
-      action: event.type,
-      address: formatAddress(event.address),
-      ...(reasons.length > 0 ? { reason: reasons.join(': ') } : {}),
-    });
-  });
-  // Disk errors: the session paused. Downloading (`get`): the node ends with the error, one
-  // line. Seeding: one `storage-error` event, and the session is resumed after a delay (again
-  // and again, silently, until a piece is stored or served again).
-  let reportFailure: (error: Error) => void = () => undefined;
-  const failure = new Promise<Error>((resolve) => {
-    reportFailure = resolve;
-  });
-  let reportedStorageError: string | undefined;
-  let retryTimer: ReturnType<typeof network.clock.setTimeout> | undefined;
-  torrent.on('error', (raw) => {
-    const code = errorCode(raw);
-    const message = describeError(raw);
-    // A storage failure pauses the session (`lastError`); other errors (a resume save, a
-    // changed piece that is not served) do not, nor do more failures of writes in flight.
-    const pausing = raw === torrent.lastError;
-    if (!pausing && !torrent.paused) {
-      emit({ type: 'warning', code, message });
-      return;
-    }
-    if (options.failOnStorageError && !torrent.done) {
-      reportFailure(storageErrorForCli(raw) as Error);
-      return;
-    }
-    const retryInMs = options.storageRetryMs ?? 30_000;
-    if (message !== reportedStorageError) emit({ type: 'storage-error', code, message, retryInMs });
-    reportedStorageError = message;
-    retryTimer?.cancel();
-    retryTimer = network.clock.setTimeout(() => {
-      retryTimer = undefined;
-      if (!closed) torrent.resume();
-    }, retryInMs);
-  });
-
-  const alreadyDone = torrent.done;
-  const done = torrent.whenDone().then(() => {
-    const s = torrent.stats();
-    peerTotals.observe(s);
-    emit({
-      type: 'done',
-      elapsedMs: network.clock.now() - started,
-      downloaded: s.downloaded,
-      resumed: s.resumedPieces,
-      peerTotals: peerTotals.totals(),
-      // Where the files are on disk (a name longer than 255 bytes was shortened).
-      path: join(
-        options.directory,
-        torrent.content?.store.paths[0]?.[0] ?? torrent.info?.name ?? '',
-      ),
-    });
-  });
-
-  // --- peer discovery: --peer, the DHT, trackers ----------------------------------------------
-  let closed = false;
-  const isSelf = (peer: Address) =>
-    peer.port === address.port &&
-    (peer.host === '127.0.0.1' || peer.host === '::1' || peer.host === address.host);
-  const feed = (peer: Address) => {
-    if (!closed && !isSelf(peer)) torrent.addPeer(peer);
-  };
-  for (const peer of options.peers ?? []) feed(peer);
-  const hasTrackers = (options.trackers ?? []).some((url) => /^https?:/i.test(url));
-  if (dht === undefined && (options.peers ?? []).length === 0 && !hasTrackers && !torrent.done) {
-    emit({
-      type: 'warning',
-      code: 'NO_PEER_SOURCE',
-      message: 'no DHT, no --peer and no HTTP tracker: only peers that connect to us can be used',
-    });
-  }
-  const discovery =
-    dht === undefined
-      ? undefined
-      : startDhtDiscovery({
-          dht,
-          clock: network.clock,
-          infoHash,
-          port: address.port,
-          bootstrap: options.bootstrap ?? [],
-          isDone: () => torrent.done,
-          feed,
-          emit,
-          ...(options.announceIntervalMs !== undefined
-            ? { announceIntervalMs: options.announceIntervalMs }
-            : {}),
-        });
-  const trackers = startTrackerAnnouncer({
-    urls: options.trackers ?? [],
+  const sources = startPeerSources({
+    torrent,
+    dht,
+    address,
     clock: network.clock,
     infoHash,
-    peerId: torrent.peerId,
-    port: address.port,
-    counters: () => {
-      const s = torrent.stats();
-      return { uploaded: s.uploaded, downloaded: s.downloaded, left: bytesLeft(s) };
-    },
-    completed: alreadyDone ? new Promise<void>(() => undefined) : done,
-    feed,
+    peers: options.peers ?? [],
+    trackers: options.trackers ?? [],
+    bootstrap: options.bootstrap ?? [],
+    announceIntervalMs: options.announceIntervalMs,
+    done,
     emit,
   });
-
+  let closed = false;
   const statusTimer = network.clock.setInterval(() => {
     if (!closed) emit({ type: 'status', ...status() });
   }, options.statusIntervalMs ?? 1000);
@@ -436,25 +278,10 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       const lastTotals = peerTotals.totals();
       closed = true;
       statusTimer.cancel();
-      retryTimer?.cancel();
-      discovery?.stop();
-      // Trackers are told we leave (BEP 3 `event=stopped`, at most 3 s). BEP 5 has no such
-      // message: DHT nodes forget our announce when it expires (30 min).
-      await trackers.stop();
+      storage.stop();
+      await sources.stop();
       await torrent.close();
-      if (dht !== undefined) {
-        try {
-          await mkdir(dirname(options.state.dhtPath), { recursive: true });
-          await saveState(options.state.dhtPath, dht.toState());
-        } catch (error) {
-          emit({
-            type: 'warning',
-            code: errorCode(error),
-            message: `cannot save DHT table: ${describeError(error)}`,
-          });
-        }
-        await dht.close();
-      }
+      if (dht !== undefined) await closeDht(dht, options.state.dhtPath, emit);
       await stateLock.release();
       emit({ type: 'stopped', ...last, peerTotals: lastTotals });
     })();
@@ -469,7 +296,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     address,
     dhtAddress: dht?.address,
     whenDone: () => done,
-    whenFailed: () => failure,
+    whenFailed: () => storage.failure,
     status,
     peerTotals: () => peerTotals.totals(),
     close,

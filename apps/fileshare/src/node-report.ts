@@ -1,0 +1,135 @@
+/**
+ * What a share node says about its torrent: the piece-exchange session's events turned into
+ * the node's events (./events.ts), its status line, and the `done` event with where the files
+ * are on disk.
+ */
+
+import { join } from 'node:path';
+import type { Torrent, TorrentInfo, TorrentStats } from '@peerkit/piece-exchange';
+import { type Clock, formatAddress } from '@peerkit/transport';
+import { describeError, errorCode } from './errors';
+import type { NodeEventHandler, StatusFields } from './events';
+import type { PeerTotalsTracker } from './peer-totals';
+import { writeAtomic } from './state-dir';
+
+/**
+ * Bytes not yet verified (BEP 3 `left`, exact). Before the metadata the size is unknown: a
+ * tracker still needs a number, and one that is not 0 (we are not a seed).
+ */
+export function bytesLeft(stats: TorrentStats): number {
+  return stats.left ?? 16_384;
+}
+
+/** The fields of a `status` event, now. */
+export function torrentStatus(torrent: Torrent, peerTotals: PeerTotalsTracker): StatusFields {
+  const s = torrent.stats();
+  peerTotals.observe(s);
+  return {
+    verified: s.verifiedPieces,
+    pieces: s.pieceCount,
+    length: s.totalLength,
+    downloaded: s.downloaded,
+    uploaded: s.uploaded,
+    downloadRate: Math.round(s.downloadRate),
+    uploadRate: Math.round(s.uploadRate),
+    peers: s.peers.length,
+    left: s.left,
+    eta: s.done || s.downloadRate <= 0 ? undefined : Math.ceil(bytesLeft(s) / s.downloadRate),
+  };
+}
+
+export interface ReportOptions {
+  emit: NodeEventHandler;
+  peerTotals: PeerTotalsTracker;
+  /** Where a fetched info dictionary is kept (as a minimal .torrent). */
+  savedTorrent: string;
+}
+
+/** Emits `metadata`, `resumed`, `piece`, `hash-failure` and `peer` events for the torrent. */
+export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): void {
+  const { emit, peerTotals, savedTorrent } = options;
+  const reportMetadata = (i: TorrentInfo, fetched: boolean) => {
+    const length = i.files.reduce((n, f) => n + f.length, 0);
+    const pieces = Math.ceil(length / i.pieceLength);
+    const files = i.files.filter((f) => !f.padding).length;
+    emit({
+      type: 'metadata',
+      name: i.name,
+      length,
+      pieces,
+      pieceLength: i.pieceLength,
+      files,
+      fetched,
+    });
+    emit({ type: 'resumed', verified: torrent.stats().resumedPieces, pieces });
+  };
+  if (torrent.info !== undefined) reportMetadata(torrent.info, false);
+  torrent.on('metadata', (fetchedInfo) => {
+    // Keep the fetched info dictionary (as a minimal .torrent), so a restart need not fetch it.
+    if (fetchedInfo.infoBytes !== undefined) {
+      const bytes = Buffer.concat([
+        Buffer.from('d4:info'),
+        fetchedInfo.infoBytes,
+        Buffer.from('e'),
+      ]);
+      void writeAtomic(savedTorrent, bytes).catch((error: unknown) =>
+        emit({
+          type: 'warning',
+          code: errorCode(error),
+          message: `cannot save ${savedTorrent}: ${describeError(error)}`,
+        }),
+      );
+    }
+    reportMetadata(fetchedInfo, true);
+  });
+  torrent.on('piece', (index, contributors) => {
+    const s = torrent.stats();
+    peerTotals.observe(s);
+    peerTotals.piece(contributors);
+    emit({
+      type: 'piece',
+      index,
+      verified: s.verifiedPieces,
+      pieces: s.pieceCount,
+      from: contributors.map((c) => c.listenAddress ?? c.address),
+    });
+  });
+  torrent.on('hashFailure', (index, peers) => emit({ type: 'hash-failure', index, peers }));
+  torrent.on('peer', (event) => {
+    if (event.type === 'disconnect') peerTotals.observe(torrent.stats());
+    const reasons = [
+      event.type === 'rejected' ? event.reason : undefined,
+      event.error ? describeError(event.error) : undefined,
+    ].filter((r) => r !== undefined);
+    emit({
+      type: 'peer',
+      action: event.type,
+      address: formatAddress(event.address),
+      ...(reasons.length > 0 ? { reason: reasons.join(': ') } : {}),
+    });
+  });
+}
+
+/** Resolves once every piece is verified, after emitting `done`. */
+export function reportDone(
+  torrent: Torrent,
+  options: ReportOptions & { clock: Clock; started: number; directory: string },
+): Promise<void> {
+  const { emit, peerTotals } = options;
+  return torrent.whenDone().then(() => {
+    const s = torrent.stats();
+    peerTotals.observe(s);
+    emit({
+      type: 'done',
+      elapsedMs: options.clock.now() - options.started,
+      downloaded: s.downloaded,
+      resumed: s.resumedPieces,
+      peerTotals: peerTotals.totals(),
+      // Where the files are on disk (a name longer than 255 bytes was shortened).
+      path: join(
+        options.directory,
+        torrent.content?.store.paths[0]?.[0] ?? torrent.info?.name ?? '',
+      ),
+    });
+  });
+}
