@@ -17,7 +17,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { diskName, type Torrent } from '@peerkit/piece-exchange';
+import { diskName, parseTorrent, requireV1, type Torrent } from '@peerkit/piece-exchange';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliProcess } from '../src/cli-process';
 import { runShare } from '../src/commands/share';
@@ -136,6 +136,25 @@ describe('your files (issue #14)', () => {
     // A shorter file with no matching piece is refused as well.
     await writeFile(join(s.out, 'report.pdf'), precious.subarray(0, 20_000));
     await expectOneLineFailure(get(s), /not this torrent's data/);
+    expect((await stat(join(s.out, 'report.pdf'))).size).toBe(20_000);
+    // By magnet link: the same refusal once the info dictionary is fetched (BEP 9).
+    const hex = Buffer.from(requireV1(parseTorrent(t.bytes)).infoHash).toString('hex');
+    const byMagnet = harness.spawn([
+      'get',
+      `magnet:?xt=urn:btih:${hex}`,
+      '--peer',
+      `127.0.0.1:${s.port}`,
+      '--no-dht',
+      '--host',
+      '127.0.0.1',
+      '--out',
+      s.out,
+      '--state-dir',
+      join(s.dir, 'magnet-state'),
+      '--exit-when-done',
+      '--json',
+    ]);
+    await expectOneLineFailure(byMagnet, /report\.pdf already exists .*--overwrite/);
     expect((await stat(join(s.out, 'report.pdf'))).size).toBe(20_000);
 
     // Asked for: overwritten, and the file ends exactly at the torrent's length.

@@ -6,14 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bitfield } from '../src/bitfield';
 import { diskName, diskPaths, MAX_NAME_BYTES } from '../src/storage/disk-paths';
-import { type FileSystem, memoryFileSystem } from '../src/storage/file-system';
+import { type FileSystem, memoryFileSystem, nodeFileSystem } from '../src/storage/file-system';
 import { FileLayout } from '../src/storage/layout';
 import { acquireLock } from '../src/storage/lock';
 import { PieceStore } from '../src/storage/piece-store';
@@ -305,6 +305,65 @@ describe('the lock', () => {
       // Garbage in the lock file is stale too.
       await writeFile(path, 'not json');
       await (await acquireLock(path, '/data/x')).release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('links that lead outside, on a real disk', () => {
+  it('a hard link is never written to (even with overwrite); complete, it is only read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peerkit-hardlink-'));
+    try {
+      const { layout, data, hashes } = torrentOf([['h.bin']], [40_000]);
+      const root = join(dir, 'root');
+      await mkdir(root);
+      const outside = join(dir, 'outside.bin');
+      // Partly this torrent's data (one piece), under another name outside the directory.
+      const partial = Buffer.concat([data.subarray(0, PIECE), Buffer.alloc(40_000 - PIECE)]);
+      await writeFile(outside, partial);
+      await link(outside, join(root, 'h.bin'));
+      const fs = nodeFileSystem();
+      for (const existing of ['verify', 'overwrite'] as const) {
+        const store = new PieceStore({ fs, directory: root, layout, pieceHashes: hashes });
+        const error = await verifiedAtStart(fs, undefined, new Uint8Array(20), store, {
+          existing,
+        }).catch((e: unknown) => e);
+        await store.close();
+        expect(codeOf(error)).toBe('UNSAFE_PATH');
+        expect(Buffer.compare(await readFile(outside), partial)).toBe(0);
+      }
+      // Complete: seeded as it is, nothing to write.
+      await writeFile(outside, data);
+      const store = new PieceStore({ fs, directory: root, layout, pieceHashes: hashes });
+      const have = await verifiedAtStart(fs, undefined, new Uint8Array(20), store);
+      expect(have.complete).toBe(true);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resume data inside the directory is not written through a symbolic link', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peerkit-resume-link-'));
+    try {
+      const { layout, hashes } = torrentOf([['r.bin']], [20_000]);
+      const root = join(dir, 'root');
+      const outside = join(dir, 'outside');
+      await mkdir(root);
+      await mkdir(outside);
+      await symlink(outside, join(root, '.peerkit'));
+      const fs = nodeFileSystem();
+      const store = new PieceStore({ fs, directory: root, layout, pieceHashes: hashes });
+      const error = await verifiedAtStart(
+        fs,
+        join(root, '.peerkit', 'x.resume'),
+        new Uint8Array(20),
+        store,
+      ).catch((e: unknown) => e);
+      await store.close();
+      expect(codeOf(error)).toBe('UNSAFE_PATH');
+      expect(await readdir(outside)).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,6 +18,8 @@ export interface PreparedFile {
   /** The file was there before (it was not created by this call). */
   readonly existed: boolean;
   readonly stamp: FileStamp;
+  /** It has other names (hard links), possibly outside the directory. */
+  readonly linked: boolean;
 }
 
 function ioError(what: string, path: string, error: unknown): StorageError {
@@ -58,7 +60,7 @@ export async function ensureRoot(fs: FileSystem, root: string): Promise<void> {
 }
 
 /** Checks (and creates when missing) each directory of `elements[0..-1]` under `root`. */
-async function ensureParents(
+export async function ensureParents(
   fs: FileSystem,
   root: string,
   elements: readonly string[],
@@ -112,7 +114,7 @@ export async function prepareFile(
       try {
         const file = await fs.open(path, 'create');
         try {
-          return { existed: false, stamp: await file.stat() };
+          return { existed: false, stamp: await file.stat(), linked: false };
         } finally {
           await file.close();
         }
@@ -122,7 +124,10 @@ export async function prepareFile(
         throw ioError('create', path, error);
       }
     }
-    if (entry.type === 'file') return { existed: true, stamp: entry };
+    if (entry.type === 'file') {
+      const stamp = { size: entry.size, mtimeNs: entry.mtimeNs };
+      return { existed: true, stamp, linked: entry.links > 1 };
+    }
     if (entry.type === 'directory') {
       throw new StorageError(
         'PATH_CONFLICT',

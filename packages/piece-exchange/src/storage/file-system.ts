@@ -25,6 +25,8 @@ export interface FileStamp {
 
 export interface EntryStat extends FileStamp {
   readonly type: EntryType;
+  /** Hard links to the file (1 for a file that has no other name). */
+  readonly links: number;
 }
 
 /**
@@ -185,7 +187,7 @@ export function nodeFileSystem(): FileSystem {
             : s.isFile()
               ? 'file'
               : 'other';
-        return { type, size: Number(s.size), mtimeNs: s.mtimeNs };
+        return { type, size: Number(s.size), mtimeNs: s.mtimeNs, links: Number(s.nlink) };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -342,8 +344,9 @@ export function memoryFileSystem(): MemoryFileSystem {
     },
     async lstat(path) {
       const entry = files.get(path);
-      if (entry !== undefined) return { type: 'file', size: entry.length, mtimeNs: entry.mtime };
-      return isDirectory(path) ? { type: 'directory', size: 0, mtimeNs: 0n } : undefined;
+      if (entry !== undefined)
+        return { type: 'file', size: entry.length, mtimeNs: entry.mtime, links: 1 };
+      return isDirectory(path) ? { type: 'directory', size: 0, mtimeNs: 0n, links: 1 } : undefined;
     },
     async mkdir(path) {
       if (files.has(path) || isDirectory(path)) throw fsError('EEXIST', `${path} exists`);

@@ -15,7 +15,9 @@
  * `decodeResume` is total: any bytes give resume data or a `StorageError` `INVALID_RESUME`.
  */
 import { createHash } from 'node:crypto';
+import { isAbsolute, relative, sep } from 'node:path';
 import { Bitfield, byteLengthFor } from '../bitfield';
+import { ensureParents } from './confined';
 import type { FileStamp, FileSystem } from './file-system';
 import type { PieceStore } from './piece-store';
 import { StorageError } from './storage-error';
@@ -152,6 +154,7 @@ export async function saveResume(
   store: PieceStore,
 ): Promise<void> {
   const snapshot = pieces.clone();
+  await confineResumePath(fs, path, store.directory);
   await store.flush();
   // Stamps taken after the data is synced: a later write (ours or anyone's) changes them.
   const stamps = await store.fileStamps();
@@ -159,6 +162,25 @@ export async function saveResume(
     path,
     encodeResume(infoHash, snapshot, { directory: store.directory, stamps }),
   );
+}
+
+/**
+ * Resume data inside the download directory (the default `<directory>/.peerkit/…`) is written
+ * under the same rule as the torrent's files: no symbolic link is followed on the way.
+ */
+async function confineResumePath(fs: FileSystem, path: string, directory: string): Promise<void> {
+  const inside = relative(directory, path);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return;
+  const elements = inside.split(sep);
+  await ensureParents(fs, directory, elements);
+  for (const candidate of [path, `${path}.tmp`]) {
+    if ((await fs.lstat(candidate))?.type === 'symlink') {
+      throw new StorageError(
+        'UNSAFE_PATH',
+        `${candidate} is a symbolic link: refusing to write resume data through it`,
+      );
+    }
+  }
 }
 
 /**

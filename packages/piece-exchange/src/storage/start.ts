@@ -11,6 +11,8 @@
  *    verifies (resumed as Transmission and aria2's `--check-integrity` do). Anything else is
  *    refused with `FILE_EXISTS`, as is a file longer than the torrent's, unless the caller
  *    allows overwriting (`existing: 'overwrite'`: then a longer file is cut to its length).
+ *    A file with other hard links (maybe a file elsewhere under another name) is never written
+ *    to, even then: it is only read, when complete.
  * 4. The claim is recorded at once: resume data with the files' stamps is saved before any
  *    block is written, so a download killed at any point is recognised as ours when restarted
  *    (not with `assumeComplete`: complete content is not written to).
@@ -80,7 +82,7 @@ export async function verifiedAtStart(
   for (const [i, p] of prepared.entries()) {
     const length = layout.files[i]!.length;
     if (p === undefined || !p.existed || p.stamp.size <= length) continue;
-    if (!overwrite) {
+    if (!overwrite || p.linked) {
       throw new StorageError(
         'FILE_EXISTS',
         `${store.diskPath(i)} already exists and is longer than the torrent's file (${p.stamp.size} > ${length} bytes): not overwriting it (move it away, or allow overwriting)`,
@@ -138,6 +140,19 @@ export async function verifiedAtStart(
           `${store.diskPath(i)} already exists and is not this torrent's data (none of its pieces match): not overwriting it (move it away, or allow overwriting)`,
         );
       }
+    }
+  }
+  // A file with other names (hard links) may be a file outside the directory under another
+  // name: it is never written to, even with `overwrite` (complete, it is only read).
+  for (const [i, p] of prepared.entries()) {
+    if (p === undefined || !p.linked) continue;
+    const { first, last } = layout.piecesOfFile(i);
+    for (let piece = first; piece <= last; piece++) {
+      if (have.has(piece)) continue;
+      throw new StorageError(
+        'UNSAFE_PATH',
+        `${store.diskPath(i)} has other hard links (it may be a file elsewhere): refusing to write to it (copy it, or move it away)`,
+      );
     }
   }
   // Record the claim before the first block is written (see the module comment). Content the
