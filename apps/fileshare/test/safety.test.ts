@@ -199,6 +199,32 @@ describe('your files (issue #14)', () => {
     await first.stop('SIGINT');
   });
 
+  it('a second share of the same file is refused at once, naming the first process', async () => {
+    const dir = await harness.tempDir();
+    const path = join(dir, 'album.flac');
+    await writeFile(path, bytes(60_000, 26));
+    const share = (state: string) =>
+      harness.spawn([
+        'share',
+        path,
+        '--no-dht',
+        '--host',
+        '127.0.0.1',
+        '--state-dir',
+        join(dir, state),
+        '--json',
+      ]);
+    const first = share('one');
+    await first.waitForEvent('resumed', 20_000);
+    await expectOneLineFailure(share('two'), new RegExp(`in use by process ${first.pid}\\b`));
+    expect(first.running).toBe(true);
+    await first.stop('SIGINT');
+    // Stopped cleanly: its lock is gone, and the next one starts.
+    const next = share('two');
+    await next.waitForEvent('resumed', 20_000);
+    await next.stop('SIGINT');
+  });
+
   it('a file changed after its download is checked again: resume data is not trusted for it', async () => {
     // Found: a re-run trusts its resume data and prints "verified (0 B downloaded)".
     const t = single('data.bin', 200_000, 5);
