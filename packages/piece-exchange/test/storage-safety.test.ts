@@ -302,6 +302,16 @@ describe('the lock', () => {
       const taken = await acquireLock(path, '/data/x');
       expect(JSON.parse(await readFile(path, 'utf8')).pid).toBe(process.pid);
       await taken.release();
+      // A live PID whose process started at another time (the PID was reused after a crash)
+      // does not hold the lock, where the start time can be read (Linux).
+      if (process.platform === 'linux') {
+        const host = (await import('node:os')).hostname();
+        await writeFile(
+          path,
+          JSON.stringify({ pid: process.pid, startedAt: 1, host, command: 'x' }),
+        );
+        await (await acquireLock(path, '/data/x')).release();
+      }
       // Garbage in the lock file is stale too.
       await writeFile(path, 'not json');
       await (await acquireLock(path, '/data/x')).release();

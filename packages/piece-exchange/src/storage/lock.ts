@@ -4,11 +4,12 @@
  * holder. A lock whose holder is gone (a crash, `kill -9`) is stale: `process.kill(pid, 0)`
  * finds no such process and the lock is taken over, so a crash never leaves it stuck.
  *
- * Limits (see the README): a lock on another host (a shared network drive) is only taken over
- * by hand; if the dead holder's PID was reused by a live process, the lock looks held: the
- * message names the lock file to remove. Two processes taking over the same stale lock at the
- * same instant could both succeed (the stale file is re-read just before it is removed, which
- * makes the window tiny).
+ * On Linux the holder's start time is compared with the running process's (/proc), so a PID
+ * reused by another process after a crash does not keep the lock. Limits (see the README): a
+ * lock on another host (a shared network drive) is only taken over by hand; elsewhere than
+ * Linux a reused PID makes the lock look held (the message names the lock file to remove). Two
+ * processes taking over the same stale lock at the same instant could both succeed (the stale
+ * file is re-read just before it is removed, which makes the window tiny).
  */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -55,14 +56,38 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-/** Whether the process `pid` exists (EPERM: it exists, owned by someone else). */
-function alive(pid: number): boolean {
+/**
+ * When process `pid` started (ms since the epoch), from Linux's /proc (`starttime`, field 22 of
+ * /proc/<pid>/stat, in clock ticks since boot, 100 per second; boot time from /proc/stat);
+ * undefined where there is no /proc.
+ */
+async function processStartedAt(pid: number): Promise<number | undefined> {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    const boot = /^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'));
+    if (!Number.isFinite(ticks) || boot === null) return undefined;
+    return Number(boot[1]) * 1000 + ticks * 10;
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * Whether the lock's holder still runs: its PID exists (EPERM: it exists, owned by someone
+ * else) and, where the start time of a process can be read, it started when the holder did (a
+ * PID reused by another process after a crash does not hold the lock).
+ */
+async function alive(holder: LockHolder): Promise<boolean> {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EPERM') return false;
+  }
+  const started = await processStartedAt(holder.pid);
+  if (started === undefined || holder.startedAt <= 0) return true;
+  return Math.abs(started - holder.startedAt) < 5_000;
 }
 
 function describeHolder(h: LockHolder): string {
@@ -122,7 +147,7 @@ export async function acquireLock(path: string, what: string): Promise<StorageLo
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // released in between: try again
     const holder = parseHolder(text);
-    if (holder !== undefined && (holder.host !== hostname() || alive(holder.pid))) {
+    if (holder !== undefined && (holder.host !== hostname() || (await alive(holder)))) {
       throw new StorageError(
         'LOCKED',
         `${what} is in use by ${describeHolder(holder)} (lock ${path}; remove it only if that process is gone)`,
