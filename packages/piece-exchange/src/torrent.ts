@@ -1,93 +1,75 @@
 /**
  * A torrent session: the swarm of peer connections for one info-hash, wired to the picker, the
- * choker and verified storage. Peer discovery is not its job: it is handed peer addresses
- * (`addPeer`, the `peers` option, PEX) and accepts incoming connections when it listens.
+ * choker, the swarm policy and verified storage. Peer discovery is not its job: it is handed
+ * peer addresses (`addPeer`, the `peers` option, PEX) and accepts incoming connections when it
+ * listens.
  *
- * Everything time-related runs on `network.clock` and every random choice on
- * `network.random`, so a session inside netsim replays exactly from the simulation's seed.
+ * The decisions live in pure modules this class only wires together: `PeerSession` (one
+ * connection's BEP 3/6/10 state machine), `PiecePicker`, `rechoke` (the choker), `SwarmPolicy`
+ * (dialling, limits, trust and bans) and `MetadataExchange` (BEP 9). Everything time-related runs
+ * on `network.clock` and every random choice on `network.random`, so a session inside netsim
+ * replays exactly from the simulation's seed.
  */
-
-import { join } from 'node:path';
-import type { Address, Network, Stream, StreamListener, Timer } from '@peerkit/transport';
-import { formatAddress } from '@peerkit/transport';
-import type { Bitfield } from './bitfield';
+import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
+import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
 import { MetainfoError, PieceExchangeError } from './errors';
 import { parseMagnet } from './magnet';
 import { PiecePicker } from './picker';
-import { Emitter } from './session/emitter';
 import { MetadataExchange } from './session/metadata-exchange';
-import { Peer } from './session/peer';
+import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
-import type { Content, PeerHost, PeerLimits } from './session/peer-host';
-import { peerIdHex, peerStats, pieceContributors } from './session/peer-report';
-import { PexState } from './session/pex';
+import type { Content } from './session/peer-host';
+import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
+import { peerIdHex, pieceContributors } from './session/peer-report';
+import type { PeerSession } from './session/peer-session';
+import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import { FileLayout } from './storage/layout';
 import { PieceStore } from './storage/piece-store';
-import { bytesLeft, presentPieces } from './storage/progress';
-import { saveResume, verifiedAtStart } from './storage/resume';
-import {
-  DEFAULT_LIMITS,
-  type PeerRejectReason,
-  type PeerStats,
-  parseInfoBytes,
-  redialDelay,
-  type TorrentEvents,
-  type TorrentInfo,
-  type TorrentOptions,
-  type TorrentStats,
-} from './torrent-options';
+import { SwarmPolicy } from './swarm-policy';
+import { Connections } from './torrent-connections';
+import { Downloads } from './torrent-downloads';
+import type { TorrentEvents } from './torrent-events';
+import { parseInfoBytes, type TorrentInfo } from './torrent-info';
+import { TICK_MS, type TorrentOptions } from './torrent-options';
+import { ResumeSaver } from './torrent-resume';
+import { type TorrentStats, torrentStats } from './torrent-stats';
 import { torrentGeometry } from './wire/decoder';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
-import type { MetadataMessage } from './wire/metadata';
-import type { PexMessage } from './wire/pex';
 
-interface Candidate {
-  address: Address;
-  failures: number;
-  nextAttemptAt: number;
-}
+/** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
+const UPLOAD_SLOTS_FILLED = 4;
 
-export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
+export class Torrent extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
   readonly peerId: Uint8Array;
   readonly limits: PeerLimits;
   readonly clientName: string;
-  info: TorrentInfo | undefined;
-  content: Content | undefined;
-  paused = false;
-  /** The storage error that paused the session, if any (also emitted as `error`). */
-  lastError: Error | undefined;
-  private readonly network: Network;
-  private readonly options: TorrentOptions;
-  private readonly fs: FileSystem;
-  private readonly peers = new Map<number, Peer>();
-  private readonly candidates = new Map<string, Candidate>();
-  private readonly connecting = new Set<string>();
-  private readonly banned = new Set<string>();
-  private readonly trust = new Map<string, number>();
-  /** Per piece being downloaded: the peers whose blocks were accepted, and how many. */
-  private readonly contributors = new Map<number, Map<Peer, number>>();
-  /** Why `acceptHandshake` refused a connection, until it closes. */
-  private readonly refusals = new Map<Peer, PeerRejectReason>();
-  private readonly metadata: MetadataExchange;
-  private readonly pex = new PexState();
-  private listener: StreamListener | undefined;
-  private tickTimer: Timer | undefined;
-  private resumeTimer: Timer | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private chokerState: ChokerState = initialChokerState;
-  private lastRechoke = 0;
-  private nextPeerId = 1;
-  private closed = false;
-  private downloaded = 0;
-  private uploadedBefore = 0;
-  private wasted = 0;
-  private hashFailures = 0;
-  private resumedPieces = 0;
-  private doneEmitted = false;
-  private readonly magnetPeers: Address[];
+  readonly #network: Network;
+  readonly #options: TorrentOptions;
+  readonly #fs: FileSystem;
+  readonly #peers: Connections;
+  readonly #swarm: SwarmPolicy;
+  readonly #metadata: MetadataExchange;
+  readonly #pex = new PexState();
+  readonly #host: PeerConnectionHost;
+  readonly #magnetPeers: Address[];
+  /** Blocks received, their contributors and the pieces they complete. */
+  readonly #downloads: Downloads;
+  readonly #resume: ResumeSaver;
+  #info: TorrentInfo | undefined;
+  #content: Content | undefined;
+  #paused = false;
+  #lastError: Error | undefined;
+  #listener: StreamListener | undefined;
+  #tickTimer: Timer | undefined;
+  #chokerState: ChokerState = initialChokerState;
+  #lastRechoke = 0;
+  #closed = false;
+  #uploadedBefore = 0;
+  #resumedPieces = 0;
+  #doneEmitted = false;
 
   private constructor(options: TorrentOptions) {
     super();
@@ -99,37 +81,52 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
         'a v2-only magnet (btmh) cannot be downloaded yet',
       );
     }
-    this.magnetPeers = magnet?.peers.map((p) => ({ host: p.host, port: p.port })) ?? [];
+    this.#magnetPeers = magnet?.peers.map((p) => ({ host: p.host, port: p.port })) ?? [];
     const infoHash = options.info?.infoHash ?? options.infoHash ?? magnet?.infoHash;
     if (infoHash === undefined || infoHash.length !== 20) {
       throw new RangeError('a torrent needs `info`, a 20-byte `infoHash` or a `magnet`');
     }
-    this.options = options;
-    this.network = options.network;
+    this.#options = options;
+    this.#network = options.network;
     this.infoHash = infoHash;
-    this.fs = options.fs ?? nodeFileSystem();
+    this.#fs = options.fs ?? nodeFileSystem();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clientName = options.clientName ?? 'peerkit 0.1';
-    this.peerId = options.peerId ?? defaultPeerId(this.network.random.bytes(12));
-    this.metadata = new MetadataExchange(
+    this.peerId = options.peerId ?? defaultPeerId(this.#network.random.bytes(12));
+    this.#swarm = new SwarmPolicy({
+      maxConnections: options.maxConnections,
+      banTrust: options.banTrust,
+    });
+    this.#metadata = new MetadataExchange(
       infoHash,
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
+    this.#host = this.#makeHost();
+    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed);
+    this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
+      this.#emitError(error),
+    );
+    this.#downloads = new Downloads({
+      peer: (id) => this.#peers.get(id),
+      pieceChecked: (piece, ok, senders) => this.#pieceChecked(piece, ok, senders),
+      storageFailed: (error) => this.#storageFailed(error),
+      active: () => !this.#closed,
+    });
   }
 
   /** Opens a torrent: loads resume data or re-checks, listens, and dials the given peers. */
   static async open(options: TorrentOptions): Promise<Torrent> {
     const torrent = new Torrent(options);
     try {
-      if (options.info !== undefined) await torrent.setInfo(options.info);
+      if (options.info !== undefined) await torrent.#setInfo(options.info);
       if (options.listen !== undefined) {
-        torrent.listener = await options.network.listen(options.listen, (stream) =>
-          torrent.accept(stream),
+        torrent.#listener = await options.network.listen(options.listen, (stream) =>
+          torrent.#peers.accept(stream),
         );
       }
-      const tickMs = options.tickMs ?? 1000;
-      torrent.tickTimer = options.network.clock.setInterval(() => torrent.tick(), tickMs);
-      for (const address of [...(options.peers ?? []), ...torrent.magnetPeers])
+      const tickMs = options.tickMs ?? TICK_MS;
+      torrent.#tickTimer = options.network.clock.setInterval(() => torrent.#tick(), tickMs);
+      for (const address of [...(options.peers ?? []), ...torrent.#magnetPeers])
         torrent.addPeer(address);
     } catch (error) {
       await torrent.close();
@@ -138,73 +135,72 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     return torrent;
   }
 
-  get clock() {
-    return this.network.clock;
+  /** The torrent's content, once known (at once, or fetched for a magnet). */
+  get info(): TorrentInfo | undefined {
+    return this.#info;
+  }
+
+  /** True while paused (by `pause()`, or by a storage failure: see `lastError`). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The storage error that paused the session, if any (also emitted as `error`). */
+  get lastError(): Error | undefined {
+    return this.#lastError;
   }
 
   /** The address incoming connections reach, when listening. */
   get listenAddress(): Address | undefined {
-    return this.listener?.localAddress;
-  }
-
-  get listenPort(): number | undefined {
-    return this.listener?.localAddress.port;
-  }
-
-  get metadataSize(): number | undefined {
-    return this.metadata.size;
+    return this.#listener?.localAddress;
   }
 
   get done(): boolean {
-    return this.content?.have.complete ?? false;
+    return this.#content?.have.complete ?? false;
   }
 
   /** Resolves once every piece is verified (at once when it already is). */
   whenDone(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.once('done', resolve));
+    return new Promise((resolve) => this.once('done', () => resolve()));
   }
 
   /** Adds a peer address to connect to (whether seeding or leeching). */
   addPeer(address: Address): void {
-    const key = formatAddress(address);
-    if (this.closed || this.banned.has(address.host) || this.candidates.has(key)) return;
-    if (this.candidates.size >= 1000) return;
-    this.candidates.set(key, { address, failures: 0, nextAttemptAt: 0 });
-    this.dialCandidates();
+    if (this.#closed || !this.#swarm.add(address)) return;
+    this.#peers.dial();
   }
 
   /** Stops requesting and uploading (connections stay open). */
   pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    for (const peer of this.peers.values()) {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const peer of this.#peers.values()) {
       peer.setChoking(true);
       peer.updateInterest();
     }
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    for (const peer of this.peers.values()) peer.updateInterest();
-    this.rechoke();
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const peer of this.#peers.values()) peer.updateInterest();
+    this.#rechoke();
   }
 
   /** Closes every connection and the listener, saves resume data and closes the files. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.tickTimer?.cancel();
-    this.resumeTimer?.cancel();
-    await this.listener?.close();
-    for (const peer of [...this.peers.values()]) {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    await this.#listener?.close();
+    for (const peer of [...this.#peers.values()]) {
       peer.close(new PeerError('TORRENT_STOPPED', 'torrent closed'));
     }
-    await this.saving;
-    if (this.content !== undefined) {
-      await this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-      await this.content.store.close();
+    await this.#resume.stop();
+    if (this.#content !== undefined) {
+      await this.#resume.saveNow(this.#content).catch((error: unknown) => this.#emitError(error));
+      await this.#content.store.close();
     }
   }
 
@@ -213,58 +209,36 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
    * show that a restarted session re-fetches nothing it had verified.
    */
   async kill(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.tickTimer?.cancel();
-    this.resumeTimer?.cancel();
-    await this.listener?.close();
-    for (const peer of [...this.peers.values()]) peer.close();
-    await this.content?.store.abandon();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    void this.#resume.stop();
+    await this.#listener?.close();
+    for (const peer of [...this.#peers.values()]) peer.close();
+    await this.#content?.store.abandon();
   }
 
   stats(): TorrentStats {
-    const now = this.clock.now();
-    const peers: PeerStats[] = [];
-    let downloadRate = 0;
-    let uploadRate = 0;
-    let uploaded = this.uploadedBefore;
-    for (const p of this.peers.values()) {
-      if (!p.isOpen) continue;
-      const stats = peerStats(p, now);
-      downloadRate += stats.downloadRate;
-      uploadRate += stats.uploadRate;
-      uploaded += stats.uploaded;
-      peers.push(stats);
-    }
-    const content = this.content;
-    return {
-      infoHash: Buffer.from(this.infoHash).toString('hex'),
-      name: this.info?.name,
-      pieceCount: content?.geometry.pieceCount ?? 0,
-      verifiedPieces: content?.have.count ?? 0,
-      totalLength: content?.store.layout.totalLength ?? 0,
-      left: content === undefined ? undefined : bytesLeft(content.store.layout, content.have),
-      downloaded: this.downloaded,
-      uploaded,
-      wasted: this.wasted,
-      downloadRate,
-      uploadRate,
-      hashFailures: this.hashFailures,
-      done: this.done,
-      paused: this.paused,
-      peers,
-      availability: content?.picker.availabilitySnapshot() ?? new Uint32Array(0),
-      resumedPieces: this.resumedPieces,
-    };
+    return torrentStats({
+      infoHash: this.infoHash,
+      name: this.#info?.name,
+      content: this.#content,
+      peers: this.#peers.values(),
+      now: this.#network.clock.now(),
+      uploadedBefore: this.#uploadedBefore,
+      downloads: this.#downloads,
+      paused: this.#paused,
+      resumedPieces: this.#resumedPieces,
+    });
   }
 
-  // --- content --------------------------------------------------------------------------------
+  // --- content -------------------------------------------------------------------------------
 
-  private async setInfo(info: TorrentInfo): Promise<void> {
+  async #setInfo(info: TorrentInfo): Promise<void> {
     const layout = new FileLayout(info.files, info.pieceLength);
     const store = new PieceStore({
-      fs: this.fs,
-      directory: this.options.directory,
+      fs: this.#fs,
+      directory: this.#options.directory,
       layout,
       pieceHashes: info.pieceHashes,
     });
@@ -272,346 +246,208 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       pieceCount: layout.pieceCount,
       pieceLength: layout.pieceLength,
       totalLength: layout.totalLength,
-      random: this.network.random,
-      sequential: this.options.sequential ?? false,
+      random: this.#network.random,
+      sequential: this.#options.sequential ?? false,
     });
-    const have = await this.initialPieces(store);
+    const have = await this.#resume.initialPieces(store);
     for (const index of have.indices()) picker.setHave(index);
-    this.resumedPieces = have.count;
-    this.info = info;
-    if (info.infoBytes !== undefined) this.metadata.infoBytes = info.infoBytes;
-    this.content = {
+    this.#resumedPieces = have.count;
+    this.#info = info;
+    if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
+    const content = {
       picker,
       store,
       have,
       geometry: torrentGeometry(layout.totalLength, layout.pieceLength),
     };
+    this.#content = content;
     this.emit('metadata', info);
-    for (const peer of this.peers.values()) peer.contentReady();
-    if (have.complete) this.emitDone();
+    for (const peer of this.#peers.values()) peer.contentReady();
+    if (have.complete) this.#emitDone();
   }
 
-  /** Resume data (checking that the files are there), or a full re-check. */
-  private initialPieces(store: PieceStore): Promise<Bitfield> {
-    if (this.options.recheck) return store.recheck();
-    if (this.options.assumeComplete) return presentPieces(store);
-    return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store);
-  }
-
-  private resumePath(): string | undefined {
-    if (this.options.resume === false) return undefined;
-    if (typeof this.options.resume === 'string') return this.options.resume;
-    const hex = Buffer.from(this.infoHash).toString('hex');
-    return join(this.options.directory, '.peerkit', `${hex}.resume`);
-  }
-
-  private scheduleResumeSave(): void {
-    if (this.resumeTimer !== undefined || this.closed) return;
-    this.resumeTimer = this.clock.setTimeout(() => {
-      this.resumeTimer = undefined;
-      void this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-    }, this.options.resumeIntervalMs ?? 5000);
-  }
-
-  private saveResumeNow(): Promise<void> {
-    const path = this.resumePath();
-    const content = this.content;
-    if (path === undefined || content === undefined) return Promise.resolve();
-    // One save at a time; each copies the verified set, flushes the data, then writes.
-    this.saving = this.saving
-      .catch(() => undefined)
-      .then(() => saveResume(this.fs, path, this.infoHash, content.have, content.store));
-    return this.saving;
-  }
-
-  // --- connections ----------------------------------------------------------------------------
-
-  private accept(stream: Stream): void {
-    if (this.closed || this.peers.size >= (this.options.maxConnections ?? 50)) {
-      stream.destroy();
-      return;
-    }
-    if (this.banned.has(stream.remoteAddress.host)) {
-      stream.destroy();
-      return;
-    }
-    this.startPeer(stream, false);
-  }
-
-  private startPeer(stream: Stream, outgoing: boolean): void {
-    const peer = new Peer(this, this.nextPeerId++, stream, outgoing);
-    this.peers.set(peer.id, peer);
-    void peer.run();
-  }
-
-  private dialCandidates(): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    const max = this.options.maxConnections ?? 50;
-    for (const [key, c] of this.candidates) {
-      if (this.peers.size + this.connecting.size >= max) return;
-      if (this.connecting.has(key) || c.nextAttemptAt > now || this.isConnectedTo(c.address))
-        continue;
-      this.connecting.add(key);
-      this.network
-        .dial(c.address, { timeoutMs: 10_000 })
-        .then((stream) => {
-          this.connecting.delete(key);
-          if (this.closed) {
-            stream.destroy();
-            return;
-          }
-          c.failures = 0;
-          this.startPeer(stream, true);
-        })
-        .catch(() => {
-          this.connecting.delete(key);
-          c.failures++;
-          if (c.failures >= 6) this.candidates.delete(key);
-          else c.nextAttemptAt = this.clock.now() + redialDelay(c.failures);
-        });
-    }
-  }
-
-  private isConnectedTo(address: Address): boolean {
-    for (const p of this.peers.values()) {
-      const a = p.listenAddress;
-      if (a.host === address.host && a.port === address.port) return true;
-    }
-    return false;
-  }
-
-  acceptHandshake(peer: Peer, peerId: Uint8Array): boolean {
-    const reason = this.refusalReason(peer, peerId);
-    if (reason === undefined) return true;
-    this.refusals.set(peer, reason);
-    return false;
-  }
-
-  private refusalReason(peer: Peer, peerId: Uint8Array): PeerRejectReason | undefined {
-    if (this.closed) return 'closing';
-    if (this.banned.has(peer.remoteAddress.host)) return 'banned';
-    if (Buffer.compare(peerId, this.peerId) === 0) {
-      // A connection to ourselves: forget the address.
-      if (peer.outgoing) this.candidates.delete(formatAddress(peer.remoteAddress));
-      return 'self';
-    }
-    for (const other of this.peers.values()) {
-      if (
-        other !== peer &&
-        other.isOpen &&
-        other.remotePeerId !== undefined &&
-        Buffer.compare(other.remotePeerId, peerId) === 0
-      ) {
-        return 'duplicate';
-      }
-    }
-    return undefined;
-  }
-
-  onReady(peer: Peer): void {
-    this.emit('peer', {
-      type: 'connect',
-      address: peer.remoteAddress,
-      peerId: peerIdHex(peer.remotePeerId),
-    });
-    if (this.paused) return;
-    this.rechoke();
-  }
-
-  onClosed(peer: Peer, error: Error | undefined): void {
-    if (!this.peers.delete(peer.id)) return;
-    const content = this.content;
-    if (content !== undefined) {
-      if (peer.pieces !== undefined) content.picker.removeAvailability(peer.pieces);
-      content.picker.abortAll(peer.id);
-    }
-    this.uploadedBefore += peer.upload.total;
-    this.metadata.forget(peer.id);
-    this.pex.forget(peer.id);
-    const refusal = this.refusals.get(peer);
-    this.refusals.delete(peer);
-    if (peer.opened) {
-      this.emit('peer', {
-        type: 'disconnect',
-        address: peer.remoteAddress,
-        peerId: peerIdHex(peer.remotePeerId),
-        ...(error ? { error } : {}),
-      });
-    } else {
-      // Refused or failed in the handshake: it never emitted `connect`.
-      this.emit('peer', {
-        type: 'rejected',
-        address: peer.remoteAddress,
-        reason: refusal ?? (this.closed ? 'closing' : 'handshake'),
-        ...(error ? { error } : {}),
-      });
-    }
-    if (!this.closed) {
-      // Its requests are free again: let the others pick them up.
-      for (const other of this.peers.values()) other.fillRequests();
-      if (peer.outgoing && !this.banned.has(peer.remoteAddress.host) && !this.done) {
-        const c = this.candidates.get(formatAddress(peer.remoteAddress));
-        if (c !== undefined) c.nextAttemptAt = this.clock.now() + 5000;
-      }
-      if (!peer.amChoking) this.rechoke();
-    }
-  }
-
-  onPeerInterest(_peer: Peer): void {
-    // Fill a free upload slot at once instead of waiting for the next rechoke.
-    let unchokedInterested = 0;
-    for (const p of this.peers.values())
-      if (p.isOpen && !p.amChoking && p.peerInterested) unchokedInterested++;
-    if (unchokedInterested < 4) this.rechoke();
-  }
-
-  onAvailability(peer: Peer): void {
-    // Two seeds have nothing to exchange.
-    if (this.done && peer.isSeed) peer.close();
-  }
-
-  onBlock(peer: Peer, piece: number, offset: number, block: Uint8Array): void {
-    const content = this.content;
-    if (content === undefined) return;
-    const result = content.picker.received(peer.id, piece, offset);
-    if (!result.accepted) {
-      this.wasted += block.length;
-      return;
-    }
-    this.downloaded += block.length;
-    for (const other of result.cancel) {
-      this.peers.get(other)?.sendCancel({ piece, offset, length: block.length });
-    }
-    let senders = this.contributors.get(piece);
-    if (senders === undefined) {
-      senders = new Map();
-      this.contributors.set(piece, senders);
-    }
-    senders.set(peer, (senders.get(peer) ?? 0) + 1);
-    content.store.writeBlock(piece, offset, block).then(
-      (check) => {
-        if (check !== undefined) this.pieceChecked(check.piece, check.ok);
-      },
-      (error: unknown) => {
-        // The piece is not on disk: forget its blocks so that it is fetched again on resume().
-        content.picker.pieceFailed(piece);
-        content.store.discardPiece(piece);
-        this.contributors.delete(piece);
-        this.storageFailed(asError(error));
-      },
-    );
-  }
-
-  private pieceChecked(piece: number, ok: boolean): void {
-    const content = this.content;
-    if (content === undefined || this.closed) return;
-    const senders = this.contributors.get(piece) ?? new Map<Peer, number>();
-    this.contributors.delete(piece);
+  #pieceChecked(piece: number, ok: boolean, senders: ReadonlyMap<PeerSession, number>): void {
+    const content = this.#content;
+    if (content === undefined || this.#closed) return;
     const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
     if (!ok) {
-      // BEP 3: a piece that fails its hash is discarded and downloaded again.
-      this.hashFailures++;
-      this.wasted += content.store.layout.pieceSize(piece);
-      content.picker.pieceFailed(piece);
-      content.store.discardPiece(piece);
-      this.emit('hashFailure', piece, hosts);
-      for (const host of hosts) this.adjustTrust(host, -2);
-      for (const p of this.peers.values()) p.fillRequests();
+      this.emit('hashFailure', { index: piece, peers: hosts });
+      for (const host of this.#swarm.pieceFailed(hosts)) this.#ban(host);
+      for (const p of this.#peers.values()) p.fillRequests();
       return;
     }
-    for (const host of hosts) this.adjustTrust(host, 1);
+    this.#swarm.pieceVerified(hosts);
     content.picker.setHave(piece);
     content.have.set(piece);
-    for (const p of this.peers.values()) p.sendHave(piece);
-    this.emit('piece', piece, pieceContributors(senders));
-    this.emit('progress', content.have.count, content.geometry.pieceCount);
+    for (const p of this.#peers.values()) p.sendHave(piece);
+    this.emit('piece', { index: piece, contributors: pieceContributors(senders) });
+    this.emit('progress', { verified: content.have.count, total: content.geometry.pieceCount });
     if (content.have.complete) {
-      void this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-      this.emitDone();
+      void this.#resume.saveNow(content).catch((error: unknown) => this.#emitError(error));
+      this.#emitDone();
     } else {
-      this.scheduleResumeSave();
+      this.#resume.schedule(content);
     }
   }
 
-  private emitDone(): void {
-    if (this.doneEmitted) return;
-    this.doneEmitted = true;
-    this.emit('done');
+  #emitDone(): void {
+    if (this.#doneEmitted) return;
+    this.#doneEmitted = true;
+    this.emit('done', { pieces: this.#content?.geometry.pieceCount ?? 0 });
     // Seeds do not need connections to other seeds.
-    for (const p of this.peers.values()) if (p.isSeed) p.close();
+    for (const p of [...this.#peers.values()]) if (p.isSeed) p.close();
   }
 
-  /** libtorrent-style trust points: +1 per good piece (max 8), -2 per failed piece. */
-  private adjustTrust(host: string, delta: number): void {
-    const value = Math.min(8, (this.trust.get(host) ?? 0) + delta);
-    this.trust.set(host, value);
-    if (value > (this.options.banTrust ?? -6) || this.banned.has(host)) return;
-    this.banned.add(host);
-    for (const [key, c] of this.candidates)
-      if (c.address.host === host) this.candidates.delete(key);
-    this.emit('ban', host);
-    for (const p of [...this.peers.values()]) {
+  /** The swarm policy banned `host`: cut it off. */
+  #ban(host: string): void {
+    this.emit('ban', { host });
+    for (const p of [...this.#peers.values()]) {
       if (p.remoteAddress.host === host)
         p.close(new PeerError('PEER_BANNED', `${host} sent corrupt data`));
     }
   }
 
-  private storageFailed(error: Error): void {
-    if (this.closed) return;
-    this.lastError = error;
+  #emitError(error: unknown): void {
+    this.emit('error', asError(error));
+  }
+
+  #storageFailed(error: Error): void {
+    if (this.#closed) return;
+    this.#lastError = error;
     this.emit('error', error);
     this.pause();
   }
 
-  onExtensionHandshake(peer: Peer): void {
-    this.metadata.request(peer, this.clock.now());
-  }
-
-  onMetadataMessage(peer: Peer, message: MetadataMessage): void {
-    const info = this.metadata.onMessage(peer, message, this.clock.now());
-    if (info === undefined || this.content !== undefined) return;
+  /** BEP 9: the info dictionary arrived and hashed right. */
+  #metadataComplete(info: Uint8Array): void {
+    if (this.#content !== undefined) return;
     let parsed: TorrentInfo;
     try {
-      parsed = (this.options.parseInfo ?? parseInfoBytes)(info, this.infoHash);
+      parsed = (this.#options.parseInfo ?? parseInfoBytes)(info, this.infoHash);
     } catch (error) {
-      this.emit('error', asError(error));
+      this.#emitError(error);
       return;
     }
-    this.setInfo({ ...parsed, infoBytes: info }).then(
+    this.#setInfo({ ...parsed, infoBytes: info }).then(
       () => {
-        for (const p of this.peers.values()) p.sendExtensionHandshake();
-        this.rechoke();
+        for (const p of this.#peers.values()) p.sendExtensionHandshake();
+        this.#rechoke();
       },
-      (error: unknown) => this.storageFailed(asError(error)),
+      (error: unknown) => this.#storageFailed(asError(error)),
     );
   }
 
-  onPex(_peer: Peer, message: PexMessage): void {
-    for (const a of [...message.added, ...message.added6].slice(0, 50))
-      this.addPeer({ host: a.host, port: a.port });
+  // --- what the peer sessions tell the torrent (PeerSessionHost) -----------------------------
+
+  /** The seam the peer sessions and connections see: read-only state and the callbacks. */
+  #makeHost(): PeerConnectionHost {
+    const torrent = this;
+    return {
+      clock: this.#network.clock,
+      infoHash: this.infoHash,
+      peerId: this.peerId,
+      limits: this.limits,
+      clientName: this.clientName,
+      get listenPort() {
+        return torrent.#listener?.localAddress.port;
+      },
+      get content() {
+        return torrent.#content;
+      },
+      get metadataSize() {
+        return torrent.#metadata.size;
+      },
+      get paused() {
+        return torrent.#paused;
+      },
+      acceptHandshake: (peer, peerId) => this.#peers.admit(peer, peerId, this.peerId),
+      onReady: (peer) => this.#onReady(peer),
+      onClosed: (peer, error) => this.#onClosed(peer, error),
+      onPeerInterest: () => this.#onPeerInterest(),
+      onBlock: (peer, piece, offset, block) => {
+        if (this.#content !== undefined)
+          this.#downloads.block(this.#content, peer, piece, offset, block);
+      },
+      onExtensionHandshake: (peer) => this.#metadata.request(peer, this.#network.clock.now()),
+      onMetadataMessage: (peer, message) => {
+        const info = this.#metadata.onMessage(peer, message, this.#network.clock.now());
+        if (info !== undefined) this.#metadataComplete(info);
+      },
+      onPex: (_peer, message) => {
+        for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
+          this.addPeer({ host: a.host, port: a.port });
+      },
+      onAvailability: (peer) => {
+        // Two seeds have nothing to exchange.
+        if (this.done && peer.isSeed) peer.close();
+      },
+    };
   }
 
-  // --- periodic work --------------------------------------------------------------------------
+  #onReady(peer: PeerSession): void {
+    this.emit('peer', {
+      type: 'connect',
+      address: peer.remoteAddress,
+      peerId: peerIdHex(peer.remotePeerId),
+    });
+    if (!this.#paused) this.#rechoke();
+  }
 
-  private tick(): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    for (const peer of [...this.peers.values()]) {
-      peer.tick(now);
-      if (this.content === undefined) this.metadata.request(peer, now);
+  #onClosed(peer: PeerSession, error: Error | undefined): void {
+    const removed = this.#peers.remove(peer);
+    if (removed === false) return;
+    const content = this.#content;
+    if (content !== undefined) {
+      if (peer.pieces !== undefined) content.picker.removeAvailability(peer.pieces);
+      content.picker.abortAll(peer.id);
     }
-    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke();
-    this.pex.tick(now, [...this.peers.values()]);
-    if (!this.paused) this.dialCandidates();
+    this.#uploadedBefore += peer.uploaded;
+    this.#metadata.forget(peer.id);
+    this.#pex.forget(peer.id);
+    const address = peer.remoteAddress;
+    if (peer.opened) {
+      const peerId = peerIdHex(peer.remotePeerId);
+      this.emit('peer', { type: 'disconnect', address, peerId, ...(error ? { error } : {}) });
+    } else {
+      // Refused or failed in the handshake: it never emitted `connect`.
+      const reason = removed.refusal ?? (this.#closed ? 'closing' : 'handshake');
+      this.emit('peer', { type: 'rejected', address, reason, ...(error ? { error } : {}) });
+    }
+    if (this.#closed) return;
+    // Its requests are free again: let the others pick them up.
+    for (const other of this.#peers.values()) other.fillRequests();
+    this.#swarm.disconnected(address, peer.outgoing, this.done, this.#network.clock.now());
+    if (!peer.amChoking) this.#rechoke();
+  }
+
+  #onPeerInterest(): void {
+    // Fill a free upload slot at once instead of waiting for the next rechoke.
+    let unchokedInterested = 0;
+    for (const p of this.#peers.values())
+      if (p.isOpen && !p.amChoking && p.peerInterested) unchokedInterested++;
+    if (unchokedInterested < UPLOAD_SLOTS_FILLED) this.#rechoke();
+  }
+
+  // --- periodic work -------------------------------------------------------------------------
+
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#network.clock.now();
+    for (const peer of [...this.#peers.values()]) {
+      peer.tick(now);
+      if (this.#content === undefined) this.#metadata.request(peer, now);
+    }
+    if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
+    this.#pex.tick(now, [...this.#peers.values()]);
+    if (!this.#paused) this.#peers.dial();
   }
 
   /** Runs the choker over the open peers and applies its decision (BEP 3). */
-  private rechoke(): void {
-    const now = this.clock.now();
-    this.lastRechoke = now;
-    const open = [...this.peers.values()].filter((p) => p.isOpen);
-    if (this.paused || this.content === undefined) {
+  #rechoke(): void {
+    const now = this.#network.clock.now();
+    this.#lastRechoke = now;
+    const open = [...this.#peers.values()].filter((p) => p.isOpen);
+    if (this.#paused || this.#content === undefined) {
       for (const p of open) p.setChoking(true);
       return;
     }
@@ -619,18 +455,18 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       peers: open.map((p) => ({
         id: p.id,
         interested: p.peerInterested,
-        downloadRate: p.download.rate(now),
-        uploadRate: p.upload.rate(now),
+        downloadRate: p.downloadRate(now),
+        uploadRate: p.uploadRate(now),
         connectedAt: p.connectedAt,
         snubbed: p.snubbed,
         isSeed: p.isSeed,
       })),
       seeding: this.done,
       now,
-      state: this.chokerState,
-      random: this.network.random,
+      state: this.#chokerState,
+      random: this.#network.random,
     });
-    this.chokerState = result.state;
+    this.#chokerState = result.state;
     for (const p of open) p.setChoking(!result.unchoked.has(p.id));
   }
 }

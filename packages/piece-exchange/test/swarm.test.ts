@@ -130,7 +130,7 @@ describe('netsim swarm', () => {
         disks[i]!.crash();
         sim.crash(hosts[i]!);
       }
-      await new Promise<void>((resolve) => seedTorrent.clock.setTimeout(resolve, 3000));
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 3000));
       for (const i of leaving) {
         sim.restart(hosts[i]!);
         torrents[i] = await open(hosts[i]!, disks[i]!, fixture, {
@@ -183,7 +183,7 @@ describe('netsim swarm', () => {
           { host: honestHost.address, port: PORT },
         ],
       });
-      leecher.on('ban', (host) => bans.push(host));
+      leecher.on('ban', ({ host }) => bans.push(host));
       await leecher.whenDone();
       if (process.env.SWARM_DEBUG) console.log('corrupt t', sim.now, leecher.stats());
       expect(bans).toEqual([liarHost.address]);
@@ -210,7 +210,7 @@ describe('netsim swarm', () => {
       const total = first.stats().pieceCount;
       await untilPieces(first, total / 2);
       // Let one resume save land, then crash in the middle of the transfer.
-      await new Promise<void>((resolve) => seedTorrent.clock.setTimeout(resolve, 700));
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 700));
       await first.kill();
       fs.crash();
       sim.crash(host);

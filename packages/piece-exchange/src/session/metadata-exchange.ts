@@ -16,7 +16,7 @@ import {
   metadataPieceCount,
   metadataPieceLength,
 } from '../wire/metadata';
-import type { Peer } from './peer';
+import type { PeerSession } from './peer-session';
 
 /** Pieces asked from one peer at a time. */
 const PER_PEER = 4;
@@ -47,7 +47,7 @@ export class MetadataExchange {
   }
 
   /** Asks `peer` for missing pieces, if we need metadata and it can serve it. */
-  request(peer: Peer, now: number): void {
+  request(peer: PeerSession, now: number): void {
     if (this.infoBytes !== undefined || !peer.supports(UT_METADATA)) return;
     if (this.refusing.has(peer.id)) return;
     const size = peer.extensionHandshake?.metadataSize;
@@ -78,7 +78,7 @@ export class MetadataExchange {
    * Handles a ut_metadata message. Returns the verified info dictionary when this message
    * completed it.
    */
-  onMessage(peer: Peer, message: MetadataMessage, now: number): Uint8Array | undefined {
+  onMessage(peer: PeerSession, message: MetadataMessage, now: number): Uint8Array | undefined {
     switch (message.type) {
       case 'request': {
         const info = this.infoBytes;

@@ -1,0 +1,191 @@
+/**
+ * The swarm policy: which addresses a torrent dials and when, how many connections it keeps,
+ * and which peers it stops talking to. Pure (the torrent dials, accepts and closes; this only
+ * decides), driven by the torrent's clock, in the manner of gossip's connection manager.
+ *
+ * - Candidates: addresses handed to the torrent (`peers`, a magnet's `x.pe`, `addPeer`, BEP 11
+ *   PEX), at most `MAX_CANDIDATES`. A failed dial is retried with exponential backoff
+ *   (`redialDelay`); after `MAX_DIAL_FAILURES` failures in a row the address is forgotten.
+ *   A connection we dialled that closes is redialled after `RECONNECT_DELAY_MS`.
+ * - Connection limit: dials and accepted connections together stay under `maxConnections`.
+ * - Trust and bans (libtorrent's trust points): every verified piece gives each host that sent
+ *   blocks of it `TRUST_PER_GOOD_PIECE` (up to `TRUST_MAX`), every piece that fails its hash
+ *   check (BEP 3) costs `TRUST_PER_BAD_PIECE`; at `banTrust` or below the host is banned.
+ */
+import { type Address, formatAddress } from '@peerkit/transport';
+
+/** Most open connections, dials included (the `maxConnections` default). */
+export const DEFAULT_MAX_CONNECTIONS = 50;
+/** Most addresses remembered as candidates. */
+export const MAX_CANDIDATES = 1000;
+/** A dial that has not connected after this long fails. */
+export const DIAL_TIMEOUT_MS = 10_000;
+/** Delay before the first redial of an address whose dial failed. */
+export const REDIAL_BASE_MS = 1000;
+/** Longest delay between redials. */
+export const REDIAL_MAX_MS = 30_000;
+/** Failed dials in a row after which an address is forgotten. */
+export const MAX_DIAL_FAILURES = 6;
+/** A connection we dialled closed: dial it again after this long. */
+export const RECONNECT_DELAY_MS = 5000;
+/** Highest trust a host can build up. */
+export const TRUST_MAX = 8;
+/** Trust gained for each verified piece a host sent blocks of. */
+export const TRUST_PER_GOOD_PIECE = 1;
+/** Trust lost for each piece that failed its hash check a host sent blocks of. */
+export const TRUST_PER_BAD_PIECE = -2;
+/** Trust at or below which a host is banned (three failed pieces from a stranger). */
+export const DEFAULT_BAN_TRUST = -6;
+
+/**
+ * Exponential backoff for dialing an address again after `failures` failed dials in a row
+ * (≥ 1): 1 s, 2 s, 4 s, 8 s, … capped at `REDIAL_MAX_MS`. After `MAX_DIAL_FAILURES` failures it
+ * is dropped.
+ */
+export function redialDelay(failures: number): number {
+  return Math.min(REDIAL_MAX_MS, REDIAL_BASE_MS * 2 ** Math.max(0, failures - 1));
+}
+
+export interface SwarmLimits {
+  /** Most open connections, dials included (default `DEFAULT_MAX_CONNECTIONS`). */
+  readonly maxConnections: number;
+  /** Trust at or below which a host is banned (default `DEFAULT_BAN_TRUST`). */
+  readonly banTrust: number;
+}
+
+interface Candidate {
+  readonly address: Address;
+  failures: number;
+  nextAttemptAt: number;
+  dialing: boolean;
+}
+
+export class SwarmPolicy {
+  readonly limits: SwarmLimits;
+  readonly #candidates = new Map<string, Candidate>();
+  readonly #banned = new Set<string>();
+  readonly #trust = new Map<string, number>();
+  #dialing = 0;
+
+  constructor(limits: Partial<SwarmLimits> = {}) {
+    this.limits = {
+      maxConnections: limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      banTrust: limits.banTrust ?? DEFAULT_BAN_TRUST,
+    };
+  }
+
+  /** Dials under way. */
+  get dialing(): number {
+    return this.#dialing;
+  }
+
+  /** Addresses remembered. */
+  get candidates(): number {
+    return this.#candidates.size;
+  }
+
+  isBanned(host: string): boolean {
+    return this.#banned.has(host);
+  }
+
+  trustOf(host: string): number {
+    return this.#trust.get(host) ?? 0;
+  }
+
+  /** Remembers an address to dial; false when it is banned, known already, or too many are. */
+  add(address: Address): boolean {
+    const key = formatAddress(address);
+    if (this.#banned.has(address.host) || this.#candidates.has(key)) return false;
+    if (this.#candidates.size >= MAX_CANDIDATES) return false;
+    this.#candidates.set(key, { address, failures: 0, nextAttemptAt: 0, dialing: false });
+    return true;
+  }
+
+  /** Forgets an address (it was our own). */
+  forget(address: Address): void {
+    const c = this.#candidates.get(formatAddress(address));
+    if (c === undefined) return;
+    if (c.dialing) this.#dialing--;
+    this.#candidates.delete(formatAddress(address));
+  }
+
+  /**
+   * The addresses to dial now, with `open` connections open; each becomes a dial under way
+   * until `dialSucceeded` or `dialFailed`. `connected` tells whether an address already has a
+   * connection.
+   */
+  due(now: number, open: number, connected: (address: Address) => boolean): Address[] {
+    const out: Address[] = [];
+    for (const c of this.#candidates.values()) {
+      if (open + this.#dialing >= this.limits.maxConnections) break;
+      if (c.dialing || c.nextAttemptAt > now || connected(c.address)) continue;
+      c.dialing = true;
+      this.#dialing++;
+      out.push(c.address);
+    }
+    return out;
+  }
+
+  dialSucceeded(address: Address): void {
+    const c = this.#dialEnded(address);
+    if (c !== undefined) c.failures = 0;
+  }
+
+  /** A dial failed: retry after `redialDelay`, or forget after `MAX_DIAL_FAILURES`. */
+  dialFailed(address: Address, now: number): void {
+    const c = this.#dialEnded(address);
+    if (c === undefined) return;
+    c.failures++;
+    if (c.failures >= MAX_DIAL_FAILURES) this.#candidates.delete(formatAddress(address));
+    else c.nextAttemptAt = now + redialDelay(c.failures);
+  }
+
+  #dialEnded(address: Address): Candidate | undefined {
+    const c = this.#candidates.get(formatAddress(address));
+    if (c === undefined || !c.dialing) return c;
+    c.dialing = false;
+    this.#dialing--;
+    return c;
+  }
+
+  /**
+   * A connection closed. One we dialled is redialled after `RECONNECT_DELAY_MS`, unless its host
+   * is banned or we are seeding (`complete`: a seed has nothing to fetch from it).
+   */
+  disconnected(address: Address, outgoing: boolean, complete: boolean, now: number): void {
+    if (!outgoing || complete || this.#banned.has(address.host)) return;
+    const c = this.#candidates.get(formatAddress(address));
+    if (c !== undefined) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
+  }
+
+  /** Whether an incoming connection from `host` may be accepted with `open` connections open. */
+  mayAccept(host: string, open: number): boolean {
+    return open < this.limits.maxConnections && !this.#banned.has(host);
+  }
+
+  /** A piece the `hosts` sent blocks of passed its hash check. */
+  pieceVerified(hosts: Iterable<string>): void {
+    for (const host of hosts) this.#adjustTrust(host, TRUST_PER_GOOD_PIECE);
+  }
+
+  /** A piece the `hosts` sent blocks of failed its hash check; returns the hosts banned now. */
+  pieceFailed(hosts: Iterable<string>): string[] {
+    const banned: string[] = [];
+    for (const host of hosts) if (this.#adjustTrust(host, TRUST_PER_BAD_PIECE)) banned.push(host);
+    return banned;
+  }
+
+  /** Returns true when the host is banned by this change. */
+  #adjustTrust(host: string, delta: number): boolean {
+    const value = Math.min(TRUST_MAX, this.trustOf(host) + delta);
+    this.#trust.set(host, value);
+    if (value > this.limits.banTrust || this.#banned.has(host)) return false;
+    this.#banned.add(host);
+    for (const [key, c] of this.#candidates) {
+      if (c.address.host !== host) continue;
+      if (c.dialing) this.#dialing--;
+      this.#candidates.delete(key);
+    }
+    return true;
+  }
+}
