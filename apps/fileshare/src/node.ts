@@ -258,7 +258,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     }
     reportMetadata(fetchedInfo, true);
   });
-  torrent.on('piece', (index, contributors) => {
+  torrent.on('piece', ({ index, contributors }) => {
     const s = torrent.stats();
     peerTotals.observe(s);
     peerTotals.piece(contributors);
@@ -270,7 +270,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       from: contributors.map((c) => c.listenAddress ?? c.address),
     });
   });
-  torrent.on('hashFailure', (index, peers) => emit({ type: 'hash-failure', index, peers }));
+  torrent.on('hashFailure', ({ index, peers }) => emit({ type: 'hash-failure', index, peers }));
   torrent.on('peer', (event) => {
     if (event.type === 'disconnect') peerTotals.observe(torrent.stats());
     const reasons = [
