@@ -209,7 +209,7 @@ const commands = [
   fc.array(fc.boolean(), { minLength: PIECES, maxLength: PIECES }).map((bits) =>
     step(`bitfield ${bits.map(Number).join('')}`, (m, r) => {
       const field = new Bitfield(PIECES);
-      bits.forEach((b, i) => b && field.set(i));
+      for (const [i, b] of bits.entries()) if (b) field.set(i);
       // The old set's outstanding requests stay with the picker; availability is replaced.
       m.peerHas = new Set(field.indices());
       receive(m, r, { type: 'bitfield', bitfield: field.bytes });
@@ -342,7 +342,7 @@ function setup(
   seed: number,
 ): { model: Model; real: Real } {
   const have = new Bitfield(PIECES);
-  initialHave.forEach((b, i) => b && have.set(i));
+  for (const [i, b] of initialHave.entries()) if (b) have.set(i);
   const picker = new PiecePicker({
     pieceCount: PIECES,
     pieceLength: PIECE_LENGTH,
