@@ -1,0 +1,142 @@
+/**
+ * The swarm policy on its own (pure, no sockets): redial backoff and forgetting, the connection
+ * limit, reconnecting after a disconnect, trust points and bans.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_BAN_TRUST,
+  DEFAULT_MAX_CONNECTIONS,
+  MAX_CANDIDATES,
+  MAX_DIAL_FAILURES,
+  RECONNECT_DELAY_MS,
+  REDIAL_BASE_MS,
+  redialDelay,
+  SwarmPolicy,
+  TRUST_MAX,
+  TRUST_PER_BAD_PIECE,
+} from '../src/swarm-policy';
+
+const a = (host: string, port = 6881) => ({ host, port });
+const none = () => false;
+
+describe('SwarmPolicy', () => {
+  it('dials a candidate once, then backs off after each failure and forgets it after the last', () => {
+    const swarm = new SwarmPolicy();
+    expect(swarm.add(a('10.0.0.1'))).toBe(true);
+    expect(swarm.add(a('10.0.0.1'))).toBe(false); // known already
+    expect(swarm.due(0, 0, none)).toEqual([a('10.0.0.1')]);
+    expect(swarm.due(0, 0, none)).toEqual([]); // a dial is under way
+    expect(swarm.dialing).toBe(1);
+    let now = 0;
+    for (let failures = 1; failures < MAX_DIAL_FAILURES; failures++) {
+      swarm.dialFailed(a('10.0.0.1'), now);
+      expect(swarm.dialing).toBe(0);
+      expect(swarm.due(now + redialDelay(failures) - 1, 0, none)).toEqual([]);
+      now += redialDelay(failures);
+      expect(swarm.due(now, 0, none)).toEqual([a('10.0.0.1')]);
+    }
+    swarm.dialFailed(a('10.0.0.1'), now);
+    expect(swarm.candidates).toBe(0);
+    expect(swarm.due(now + 3_600_000, 0, none)).toEqual([]);
+  });
+
+  it('a successful dial resets the backoff', () => {
+    const swarm = new SwarmPolicy();
+    swarm.add(a('10.0.0.1'));
+    swarm.due(0, 0, none);
+    swarm.dialFailed(a('10.0.0.1'), 0);
+    swarm.due(REDIAL_BASE_MS, 0, none);
+    swarm.dialSucceeded(a('10.0.0.1'));
+    // Connected now: the torrent reports it as connected, so it is not due.
+    expect(swarm.due(REDIAL_BASE_MS, 1, () => true)).toEqual([]);
+    swarm.disconnected(a('10.0.0.1'), true, false, 10_000);
+    expect(swarm.due(10_000 + RECONNECT_DELAY_MS - 1, 0, none)).toEqual([]);
+    expect(swarm.due(10_000 + RECONNECT_DELAY_MS, 0, none)).toEqual([a('10.0.0.1')]);
+    swarm.dialFailed(a('10.0.0.1'), 20_000);
+    // One failure since the success: the first backoff step again.
+    expect(swarm.due(20_000 + REDIAL_BASE_MS, 0, none)).toEqual([a('10.0.0.1')]);
+  });
+
+  it('seeds and incoming connections are not redialled after a disconnect', () => {
+    const swarm = new SwarmPolicy();
+    swarm.add(a('10.0.0.1'));
+    swarm.add(a('10.0.0.2'));
+    swarm.due(0, 0, none);
+    swarm.dialSucceeded(a('10.0.0.1'));
+    swarm.dialSucceeded(a('10.0.0.2'));
+    swarm.disconnected(a('10.0.0.1'), true, true, 100); // we are complete
+    swarm.disconnected(a('10.0.0.2'), false, false, 100); // it dialled us
+    expect(swarm.due(100, 0, none)).toEqual([a('10.0.0.1'), a('10.0.0.2')]);
+  });
+
+  it('keeps open connections and dials under the connection limit', () => {
+    const swarm = new SwarmPolicy({ maxConnections: 3 });
+    for (let i = 1; i <= 5; i++) swarm.add(a(`10.0.0.${i}`));
+    expect(swarm.due(0, 1, none)).toHaveLength(2);
+    expect(swarm.due(0, 1, none)).toHaveLength(0);
+    expect(swarm.mayAccept('10.0.0.9', 2)).toBe(true);
+    expect(swarm.mayAccept('10.0.0.9', 3)).toBe(false);
+    expect(new SwarmPolicy().limits.maxConnections).toBe(DEFAULT_MAX_CONNECTIONS);
+  });
+
+  it('remembers at most MAX_CANDIDATES addresses', () => {
+    const swarm = new SwarmPolicy();
+    for (let i = 0; i < MAX_CANDIDATES + 10; i++) swarm.add(a('10.0.0.1', 1000 + i));
+    expect(swarm.candidates).toBe(MAX_CANDIDATES);
+  });
+
+  it('bans a host after three failed pieces; good pieces build trust up to TRUST_MAX', () => {
+    const swarm = new SwarmPolicy();
+    swarm.add(a('10.0.0.6'));
+    const failures = Math.ceil(DEFAULT_BAN_TRUST / TRUST_PER_BAD_PIECE);
+    expect(failures).toBe(3);
+    for (let i = 1; i < failures; i++) expect(swarm.pieceFailed(['10.0.0.6'])).toEqual([]);
+    expect(swarm.pieceFailed(['10.0.0.6'])).toEqual(['10.0.0.6']);
+    expect(swarm.pieceFailed(['10.0.0.6'])).toEqual([]); // banned once
+    expect(swarm.isBanned('10.0.0.6')).toBe(true);
+    expect(swarm.candidates).toBe(0);
+    expect(swarm.add(a('10.0.0.6'))).toBe(false);
+    expect(swarm.mayAccept('10.0.0.6', 0)).toBe(false);
+    for (let i = 0; i < 20; i++) swarm.pieceVerified(['10.0.0.7']);
+    expect(swarm.trustOf('10.0.0.7')).toBe(TRUST_MAX);
+    // A trusted host survives a few failures.
+    for (let i = 0; i < 5; i++) expect(swarm.pieceFailed(['10.0.0.7'])).toEqual([]);
+  });
+
+  it('never has more dials under way than the limit allows, whatever happens', () => {
+    type Op =
+      | { op: 'add'; host: number }
+      | { op: 'due'; open: number }
+      | { op: 'ok' | 'fail'; host: number }
+      | { op: 'time'; ms: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('add' as const), host: fc.nat(20) }),
+      fc.record({ op: fc.constant('due' as const), open: fc.nat(6) }),
+      fc.record({ op: fc.constantFrom('ok' as const, 'fail' as const), host: fc.nat(20) }),
+      fc.record({ op: fc.constant('time' as const), ms: fc.nat(40_000) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const swarm = new SwarmPolicy({ maxConnections: 8 });
+        const dialing = new Set<string>();
+        let now = 0;
+        for (const o of ops) {
+          if (o.op === 'add') swarm.add(a(`10.0.1.${o.host}`));
+          else if (o.op === 'time') now += o.ms;
+          else if (o.op === 'due') {
+            for (const d of swarm.due(now, o.open, none)) {
+              expect(dialing.has(d.host)).toBe(false);
+              dialing.add(d.host);
+            }
+            expect(o.open + swarm.dialing).toBeLessThanOrEqual(Math.max(8, o.open));
+          } else if (dialing.delete(`10.0.1.${o.host}`)) {
+            if (o.op === 'ok') swarm.dialSucceeded(a(`10.0.1.${o.host}`));
+            else swarm.dialFailed(a(`10.0.1.${o.host}`), now);
+          }
+          expect(swarm.dialing).toBe(dialing.size);
+        }
+      }),
+    );
+  });
+});
