@@ -158,7 +158,8 @@ export class PeerSession extends PeerState {
    */
   receive(frame: WireFrame): void {
     if (this.phase === 'closed') return;
-    this.#lastReceivedAt = this.#host.clock.now();
+    const now = this.#host.clock.now();
+    this.#lastReceivedAt = now;
     if (frame.type === 'handshake') {
       this.#onHandshake(frame.reserved, frame.infoHash, frame.peerId);
       return;
@@ -210,7 +211,7 @@ export class PeerSession extends PeerState {
         this.uploads.cancel(frame.index, frame.begin, frame.length);
         return;
       case 'piece':
-        this.#onPiece(frame.index, frame.begin, frame.block);
+        this.#onPiece(frame.index, frame.begin, frame.block, now);
         return;
       case 'reject':
         // BEP 6: the request is withdrawn. No immediate re-request: the next block or tick refills.
@@ -302,10 +303,9 @@ export class PeerSession extends PeerState {
     this.#out.serve();
   }
 
-  #onPiece(piece: number, offset: number, block: Uint8Array): void {
+  #onPiece(piece: number, offset: number, block: Uint8Array, now: number): void {
     const content = this.#host.content;
     if (content === undefined) return;
-    const now = this.#host.clock.now();
     this.requests.received(block.length, now);
     const expected = Math.min(BLOCK_LENGTH, content.picker.pieceSize(piece) - offset);
     if (offset % BLOCK_LENGTH !== 0 || block.length !== expected) {
