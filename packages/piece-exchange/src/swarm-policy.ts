@@ -7,7 +7,10 @@
  *   PEX), at most `MAX_CANDIDATES`. A failed dial is retried with exponential backoff
  *   (`redialDelay`); after `MAX_DIAL_FAILURES` failures in a row the address is forgotten.
  *   A connection we dialled that closes is redialled after `RECONNECT_DELAY_MS`.
- * - Connection limit: dials and accepted connections together stay under `maxConnections`.
+ * - Connection limits: established connections and our dials stay under `maxConnections`;
+ *   connections still in their handshake (half-open) are limited apart, to `maxHalfOpen`, and
+ *   under pressure the oldest half-open one is evicted for a new one, so that a crowd of silent
+ *   or slowloris connections never keeps an honest peer out (docs/security.md).
  * - Trust and bans (libtorrent's trust points): every verified piece gives each host that sent
  *   blocks of it `TRUST_PER_GOOD_PIECE` (up to `TRUST_MAX`), every piece that fails its hash
  *   check (BEP 3) costs `TRUST_PER_BAD_PIECE`; at `banTrust` or below the host is banned.
@@ -16,6 +19,8 @@ import { type Address, formatAddress } from '@peerkit/transport';
 
 /** Most open connections, dials included (the `maxConnections` default). */
 export const DEFAULT_MAX_CONNECTIONS = 50;
+/** Most connections in their handshake at once (the `maxHalfOpen` default). */
+export const DEFAULT_MAX_HALF_OPEN = 20;
 /** Most addresses remembered as candidates. */
 export const MAX_CANDIDATES = 1000;
 /** A dial that has not connected after this long fails. */
@@ -51,7 +56,12 @@ export interface SwarmLimits {
   readonly maxConnections: number;
   /** Trust at or below which a host is banned (default `DEFAULT_BAN_TRUST`). */
   readonly banTrust: number;
+  /** Most connections still in their handshake (default `DEFAULT_MAX_HALF_OPEN`). */
+  readonly maxHalfOpen: number;
 }
+
+/** What to do with an incoming connection. */
+export type Admission = 'accept' | 'evict-half-open' | 'refuse';
 
 interface Candidate {
   readonly address: Address;
@@ -71,6 +81,7 @@ export class SwarmPolicy {
     this.limits = {
       maxConnections: limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       banTrust: limits.banTrust ?? DEFAULT_BAN_TRUST,
+      maxHalfOpen: limits.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN,
     };
   }
 
@@ -158,9 +169,16 @@ export class SwarmPolicy {
     if (c !== undefined) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
   }
 
-  /** Whether an incoming connection from `host` may be accepted with `open` connections open. */
-  mayAccept(host: string, open: number): boolean {
-    return open < this.limits.maxConnections && !this.#banned.has(host);
+  /**
+   * An incoming connection from `host`, with `established` connections open and `halfOpen` in
+   * their handshake: accept it, accept it after evicting the oldest half-open connection, or
+   * refuse it (banned host, or every slot established).
+   */
+  admit(host: string, established: number, halfOpen: number): Admission {
+    if (this.#banned.has(host) || established >= this.limits.maxConnections) return 'refuse';
+    if (halfOpen >= this.limits.maxHalfOpen) return 'evict-half-open';
+    if (established + halfOpen >= this.limits.maxConnections) return 'evict-half-open';
+    return 'accept';
   }
 
   /** A piece the `hosts` sent blocks of passed its hash check. */

@@ -5,6 +5,7 @@
  */
 import type { Address, Network, Stream } from '@peerkit/transport';
 import { PeerConnection, type PeerConnectionHost } from './session/peer-connection';
+import { PeerError } from './session/peer-error';
 import type { PeerSession } from './session/peer-session';
 import { DIAL_TIMEOUT_MS, type SwarmPolicy } from './swarm-policy';
 import type { PeerRejectReason } from './torrent-events';
@@ -43,20 +44,47 @@ export class Connections {
     return this.#peers.get(id);
   }
 
-  /** An incoming stream: a session for it, or refused at once (limit, banned host). */
+  /**
+   * An incoming stream: a session for it, refused at once (banned host, every slot established),
+   * or admitted in place of the oldest connection still in its handshake.
+   */
   accept(stream: Stream): void {
-    if (this.#closed() || !this.#swarm.mayAccept(stream.remoteAddress.host, this.#peers.size)) {
+    const { established, halfOpen, oldestHalfOpen } = this.#count();
+    const admission = this.#closed()
+      ? 'refuse'
+      : this.#swarm.admit(stream.remoteAddress.host, established, halfOpen);
+    if (admission === 'refuse' || (admission === 'evict-half-open' && !oldestHalfOpen)) {
       stream.destroy();
       return;
     }
+    if (admission === 'evict-half-open')
+      oldestHalfOpen?.close(new PeerError('PEER_EVICTED', 'handshake pending under pressure'));
     this.#start(stream, false);
+  }
+
+  /** Established connections, those still in their handshake, and the oldest of those. */
+  #count(): { established: number; halfOpen: number; oldestHalfOpen: PeerSession | undefined } {
+    let established = 0;
+    let halfOpen = 0;
+    let oldestHalfOpen: PeerSession | undefined;
+    for (const p of this.#peers.values()) {
+      if (p.isOpen) established++;
+      else if (!p.isClosed) {
+        halfOpen++;
+        // Map order is insertion order: the first found is the oldest.
+        oldestHalfOpen ??= p;
+      }
+    }
+    return { established, halfOpen, oldestHalfOpen };
   }
 
   /** Dials the candidates the swarm policy says are due. */
   dial(): void {
     if (this.#closed()) return;
     const now = this.#network.clock.now();
-    for (const address of this.#swarm.due(now, this.#peers.size, (a) => this.#connectedTo(a))) {
+    const { established, halfOpen } = this.#count();
+    const open = Math.min(this.#peers.size, established + halfOpen);
+    for (const address of this.#swarm.due(now, open, (a) => this.#connectedTo(a))) {
       this.#network
         .dial(address, { timeoutMs: DIAL_TIMEOUT_MS })
         .then((stream) => {

@@ -42,6 +42,8 @@ export interface TorrentOptions {
   sequential?: boolean;
   /** Most open connections (default 50, `DEFAULT_MAX_CONNECTIONS`). */
   maxConnections?: number;
+  /** Most connections still in their handshake (default 20, `DEFAULT_MAX_HALF_OPEN`). */
+  maxHalfOpen?: number;
   /** Trust at or below which a peer's IP is banned (default -6: three failed pieces). */
   banTrust?: number;
   /** Saves resume data at most this often while downloading (default 5,000 ms). */

@@ -95,6 +95,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.peerId = options.peerId ?? defaultPeerId(this.#network.random.bytes(12));
     this.#swarm = new SwarmPolicy({
       maxConnections: options.maxConnections,
+      maxHalfOpen: options.maxHalfOpen,
       banTrust: options.banTrust,
     });
     this.#metadata = new MetadataExchange(

@@ -395,6 +395,7 @@ function setup(
       real.serveCalls++;
     },
     geometryKnown: () => undefined,
+    stalledSince: () => undefined,
     close: () => undefined,
   };
   real.session = new PeerSession(host, out, { id: 1, remoteAddress: REMOTE, outgoing: false });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_BAN_TRUST,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HALF_OPEN,
   MAX_CANDIDATES,
   MAX_DIAL_FAILURES,
   RECONNECT_DELAY_MS,
@@ -75,9 +76,20 @@ describe('SwarmPolicy', () => {
     for (let i = 1; i <= 5; i++) swarm.add(a(`10.0.0.${i}`));
     expect(swarm.due(0, 1, none)).toHaveLength(2);
     expect(swarm.due(0, 1, none)).toHaveLength(0);
-    expect(swarm.mayAccept('10.0.0.9', 2)).toBe(true);
-    expect(swarm.mayAccept('10.0.0.9', 3)).toBe(false);
+    expect(swarm.admit('10.0.0.9', 2, 0)).toBe('accept');
+    expect(swarm.admit('10.0.0.9', 3, 0)).toBe('refuse');
     expect(new SwarmPolicy().limits.maxConnections).toBe(DEFAULT_MAX_CONNECTIONS);
+  });
+
+  it('limits half-open connections apart and evicts one for a newcomer, never an established one', () => {
+    const swarm = new SwarmPolicy({ maxConnections: 10, maxHalfOpen: 4 });
+    expect(swarm.admit('10.0.0.9', 0, 3)).toBe('accept');
+    expect(swarm.admit('10.0.0.9', 0, 4)).toBe('evict-half-open');
+    // Established and half-open together at the limit: a half-open one makes room.
+    expect(swarm.admit('10.0.0.9', 8, 2)).toBe('evict-half-open');
+    // Every slot established: refused.
+    expect(swarm.admit('10.0.0.9', 10, 0)).toBe('refuse');
+    expect(new SwarmPolicy().limits.maxHalfOpen).toBe(DEFAULT_MAX_HALF_OPEN);
   });
 
   it('remembers at most MAX_CANDIDATES addresses', () => {
@@ -97,7 +109,7 @@ describe('SwarmPolicy', () => {
     expect(swarm.isBanned('10.0.0.6')).toBe(true);
     expect(swarm.candidates).toBe(0);
     expect(swarm.add(a('10.0.0.6'))).toBe(false);
-    expect(swarm.mayAccept('10.0.0.6', 0)).toBe(false);
+    expect(swarm.admit('10.0.0.6', 0, 0)).toBe('refuse');
     for (let i = 0; i < 20; i++) swarm.pieceVerified(['10.0.0.7']);
     expect(swarm.trustOf('10.0.0.7')).toBe(TRUST_MAX);
     // A trusted host survives a few failures.
@@ -125,11 +137,13 @@ describe('SwarmPolicy', () => {
           if (o.op === 'add') swarm.add(a(`10.0.1.${o.host}`));
           else if (o.op === 'time') now += o.ms;
           else if (o.op === 'due') {
-            for (const d of swarm.due(now, o.open, none)) {
+            const started = swarm.due(now, o.open, none);
+            for (const d of started) {
               expect(dialing.has(d.host)).toBe(false);
               dialing.add(d.host);
             }
-            expect(o.open + swarm.dialing).toBeLessThanOrEqual(Math.max(8, o.open));
+            // A dial is only started while open connections and dials stay within the limit.
+            if (started.length > 0) expect(o.open + swarm.dialing).toBeLessThanOrEqual(8);
           } else if (dialing.delete(`10.0.1.${o.host}`)) {
             if (o.op === 'ok') swarm.dialSucceeded(a(`10.0.1.${o.host}`));
             else swarm.dialFailed(a(`10.0.1.${o.host}`), now);

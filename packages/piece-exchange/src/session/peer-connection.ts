@@ -30,6 +30,10 @@ export class PeerConnection implements PeerOutput {
   readonly #stream: Stream;
   readonly #decoder: WireDecoder;
   #serving = false;
+  /** Writes handed to the stream and not finished. */
+  #pendingWrites = 0;
+  /** When the last write finished, or the first of the pending ones started. */
+  #writeProgressAt = 0;
 
   constructor(host: PeerConnectionHost, id: number, stream: Stream, outgoing: boolean) {
     this.#host = host;
@@ -96,9 +100,25 @@ export class PeerConnection implements PeerOutput {
   // --- PeerOutput ----------------------------------------------------------------------------
 
   send(bytes: Uint8Array): void {
-    this.#stream.write(bytes).catch((error: unknown) => {
+    this.#write(bytes).catch((error: unknown) => {
       this.session.close(error instanceof Error ? error : new Error(String(error)));
     });
+  }
+
+  /** A stream write, counted for the write-stall timeout. */
+  #write(bytes: Uint8Array): Promise<void> {
+    if (this.#pendingWrites++ === 0) this.#writeProgressAt = this.#host.clock.now();
+    const done = () => {
+      this.#pendingWrites--;
+      this.#writeProgressAt = this.#host.clock.now();
+    };
+    const written = this.#stream.write(bytes);
+    written.then(done, done);
+    return written;
+  }
+
+  stalledSince(): number | undefined {
+    return this.#pendingWrites > 0 ? this.#writeProgressAt : undefined;
   }
 
   geometryKnown(geometry: TorrentGeometry): void {
@@ -144,7 +164,7 @@ export class PeerConnection implements PeerOutput {
         reading?.catch(() => undefined);
         const out = encodeGroup(current, data);
         session.uploadedBytes(data.length);
-        await this.#stream.write(out);
+        await this.#write(out);
       }
     } catch (error) {
       session.close(error instanceof Error ? error : new Error(String(error)));

@@ -67,6 +67,11 @@ export interface PeerOutput {
   serve(): void;
   /** The torrent geometry became known (magnet): frames are checked against it from now on. */
   geometryKnown(geometry: TorrentGeometry): void;
+  /**
+   * Since when writes have been pending without any finishing (the peer stopped reading), or
+   * undefined when nothing is stuck.
+   */
+  stalledSince(): number | undefined;
   /** Ends the connection: `graceful` half-closes (FIN), else it is reset. Called once. */
   close(error: Error | undefined, graceful: boolean): void;
 }

@@ -17,6 +17,13 @@ export interface PeerLimits {
   requestTimeoutMs: number;
   /** Nothing received for this long: disconnect (default 180 s). */
   idleTimeoutMs: number;
+  /**
+   * Both handshakes not done this long after the connection opened: disconnect (default 10 s).
+   * Bounds what a silent or slowloris connection holds (docs/security.md).
+   */
+  handshakeTimeoutMs: number;
+  /** Writes pending and none finished for this long (the peer stopped reading): disconnect (60 s). */
+  writeStallTimeoutMs: number;
   /** Blocks grouped into one disk read and one socket write when serving (default 16). */
   uploadBatchBlocks: number;
 }
@@ -28,6 +35,8 @@ export const DEFAULT_LIMITS: PeerLimits = {
   pipelineSeconds: 2,
   requestTimeoutMs: 20_000,
   idleTimeoutMs: 180_000,
+  handshakeTimeoutMs: 10_000,
+  writeStallTimeoutMs: 60_000,
   uploadBatchBlocks: 16,
 };
 

@@ -381,10 +381,20 @@ export class PeerSession extends PeerState {
     return this.requests.abort(this.#host.content?.picker);
   }
 
-  /** Timers, driven by the torrent's tick: request timeouts (snub), keep-alive, idle. */
+  /** Timers, driven by the torrent's tick: handshake, request (snub), idle, write stall, keep-alive. */
   tick(now: number): void {
-    if (!this.isOpen) return;
+    if (this.isClosed) return;
     const limits = this.#host.limits;
+    const stalled = this.#out.stalledSince();
+    if (stalled !== undefined && now - stalled >= limits.writeStallTimeoutMs) {
+      this.close(new PeerError('PEER_TIMEOUT', 'peer stopped reading'));
+      return;
+    }
+    if (!this.isOpen) {
+      if (now - this.connectedAt >= limits.handshakeTimeoutMs)
+        this.close(new PeerError('PEER_TIMEOUT', 'handshake not finished in time'));
+      return;
+    }
     const picker = this.#host.content?.picker;
     for (const r of this.requests.timeout(picker, now, limits, this.flags.peerChoking))
       this.sendCancel(r);
