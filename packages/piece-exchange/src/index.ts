@@ -101,8 +101,10 @@ export type { LayoutFileInput } from './storage/layout';
 export { decodeResume, encodeResume } from './storage/resume';
 export { StorageError, type StorageErrorCode } from './storage/storage-error';
 export {
+  type Admission,
   DEFAULT_BAN_TRUST,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HALF_OPEN,
   DIAL_TIMEOUT_MS,
   MAX_CANDIDATES,
   MAX_DIAL_FAILURES,
@@ -110,6 +112,7 @@ export {
   REDIAL_BASE_MS,
   REDIAL_MAX_MS,
   redialDelay,
+  SEED_REDIAL_MS,
   type SwarmLimits,
   SwarmPolicy,
   TRUST_MAX,

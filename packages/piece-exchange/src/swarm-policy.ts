@@ -5,8 +5,11 @@
  *
  * - Candidates: addresses handed to the torrent (`peers`, a magnet's `x.pe`, `addPeer`, BEP 11
  *   PEX), at most `MAX_CANDIDATES`. A failed dial is retried with exponential backoff
- *   (`redialDelay`); after `MAX_DIAL_FAILURES` failures in a row the address is forgotten.
- *   A connection we dialled that closes is redialled after `RECONNECT_DELAY_MS`.
+ *   (`redialDelay`). An address the user gave (`permanent`) is retried for the whole session,
+ *   at most every `REDIAL_MAX_MS`; one learnt by PEX is forgotten after `MAX_DIAL_FAILURES`
+ *   failures in a row. A connection we dialled that closes is redialled after
+ *   `RECONNECT_DELAY_MS`; a seed that disconnected from us while we seed too is not redialled for
+ *   `SEED_REDIAL_MS` (two seeds have nothing to exchange: no redial loop).
  * - Connection limits: established connections and our dials stay under `maxConnections`;
  *   connections still in their handshake (half-open) are limited apart, to `maxHalfOpen`, and
  *   under pressure the oldest half-open one is evicted for a new one, so that a crowd of silent
@@ -33,6 +36,8 @@ export const REDIAL_MAX_MS = 30_000;
 export const MAX_DIAL_FAILURES = 6;
 /** A connection we dialled closed: dial it again after this long. */
 export const RECONNECT_DELAY_MS = 5000;
+/** Both sides seeds: dial that address again only after this long (no redial loop). */
+export const SEED_REDIAL_MS = 10 * 60_000;
 /** Highest trust a host can build up. */
 export const TRUST_MAX = 8;
 /** Trust gained for each verified piece a host sent blocks of. */
@@ -65,6 +70,8 @@ export type Admission = 'accept' | 'evict-half-open' | 'refuse';
 
 interface Candidate {
   readonly address: Address;
+  /** Given by the user (`peers`, `addPeer`, a magnet's `x.pe`): never forgotten. */
+  permanent: boolean;
   failures: number;
   nextAttemptAt: number;
   dialing: boolean;
@@ -103,12 +110,26 @@ export class SwarmPolicy {
     return this.#trust.get(host) ?? 0;
   }
 
-  /** Remembers an address to dial; false when it is banned, known already, or too many are. */
-  add(address: Address): boolean {
+  /**
+   * Remembers an address to dial (`permanent`: the user gave it, retry it for the whole session);
+   * false when it is banned, known already, or too many are.
+   */
+  add(address: Address, permanent = false): boolean {
     const key = formatAddress(address);
-    if (this.#banned.has(address.host) || this.#candidates.has(key)) return false;
-    if (this.#candidates.size >= MAX_CANDIDATES) return false;
-    this.#candidates.set(key, { address, failures: 0, nextAttemptAt: 0, dialing: false });
+    if (this.#banned.has(address.host)) return false;
+    const known = this.#candidates.get(key);
+    if (known !== undefined) {
+      known.permanent ||= permanent;
+      return false;
+    }
+    if (!permanent && this.#candidates.size >= MAX_CANDIDATES) return false;
+    this.#candidates.set(key, {
+      address,
+      permanent,
+      failures: 0,
+      nextAttemptAt: 0,
+      dialing: false,
+    });
     return true;
   }
 
@@ -142,12 +163,16 @@ export class SwarmPolicy {
     if (c !== undefined) c.failures = 0;
   }
 
-  /** A dial failed: retry after `redialDelay`, or forget after `MAX_DIAL_FAILURES`. */
+  /**
+   * A dial failed: retry after `redialDelay`, or forget after `MAX_DIAL_FAILURES` unless the
+   * user gave the address.
+   */
   dialFailed(address: Address, now: number): void {
     const c = this.#dialEnded(address);
     if (c === undefined) return;
     c.failures++;
-    if (c.failures >= MAX_DIAL_FAILURES) this.#candidates.delete(formatAddress(address));
+    if (c.failures >= MAX_DIAL_FAILURES && !c.permanent)
+      this.#candidates.delete(formatAddress(address));
     else c.nextAttemptAt = now + redialDelay(c.failures);
   }
 
@@ -160,13 +185,21 @@ export class SwarmPolicy {
   }
 
   /**
-   * A connection closed. One we dialled is redialled after `RECONNECT_DELAY_MS`, unless its host
-   * is banned or we are seeding (`complete`: a seed has nothing to fetch from it).
+   * A connection to `address` (where the peer listens) closed. Two seeds (`complete` and
+   * `remoteSeed`) wait `SEED_REDIAL_MS` before trying each other again; otherwise one we dialled
+   * is redialled after `RECONNECT_DELAY_MS`.
    */
-  disconnected(address: Address, outgoing: boolean, complete: boolean, now: number): void {
-    if (!outgoing || complete || this.#banned.has(address.host)) return;
+  disconnected(
+    address: Address,
+    outgoing: boolean,
+    complete: boolean,
+    remoteSeed: boolean,
+    now: number,
+  ): void {
     const c = this.#candidates.get(formatAddress(address));
-    if (c !== undefined) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
+    if (c === undefined || this.#banned.has(address.host)) return;
+    if (complete && remoteSeed) c.nextAttemptAt = Math.max(c.nextAttemptAt, now + SEED_REDIAL_MS);
+    else if (outgoing) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
   }
 
   /**

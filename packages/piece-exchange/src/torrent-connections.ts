@@ -128,8 +128,15 @@ export class Connections {
     }
     for (const other of this.#peers.values()) {
       const id = other.remotePeerId;
-      if (other !== peer && other.isOpen && id !== undefined && Buffer.compare(id, peerId) === 0)
-        return 'duplicate';
+      if (other === peer || !other.isOpen || id === undefined || Buffer.compare(id, peerId) !== 0)
+        continue;
+      // Two connections to one peer (both dialled at once). Both ends keep the same one: the
+      // connection opened by the lower peer id, as libtorrent does; the other is closed.
+      const newOpener = peer.outgoing ? own : peerId;
+      const oldOpener = other.outgoing ? own : peerId;
+      if (newOpener === oldOpener || Buffer.compare(newOpener, oldOpener) >= 0) return 'duplicate';
+      other.close(new PeerError('PEER_REFUSED', 'duplicate connection to the same peer'));
+      return undefined;
     }
     return undefined;
   }

@@ -166,9 +166,16 @@ export class Torrent extends Emitter<TorrentEvents> {
     return new Promise((resolve) => this.once('done', () => resolve()));
   }
 
-  /** Adds a peer address to connect to (whether seeding or leeching). */
+  /**
+   * Adds a peer address to connect to (whether seeding or leeching). It is retried with backoff
+   * for the whole session, however long it is down.
+   */
   addPeer(address: Address): void {
-    if (this.#closed || !this.#swarm.add(address)) return;
+    this.#addCandidate(address, true);
+  }
+
+  #addCandidate(address: Address, permanent: boolean): void {
+    if (this.#closed || !this.#swarm.add(address, permanent)) return;
     this.#peers.dial();
   }
 
@@ -369,20 +376,30 @@ export class Torrent extends Emitter<TorrentEvents> {
         if (this.#content !== undefined)
           this.#downloads.block(this.#content, peer, piece, offset, block);
       },
-      onExtensionHandshake: (peer) => this.#metadata.request(peer, this.#network.clock.now()),
+      onExtensionHandshake: (peer) => {
+        this.#metadata.request(peer, this.#network.clock.now());
+        this.#closeIfBothSeeds(peer);
+      },
       onMetadataMessage: (peer, message) => {
         const info = this.#metadata.onMessage(peer, message, this.#network.clock.now());
         if (info !== undefined) this.#metadataComplete(info);
       },
       onPex: (_peer, message) => {
         for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
-          this.addPeer({ host: a.host, port: a.port });
+          this.#addCandidate({ host: a.host, port: a.port }, false);
       },
-      onAvailability: (peer) => {
-        // Two seeds have nothing to exchange.
-        if (this.done && peer.isSeed) peer.close();
-      },
+      onAvailability: (peer) => this.#closeIfBothSeeds(peer),
     };
+  }
+
+  /**
+   * Two seeds have nothing to exchange: close, once the peer's extension handshake told where it
+   * listens (its `p`), so that the swarm policy knows whom not to redial (`SEED_REDIAL_MS`).
+   */
+  #closeIfBothSeeds(peer: PeerSession): void {
+    if (!this.done || !peer.isSeed) return;
+    if (peer.extended && peer.extensionHandshake === undefined) return;
+    peer.close();
   }
 
   #onReady(peer: PeerSession): void {
@@ -417,7 +434,8 @@ export class Torrent extends Emitter<TorrentEvents> {
     if (this.#closed) return;
     // Its requests are free again: let the others pick them up.
     for (const other of this.#peers.values()) other.fillRequests();
-    this.#swarm.disconnected(address, peer.outgoing, this.done, this.#network.clock.now());
+    const now = this.#network.clock.now();
+    this.#swarm.disconnected(peer.listenAddress, peer.outgoing, this.done, peer.isSeed, now);
     if (!peer.amChoking) this.#rechoke();
   }
 

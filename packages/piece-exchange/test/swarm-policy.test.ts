@@ -12,7 +12,9 @@ import {
   MAX_DIAL_FAILURES,
   RECONNECT_DELAY_MS,
   REDIAL_BASE_MS,
+  REDIAL_MAX_MS,
   redialDelay,
+  SEED_REDIAL_MS,
   SwarmPolicy,
   TRUST_MAX,
   TRUST_PER_BAD_PIECE,
@@ -51,7 +53,7 @@ describe('SwarmPolicy', () => {
     swarm.dialSucceeded(a('10.0.0.1'));
     // Connected now: the torrent reports it as connected, so it is not due.
     expect(swarm.due(REDIAL_BASE_MS, 1, () => true)).toEqual([]);
-    swarm.disconnected(a('10.0.0.1'), true, false, 10_000);
+    swarm.disconnected(a('10.0.0.1'), true, false, false, 10_000);
     expect(swarm.due(10_000 + RECONNECT_DELAY_MS - 1, 0, none)).toEqual([]);
     expect(swarm.due(10_000 + RECONNECT_DELAY_MS, 0, none)).toEqual([a('10.0.0.1')]);
     swarm.dialFailed(a('10.0.0.1'), 20_000);
@@ -59,16 +61,41 @@ describe('SwarmPolicy', () => {
     expect(swarm.due(20_000 + REDIAL_BASE_MS, 0, none)).toEqual([a('10.0.0.1')]);
   });
 
-  it('seeds and incoming connections are not redialled after a disconnect', () => {
+  it('two seeds do not redial each other for SEED_REDIAL_MS; a leecher we seed is redialled', () => {
     const swarm = new SwarmPolicy();
     swarm.add(a('10.0.0.1'));
     swarm.add(a('10.0.0.2'));
+    swarm.add(a('10.0.0.3'));
     swarm.due(0, 0, none);
-    swarm.dialSucceeded(a('10.0.0.1'));
-    swarm.dialSucceeded(a('10.0.0.2'));
-    swarm.disconnected(a('10.0.0.1'), true, true, 100); // we are complete
-    swarm.disconnected(a('10.0.0.2'), false, false, 100); // it dialled us
-    expect(swarm.due(100, 0, none)).toEqual([a('10.0.0.1'), a('10.0.0.2')]);
+    for (const host of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) swarm.dialSucceeded(a(host));
+    swarm.disconnected(a('10.0.0.1'), true, true, true, 100); // both seeds
+    swarm.disconnected(a('10.0.0.2'), false, true, true, 100); // both seeds, it dialled us
+    swarm.disconnected(a('10.0.0.3'), true, true, false, 100); // a leecher we seed
+    expect(swarm.due(100 + RECONNECT_DELAY_MS, 0, none)).toEqual([a('10.0.0.3')]);
+    expect(swarm.due(100 + SEED_REDIAL_MS - 1, 0, none)).toEqual([]);
+    expect(swarm.due(100 + SEED_REDIAL_MS, 0, none)).toEqual([a('10.0.0.1'), a('10.0.0.2')]);
+  });
+
+  it('retries an address the user gave for the whole session, at most every REDIAL_MAX_MS', () => {
+    const swarm = new SwarmPolicy();
+    swarm.add(a('10.0.0.1'), true);
+    let now = 0;
+    for (let failures = 1; failures <= 100; failures++) {
+      expect(swarm.due(now, 0, none)).toEqual([a('10.0.0.1')]);
+      swarm.dialFailed(a('10.0.0.1'), now);
+      expect(redialDelay(failures)).toBeLessThanOrEqual(REDIAL_MAX_MS);
+      now += redialDelay(failures);
+    }
+    expect(swarm.candidates).toBe(1);
+    // A PEX address given again by the user becomes permanent.
+    swarm.add(a('10.0.0.2'));
+    swarm.add(a('10.0.0.2'), true);
+    for (let i = 0; i < MAX_DIAL_FAILURES + 2; i++) {
+      now += REDIAL_MAX_MS;
+      swarm.due(now, 0, none);
+      swarm.dialFailed(a('10.0.0.2'), now);
+    }
+    expect(swarm.candidates).toBe(2);
   });
 
   it('keeps open connections and dials under the connection limit', () => {

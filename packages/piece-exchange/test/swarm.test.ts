@@ -259,6 +259,59 @@ describe('netsim swarm', () => {
     });
   });
 
+  it('two seeds of the same torrent, each given the other, do not redial each other', async () => {
+    const seed = seedFromEnv(13);
+    await withSeed('seeds', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 10 });
+      const fixture = makeTorrent('seeds.bin', [50_000], 16_384, seed);
+      const aHost = sim.addHost();
+      const bHost = sim.addHost();
+      const aFs = memoryFileSystem();
+      const bFs = memoryFileSystem();
+      plant(aFs, '/data', fixture);
+      plant(bFs, '/data', fixture);
+      const a = await open(aHost, aFs, fixture, {
+        recheck: true,
+        peers: [{ host: bHost.address, port: PORT }],
+      });
+      const b = await open(bHost, bFs, fixture, {
+        recheck: true,
+        peers: [{ host: aHost.address, port: PORT }],
+      });
+      let connects = 0;
+      for (const t of [a, b])
+        t.on('peer', (e) => {
+          if (e.type === 'connect') connects++;
+        });
+      // Two minutes of virtual time: it used to be a new connection every second.
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 120_000));
+      expect(a.done && b.done).toBe(true);
+      expect(connects).toBeLessThanOrEqual(4);
+      await a.close();
+      await b.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('a peer the user gave that is down for five minutes is still dialled when it comes back', async () => {
+    const seed = seedFromEnv(17);
+    await withSeed('user-peer', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 10 });
+      const fixture = makeTorrent('down.bin', [50_000], 16_384, seed);
+      const seedHost = sim.addHost();
+      // Nothing listens there for five minutes: every dial fails (it used to give up after ~31 s).
+      const leecher = await open(sim.addHost(), memoryFileSystem(), fixture, {
+        peers: [{ host: seedHost.address, port: PORT }],
+      });
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 5 * 60_000));
+      const seedTorrent = await seeder(seedHost, fixture);
+      await leecher.whenDone();
+      await leecher.close();
+      await seedTorrent.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
   it('peer exchange (BEP 11) tells a leecher about peers it was not given', async () => {
     const seed = seedFromEnv(11);
     await withSeed('pex', seed, async (sim) => {
