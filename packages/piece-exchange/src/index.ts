@@ -102,12 +102,15 @@ export { decodeResume, encodeResume } from './storage/resume';
 export { StorageError, type StorageErrorCode } from './storage/storage-error';
 export {
   type Admission,
+  type Ban,
   DEFAULT_BAN_TRUST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_HALF_OPEN,
   DIAL_TIMEOUT_MS,
+  HOST_BAN_PEERS,
   MAX_CANDIDATES,
   MAX_DIAL_FAILURES,
+  type PeerIdentity,
   RECONNECT_DELAY_MS,
   REDIAL_BASE_MS,
   REDIAL_MAX_MS,

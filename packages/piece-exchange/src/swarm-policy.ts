@@ -14,9 +14,12 @@
  *   connections still in their handshake (half-open) are limited apart, to `maxHalfOpen`, and
  *   under pressure the oldest half-open one is evicted for a new one, so that a crowd of silent
  *   or slowloris connections never keeps an honest peer out (docs/security.md).
- * - Trust and bans (libtorrent's trust points): every verified piece gives each host that sent
+ * - Trust and bans (libtorrent's trust points, per peer: address and peer id, so that an honest
+ *   peer sharing an address with a liar is not cut off): every verified piece gives each peer that sent
  *   blocks of it `TRUST_PER_GOOD_PIECE` (up to `TRUST_MAX`), every piece that fails its hash
- *   check (BEP 3) costs `TRUST_PER_BAD_PIECE`; at `banTrust` or below the host is banned.
+ *   check (BEP 3) costs `TRUST_PER_BAD_PIECE`; at `banTrust` or below the peer is banned. A
+ *   liar can come back under a fresh peer id, so `HOST_BAN_PEERS` banned peers at one address
+ *   ban the whole address.
  */
 import { type Address, formatAddress } from '@peerkit/transport';
 
@@ -44,7 +47,9 @@ export const TRUST_MAX = 8;
 export const TRUST_PER_GOOD_PIECE = 1;
 /** Trust lost for each piece that failed its hash check a host sent blocks of. */
 export const TRUST_PER_BAD_PIECE = -2;
-/** Trust at or below which a host is banned (three failed pieces from a stranger). */
+/** Banned peers at one address after which the address itself is banned. */
+export const HOST_BAN_PEERS = 3;
+/** Trust at or below which a peer is banned (three failed pieces from a stranger). */
 export const DEFAULT_BAN_TRUST = -6;
 
 /**
@@ -80,7 +85,12 @@ interface Candidate {
 export class SwarmPolicy {
   readonly limits: SwarmLimits;
   readonly #candidates = new Map<string, Candidate>();
+  /** Banned addresses (hosts). */
   readonly #banned = new Set<string>();
+  /** Banned peers (`peerKey`), and how many per host. */
+  readonly #bannedPeers = new Set<string>();
+  readonly #bannedPerHost = new Map<string, number>();
+  /** Trust per peer (`peerKey`). */
   readonly #trust = new Map<string, number>();
   #dialing = 0;
 
@@ -102,12 +112,14 @@ export class SwarmPolicy {
     return this.#candidates.size;
   }
 
-  isBanned(host: string): boolean {
-    return this.#banned.has(host);
+  /** Whether the address is banned, or (with `peerId`) that peer at it. */
+  isBanned(host: string, peerId?: string): boolean {
+    if (this.#banned.has(host)) return true;
+    return peerId !== undefined && this.#bannedPeers.has(peerKey({ host, peerId }));
   }
 
-  trustOf(host: string): number {
-    return this.#trust.get(host) ?? 0;
+  trustOf(peer: PeerIdentity): number {
+    return this.#trust.get(peerKey(peer)) ?? 0;
   }
 
   /**
@@ -214,29 +226,52 @@ export class SwarmPolicy {
     return 'accept';
   }
 
-  /** A piece the `hosts` sent blocks of passed its hash check. */
-  pieceVerified(hosts: Iterable<string>): void {
-    for (const host of hosts) this.#adjustTrust(host, TRUST_PER_GOOD_PIECE);
+  /** A piece the `peers` sent blocks of passed its hash check. */
+  pieceVerified(peers: Iterable<PeerIdentity>): void {
+    for (const peer of peers) this.#adjustTrust(peer, TRUST_PER_GOOD_PIECE);
   }
 
-  /** A piece the `hosts` sent blocks of failed its hash check; returns the hosts banned now. */
-  pieceFailed(hosts: Iterable<string>): string[] {
-    const banned: string[] = [];
-    for (const host of hosts) if (this.#adjustTrust(host, TRUST_PER_BAD_PIECE)) banned.push(host);
-    return banned;
-  }
-
-  /** Returns true when the host is banned by this change. */
-  #adjustTrust(host: string, delta: number): boolean {
-    const value = Math.min(TRUST_MAX, this.trustOf(host) + delta);
-    this.#trust.set(host, value);
-    if (value > this.limits.banTrust || this.#banned.has(host)) return false;
-    this.#banned.add(host);
-    for (const [key, c] of this.#candidates) {
-      if (c.address.host !== host) continue;
-      if (c.dialing) this.#dialing--;
-      this.#candidates.delete(key);
+  /** A piece the `peers` sent blocks of failed its hash check; returns the bans it caused. */
+  pieceFailed(peers: Iterable<PeerIdentity>): Ban[] {
+    const bans: Ban[] = [];
+    for (const peer of peers) {
+      const ban = this.#adjustTrust(peer, TRUST_PER_BAD_PIECE);
+      if (ban !== undefined) bans.push(ban);
     }
-    return true;
+    return bans;
   }
+
+  /** Returns the ban when this change bans the peer. */
+  #adjustTrust(peer: PeerIdentity, delta: number): Ban | undefined {
+    const key = peerKey(peer);
+    const value = Math.min(TRUST_MAX, this.trustOf(peer) + delta);
+    this.#trust.set(key, value);
+    if (value > this.limits.banTrust || this.isBanned(peer.host, peer.peerId)) return undefined;
+    this.#bannedPeers.add(key);
+    const count = (this.#bannedPerHost.get(peer.host) ?? 0) + 1;
+    this.#bannedPerHost.set(peer.host, count);
+    if (count < HOST_BAN_PEERS) return { host: peer.host, peerId: peer.peerId, wholeHost: false };
+    this.#banned.add(peer.host);
+    for (const [k, c] of this.#candidates) {
+      if (c.address.host !== peer.host) continue;
+      if (c.dialing) this.#dialing--;
+      this.#candidates.delete(k);
+    }
+    return { host: peer.host, peerId: peer.peerId, wholeHost: true };
+  }
+}
+
+/** A peer as trust and bans know it: its address and its peer id (hex). */
+export interface PeerIdentity {
+  readonly host: string;
+  readonly peerId: string;
+}
+
+/** A ban: the peer, and whether its whole address is banned now (`HOST_BAN_PEERS`). */
+export interface Ban extends PeerIdentity {
+  readonly wholeHost: boolean;
+}
+
+function peerKey(peer: PeerIdentity): string {
+  return `${peer.host} ${peer.peerId}`;
 }

@@ -6,6 +6,7 @@
 import type { Address, Network, Stream } from '@peerkit/transport';
 import { PeerConnection, type PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
+import { peerIdHex } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
 import { DIAL_TIMEOUT_MS, type SwarmPolicy } from './swarm-policy';
 import type { PeerRejectReason } from './torrent-events';
@@ -120,7 +121,7 @@ export class Connections {
 
   #refusal(peer: PeerSession, peerId: Uint8Array, own: Uint8Array): PeerRejectReason | undefined {
     if (this.#closed()) return 'closing';
-    if (this.#swarm.isBanned(peer.remoteAddress.host)) return 'banned';
+    if (this.#swarm.isBanned(peer.remoteAddress.host, peerIdHex(peerId))) return 'banned';
     if (Buffer.compare(peerId, own) === 0) {
       // A connection to ourselves: forget the address.
       if (peer.outgoing) this.#swarm.forget(peer.remoteAddress);

@@ -52,9 +52,14 @@ export interface HashFailureEvent {
   readonly peers: readonly string[];
 }
 
-/** A host was banned for sending corrupt data. */
+/**
+ * A peer was banned for sending corrupt data: the peer at `host` with `peerId` (hex), or with
+ * `wholeHost` every peer at that address (after several banned peers there).
+ */
 export interface BanEvent {
   readonly host: string;
+  readonly peerId: string;
+  readonly wholeHost: boolean;
 }
 
 export interface TorrentEvents {

@@ -27,7 +27,7 @@ import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import { FileLayout } from './storage/layout';
 import { PieceStore } from './storage/piece-store';
-import { SwarmPolicy } from './swarm-policy';
+import { type Ban, type PeerIdentity, SwarmPolicy } from './swarm-policy';
 import { Connections } from './torrent-connections';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
@@ -278,13 +278,18 @@ export class Torrent extends Emitter<TorrentEvents> {
     const content = this.#content;
     if (content === undefined || this.#closed) return;
     const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
+    const identities = new Map<string, PeerIdentity>();
+    for (const p of senders.keys()) {
+      const identity = { host: p.remoteAddress.host, peerId: peerIdHex(p.remotePeerId) };
+      identities.set(`${identity.host} ${identity.peerId}`, identity);
+    }
     if (!ok) {
       this.emit('hashFailure', { index: piece, peers: hosts });
-      for (const host of this.#swarm.pieceFailed(hosts)) this.#ban(host);
+      for (const ban of this.#swarm.pieceFailed(identities.values())) this.#ban(ban);
       for (const p of this.#peers.values()) p.fillRequests();
       return;
     }
-    this.#swarm.pieceVerified(hosts);
+    this.#swarm.pieceVerified(identities.values());
     content.picker.setHave(piece);
     content.have.set(piece);
     for (const p of this.#peers.values()) p.sendHave(piece);
@@ -306,12 +311,19 @@ export class Torrent extends Emitter<TorrentEvents> {
     for (const p of [...this.#peers.values()]) if (p.isSeed) p.close();
   }
 
-  /** The swarm policy banned `host`: cut it off. */
-  #ban(host: string): void {
-    this.emit('ban', { host });
+  /**
+   * The swarm policy banned a peer (its address and peer id) or, after `HOST_BAN_PEERS` banned
+   * peers there, its whole address: cut off exactly those connections.
+   */
+  #ban(ban: Ban): void {
+    const { host, peerId, wholeHost } = ban;
+    this.emit('ban', { host, peerId, wholeHost });
     for (const p of [...this.#peers.values()]) {
-      if (p.remoteAddress.host === host)
-        p.close(new PeerError('PEER_BANNED', `${host} sent corrupt data`));
+      if (p.remoteAddress.host !== host) continue;
+      if (!wholeHost && peerIdHex(p.remotePeerId) !== peerId) continue;
+      // Not redialled: the address it listens on is forgotten with it.
+      this.#swarm.forget(p.listenAddress);
+      p.close(new PeerError('PEER_BANNED', `${host} (${peerId}) sent corrupt data`));
     }
   }
 

@@ -8,6 +8,7 @@ import {
   DEFAULT_BAN_TRUST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_HALF_OPEN,
+  HOST_BAN_PEERS,
   MAX_CANDIDATES,
   MAX_DIAL_FAILURES,
   RECONNECT_DELAY_MS,
@@ -125,22 +126,42 @@ describe('SwarmPolicy', () => {
     expect(swarm.candidates).toBe(MAX_CANDIDATES);
   });
 
-  it('bans a host after three failed pieces; good pieces build trust up to TRUST_MAX', () => {
+  it('bans a peer after three failed pieces, not the others at its address; good pieces build trust', () => {
     const swarm = new SwarmPolicy();
-    swarm.add(a('10.0.0.6'));
+    swarm.add(a('10.0.0.6', 1));
+    swarm.add(a('10.0.0.6', 2));
+    const liar = { host: '10.0.0.6', peerId: 'aa' };
+    const honest = { host: '10.0.0.6', peerId: 'bb' };
     const failures = Math.ceil(DEFAULT_BAN_TRUST / TRUST_PER_BAD_PIECE);
     expect(failures).toBe(3);
-    for (let i = 1; i < failures; i++) expect(swarm.pieceFailed(['10.0.0.6'])).toEqual([]);
-    expect(swarm.pieceFailed(['10.0.0.6'])).toEqual(['10.0.0.6']);
-    expect(swarm.pieceFailed(['10.0.0.6'])).toEqual([]); // banned once
+    for (let i = 1; i < failures; i++) expect(swarm.pieceFailed([liar])).toEqual([]);
+    expect(swarm.pieceFailed([liar])).toEqual([{ ...liar, wholeHost: false }]);
+    expect(swarm.pieceFailed([liar])).toEqual([]); // banned once
+    expect(swarm.isBanned('10.0.0.6', 'aa')).toBe(true);
+    // The honest peer at the same address is still welcome.
+    expect(swarm.isBanned('10.0.0.6', 'bb')).toBe(false);
+    expect(swarm.isBanned('10.0.0.6')).toBe(false);
+    expect(swarm.admit('10.0.0.6', 0, 0)).toBe('accept');
+    expect(swarm.candidates).toBe(2);
+    for (let i = 0; i < 20; i++) swarm.pieceVerified([honest]);
+    expect(swarm.trustOf(honest)).toBe(TRUST_MAX);
+    // A trusted peer survives a few failures.
+    for (let i = 0; i < 5; i++) expect(swarm.pieceFailed([honest])).toEqual([]);
+  });
+
+  it('bans the whole address after HOST_BAN_PEERS banned peers there (a liar changing peer ids)', () => {
+    const swarm = new SwarmPolicy();
+    swarm.add(a('10.0.0.6'));
+    for (let n = 1; n <= HOST_BAN_PEERS; n++) {
+      const peer = { host: '10.0.0.6', peerId: `0${n}` };
+      let bans = swarm.pieceFailed([peer]);
+      while (bans.length === 0) bans = swarm.pieceFailed([peer]);
+      expect(bans).toEqual([{ ...peer, wholeHost: n === HOST_BAN_PEERS }]);
+    }
     expect(swarm.isBanned('10.0.0.6')).toBe(true);
     expect(swarm.candidates).toBe(0);
     expect(swarm.add(a('10.0.0.6'))).toBe(false);
     expect(swarm.admit('10.0.0.6', 0, 0)).toBe('refuse');
-    for (let i = 0; i < 20; i++) swarm.pieceVerified(['10.0.0.7']);
-    expect(swarm.trustOf('10.0.0.7')).toBe(TRUST_MAX);
-    // A trusted host survives a few failures.
-    for (let i = 0; i < 5; i++) expect(swarm.pieceFailed(['10.0.0.7'])).toEqual([]);
   });
 
   it('never has more dials under way than the limit allows, whatever happens', () => {

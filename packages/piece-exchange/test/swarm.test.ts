@@ -13,6 +13,7 @@ import {
 } from '@peerkit/netsim';
 import { describe, expect, it } from 'vitest';
 import { Bitfield } from '../src/bitfield';
+import type { PeerError } from '../src/session/peer-error';
 import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
 import { encodeResume } from '../src/storage/resume';
 import { Torrent } from '../src/torrent';
@@ -187,6 +188,57 @@ describe('netsim swarm', () => {
       await leecher.whenDone();
       if (process.env.SWARM_DEBUG) console.log('corrupt t', sim.now, leecher.stats());
       expect(bans).toEqual([liarHost.address]);
+      expect(leecher.stats().hashFailures).toBeGreaterThanOrEqual(3);
+      await leecher.close();
+      expect(verified(fs, fixture)).toBe(true);
+      await liar.close();
+      await honest.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('a ban cuts off the corrupt peer, not an honest seeder sharing its address', async () => {
+    const seed = seedFromEnv(78);
+    await withSeed('shared-address', seed, async (sim) => {
+      const fixture = makeTorrent('shared.bin', [320_000], 16_384, seed);
+      // One address (think: a NAT), two peers behind it: an honest seeder and a liar.
+      const shared = sim.addHost();
+      const honestFs = memoryFileSystem();
+      plant(honestFs, '/data', fixture);
+      const honest = await open(shared, honestFs, fixture, { recheck: true });
+      const liarFs = memoryFileSystem();
+      liarFs.put(
+        '/data/shared.bin',
+        fixture.data.map((b) => b ^ 0x5a),
+      );
+      const all = Bitfield.full(Math.ceil(fixture.data.length / 16_384));
+      liarFs.put(
+        `/data/.peerkit/${Buffer.from(fixture.info.infoHash).toString('hex')}.resume`,
+        encodeResume(fixture.info.infoHash, all),
+      );
+      const liar = await open(shared, liarFs, fixture, {
+        listen: { host: shared.address, port: PORT + 1 },
+      });
+      const leechHost = sim.addHost();
+      sim.setLink(shared, leechHost, { latency: 20, bandwidth: 200_000 });
+      const fs = memoryFileSystem();
+      const leecher = await open(leechHost, fs, fixture, {
+        peers: [
+          { host: shared.address, port: PORT + 1 },
+          { host: shared.address, port: PORT },
+        ],
+      });
+      const bans: Array<{ host: string; peerId: string; wholeHost: boolean }> = [];
+      leecher.on('ban', (b) => bans.push(b));
+      const bannedConnections: string[] = [];
+      leecher.on('peer', (e) => {
+        if (e.type === 'disconnect' && (e.error as PeerError | undefined)?.code === 'PEER_BANNED')
+          bannedConnections.push(e.peerId ?? '');
+      });
+      await leecher.whenDone();
+      const liarId = Buffer.from(liar.peerId).toString('hex');
+      expect(bans).toEqual([{ host: shared.address, peerId: liarId, wholeHost: false }]);
+      expect(bannedConnections).toEqual([liarId]);
       expect(leecher.stats().hashFailures).toBeGreaterThanOrEqual(3);
       await leecher.close();
       expect(verified(fs, fixture)).toBe(true);
