@@ -248,6 +248,66 @@ describe('netsim swarm', () => {
     });
   });
 
+  it('magnet leechers all get the torrent when 30% of the swarm lies about the metadata (BEP 9)', async () => {
+    const seed = seedFromEnv(909);
+    await withSeed('metadata-liars', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 15, jitter: 5 });
+      const fixture = makeTorrent('truth.bin', [300_000], 16_384, seed);
+      const addresses: Array<{ host: string; port: number }> = [];
+      const torrents: Torrent[] = [];
+      // Three liars: each advertises and serves another info dictionary (another size, another
+      // hash) under the real info-hash, and claims every piece.
+      for (let i = 0; i < 3; i++) {
+        const fake = makeTorrent(
+          `lie-${'x'.repeat(10 * (i + 1))}.bin`,
+          [200_000 + i * 50_000],
+          16_384,
+          seed + i + 1,
+        );
+        const host = sim.addHost();
+        const fs = memoryFileSystem();
+        plant(fs, '/data', fake);
+        torrents.push(
+          await open(host, fs, fake, {
+            info: { ...fake.info, infoHash: fixture.info.infoHash },
+            assumeComplete: true,
+          }),
+        );
+        addresses.push({ host: host.address, port: PORT });
+      }
+      // Two honest seeders.
+      for (let i = 0; i < 2; i++) {
+        const host = sim.addHost();
+        torrents.push(await seeder(host, fixture));
+        addresses.push({ host: host.address, port: PORT });
+      }
+      // Five leechers with only the magnet's info-hash, the liars first in their peer lists.
+      const leechers: Array<{ torrent: Torrent; fs: MemoryFileSystem }> = [];
+      for (let i = 0; i < 5; i++) {
+        const fs = memoryFileSystem();
+        const host = sim.addHost();
+        const torrent = await Torrent.open({
+          network: host.network,
+          directory: '/data',
+          infoHash: fixture.info.infoHash,
+          fs,
+          listen: { host: host.address, port: PORT },
+          peers: addresses,
+          limits: { requestTimeoutMs: 5000 },
+        });
+        leechers.push({ torrent, fs });
+      }
+      await Promise.all(leechers.map((l) => l.torrent.whenDone()));
+      for (const l of leechers) {
+        expect(l.torrent.info?.name).toBe('truth.bin');
+        await l.torrent.close();
+        expect(verified(l.fs, fixture)).toBe(true);
+      }
+      for (const t of torrents) await t.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
   it('a leecher killed and restarted finishes without re-fetching verified pieces', async () => {
     const seed = seedFromEnv(4242);
     await withSeed('restart', seed, async (sim) => {
