@@ -1,4 +1,7 @@
 /** What a session needs to know about a torrent's content, from a parsed .torrent or BEP 9. */
+import type { Address } from '@peerkit/transport';
+import { MetainfoError } from './errors';
+import { type MagnetLink, parseMagnet } from './magnet';
 import { parseInfoDictionary, requireV1 } from './metainfo/parse';
 import type { Metainfo } from './metainfo/types';
 import type { LayoutFileInput } from './storage/layout';
@@ -36,4 +39,30 @@ export function torrentInfoFromMetainfo(metainfo: Metainfo): TorrentInfo {
 /** Parses an info dictionary fetched for a magnet link (BEP 9) with `parseInfoDictionary`. */
 export function parseInfoBytes(infoBytes: Uint8Array): TorrentInfo {
   return torrentInfoFromMetainfo(parseInfoDictionary(infoBytes));
+}
+
+/**
+ * The info-hash a session is for, from `info`, `infoHash` or a magnet link, and the magnet's
+ * `x.pe` peers. A v2-only magnet throws `V2_ONLY_UNSUPPORTED`; none of the three, `RangeError`.
+ */
+export function torrentTarget(options: {
+  info?: TorrentInfo;
+  infoHash?: Uint8Array;
+  magnet?: string | MagnetLink;
+}): { infoHash: Uint8Array; magnetPeers: Address[] } {
+  const magnet = typeof options.magnet === 'string' ? parseMagnet(options.magnet) : options.magnet;
+  if (magnet !== undefined && magnet.infoHash === undefined) {
+    throw new MetainfoError(
+      'V2_ONLY_UNSUPPORTED',
+      'a v2-only magnet (btmh) cannot be downloaded yet',
+    );
+  }
+  const infoHash = options.info?.infoHash ?? options.infoHash ?? magnet?.infoHash;
+  if (infoHash === undefined || infoHash.length !== 20) {
+    throw new RangeError('a torrent needs `info`, a 20-byte `infoHash` or a `magnet`');
+  }
+  return {
+    infoHash,
+    magnetPeers: magnet?.peers.map((p) => ({ host: p.host, port: p.port })) ?? [],
+  };
 }

@@ -60,3 +60,11 @@ export interface TorrentOptions {
 export const TICK_MS = 1000;
 /** Default `resumeIntervalMs`. */
 export const RESUME_INTERVAL_MS = 5000;
+
+/** A peer id in Azureus style (BEP 20): `-PK0100-` and 12 random bytes. */
+export function defaultPeerId(random: Uint8Array): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(new TextEncoder().encode('-PK0100-'), 0);
+  id.set(random.subarray(0, 12), 8);
+  return id;
+}

@@ -13,26 +13,25 @@
 import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
 import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
-import { MetainfoError, PieceExchangeError } from './errors';
-import { parseMagnet } from './magnet';
+import { PieceExchangeError } from './errors';
 import { PiecePicker } from './picker';
 import { MetadataExchange } from './session/metadata-exchange';
 import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
 import type { Content } from './session/peer-host';
 import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
-import { peerIdHex, pieceContributors } from './session/peer-report';
+import { peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
 import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import { FileLayout } from './storage/layout';
 import { PieceStore } from './storage/piece-store';
-import { type Ban, type PeerIdentity, SwarmPolicy } from './swarm-policy';
+import { type Ban, SwarmPolicy } from './swarm-policy';
 import { Connections } from './torrent-connections';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
-import { parseInfoBytes, type TorrentInfo } from './torrent-info';
-import { TICK_MS, type TorrentOptions } from './torrent-options';
+import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
+import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { ResumeSaver } from './torrent-resume';
 import { type TorrentStats, torrentStats } from './torrent-stats';
 import { torrentGeometry } from './wire/decoder';
@@ -73,19 +72,8 @@ export class Torrent extends Emitter<TorrentEvents> {
 
   private constructor(options: TorrentOptions) {
     super();
-    const magnet =
-      typeof options.magnet === 'string' ? parseMagnet(options.magnet) : options.magnet;
-    if (magnet !== undefined && magnet.infoHash === undefined) {
-      throw new MetainfoError(
-        'V2_ONLY_UNSUPPORTED',
-        'a v2-only magnet (btmh) cannot be downloaded yet',
-      );
-    }
-    this.#magnetPeers = magnet?.peers.map((p) => ({ host: p.host, port: p.port })) ?? [];
-    const infoHash = options.info?.infoHash ?? options.infoHash ?? magnet?.infoHash;
-    if (infoHash === undefined || infoHash.length !== 20) {
-      throw new RangeError('a torrent needs `info`, a 20-byte `infoHash` or a `magnet`');
-    }
+    const { infoHash, magnetPeers } = torrentTarget(options);
+    this.#magnetPeers = magnetPeers;
     this.#options = options;
     this.#network = options.network;
     this.infoHash = infoHash;
@@ -278,18 +266,14 @@ export class Torrent extends Emitter<TorrentEvents> {
     const content = this.#content;
     if (content === undefined || this.#closed) return;
     const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
-    const identities = new Map<string, PeerIdentity>();
-    for (const p of senders.keys()) {
-      const identity = { host: p.remoteAddress.host, peerId: peerIdHex(p.remotePeerId) };
-      identities.set(`${identity.host} ${identity.peerId}`, identity);
-    }
+    const identities = peerIdentities(senders.keys());
     if (!ok) {
       this.emit('hashFailure', { index: piece, peers: hosts });
-      for (const ban of this.#swarm.pieceFailed(identities.values())) this.#ban(ban);
+      for (const ban of this.#swarm.pieceFailed(identities)) this.#ban(ban);
       for (const p of this.#peers.values()) p.fillRequests();
       return;
     }
-    this.#swarm.pieceVerified(identities.values());
+    this.#swarm.pieceVerified(identities);
     content.picker.setHave(piece);
     content.have.set(piece);
     for (const p of this.#peers.values()) p.sendHave(piece);
@@ -500,13 +484,6 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#chokerState = result.state;
     for (const p of open) p.setChoking(!result.unchoked.has(p.id));
   }
-}
-
-function defaultPeerId(random: Uint8Array): Uint8Array {
-  const id = new Uint8Array(20);
-  id.set(new TextEncoder().encode('-PK0100-'), 0);
-  id.set(random.subarray(0, 12), 8);
-  return id;
 }
 
 function asError(error: unknown): Error {

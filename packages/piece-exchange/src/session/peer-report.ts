@@ -3,6 +3,7 @@
  * `PieceContributor`s of the `piece` event.
  */
 import { type Address, formatAddress } from '@peerkit/transport';
+import type { PeerIdentity } from '../swarm-policy';
 import type { PeerStats, PieceContributor } from '../torrent-stats';
 import type { PeerSession } from './peer-session';
 
@@ -54,4 +55,14 @@ export function pieceContributors(senders: ReadonlyMap<PeerSession, number>): Pi
     listenAddress: listenAddressOf(peer),
     blocks,
   }));
+}
+
+/** Who sent blocks, as trust and bans know them (address and peer id), each once. */
+export function peerIdentities(peers: Iterable<PeerSession>): PeerIdentity[] {
+  const out = new Map<string, PeerIdentity>();
+  for (const p of peers) {
+    const identity = { host: p.remoteAddress.host, peerId: peerIdHex(p.remotePeerId) };
+    out.set(`${identity.host} ${identity.peerId}`, identity);
+  }
+  return [...out.values()];
 }
