@@ -76,7 +76,7 @@ export class PiecePicker {
   readonly pieceCount: number;
   readonly pieceLength: number;
   readonly totalLength: number;
-  sequential: boolean;
+  readonly sequential: boolean;
   private readonly randomFirstPieces: number;
   private readonly endgameMaxRequesters: number;
   private readonly availability: Uint32Array;
