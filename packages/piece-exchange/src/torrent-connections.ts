@@ -63,28 +63,40 @@ export class Connections {
     this.#start(stream, false);
   }
 
-  /** Established connections, those still in their handshake, and the oldest of those. */
-  #count(): { established: number; halfOpen: number; oldestHalfOpen: PeerSession | undefined } {
+  /**
+   * Established connections, those still in their handshake (and how many of those we dialled),
+   * and the oldest connection still in its handshake.
+   */
+  #count(): {
+    established: number;
+    halfOpen: number;
+    dialledHalfOpen: number;
+    oldestHalfOpen: PeerSession | undefined;
+  } {
     let established = 0;
     let halfOpen = 0;
+    let dialledHalfOpen = 0;
     let oldestHalfOpen: PeerSession | undefined;
     for (const p of this.#peers.values()) {
       if (p.isOpen) established++;
       else if (!p.isClosed) {
         halfOpen++;
+        if (p.outgoing) dialledHalfOpen++;
         // Map order is insertion order: the first found is the oldest.
         oldestHalfOpen ??= p;
       }
     }
-    return { established, halfOpen, oldestHalfOpen };
+    return { established, halfOpen, dialledHalfOpen, oldestHalfOpen };
   }
 
   /** Dials the candidates the swarm policy says are due. */
   dial(): void {
     if (this.#closed()) return;
     const now = this.#network.clock.now();
-    const { established, halfOpen } = this.#count();
-    const open = Math.min(this.#peers.size, established + halfOpen);
+    // Incoming connections still in their handshake do not hold our dials back (they may be a
+    // crowd of silent ones); established ones and our own pending handshakes do.
+    const { established, dialledHalfOpen } = this.#count();
+    const open = established + dialledHalfOpen;
     for (const address of this.#swarm.due(now, open, (a) => this.#connectedTo(a))) {
       this.#network
         .dial(address, { timeoutMs: DIAL_TIMEOUT_MS })

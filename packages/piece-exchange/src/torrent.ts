@@ -43,7 +43,7 @@ const UPLOAD_SLOTS_FILLED = 4;
 export class Torrent extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
   readonly peerId: Uint8Array;
-  readonly limits: PeerLimits;
+  readonly limits: Readonly<PeerLimits>;
   readonly clientName: string;
   readonly #network: Network;
   readonly #options: TorrentOptions;
