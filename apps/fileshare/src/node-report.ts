@@ -82,7 +82,7 @@ export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): v
     }
     reportMetadata(fetchedInfo, true);
   });
-  torrent.on('piece', (index, contributors) => {
+  torrent.on('piece', ({ index, contributors }) => {
     const s = torrent.stats();
     peerTotals.observe(s);
     peerTotals.piece(contributors);
@@ -94,7 +94,7 @@ export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): v
       from: contributors.map((c) => c.listenAddress ?? c.address),
     });
   });
-  torrent.on('hashFailure', (index, peers) => emit({ type: 'hash-failure', index, peers }));
+  torrent.on('hashFailure', ({ index, peers }) => emit({ type: 'hash-failure', index, peers }));
   torrent.on('peer', (event) => {
     if (event.type === 'disconnect') peerTotals.observe(torrent.stats());
     const reasons = [
@@ -126,10 +126,7 @@ export function reportDone(
       resumed: s.resumedPieces,
       peerTotals: peerTotals.totals(),
       // Where the files are on disk (a name longer than 255 bytes was shortened).
-      path: join(
-        options.directory,
-        torrent.content?.store.paths[0]?.[0] ?? torrent.info?.name ?? '',
-      ),
+      path: join(options.directory, torrent.diskPaths?.[0]?.[0] ?? torrent.info?.name ?? ''),
     });
   });
 }

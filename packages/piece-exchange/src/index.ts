@@ -1,38 +1,252 @@
-// --- errors, bitfield, peer wire (metainfo/magnet/wire session) ---
+/**
+ * `@peerkit/piece-exchange`: the stable public surface (README "Public API"). Everything not
+ * named here is internal and may change without notice; `./testing` (arbitraries, compliance
+ * suites) and `./conformance` (rules against a live peer) are separate entries.
+ */
 
+// --- pure policies, for study and reuse -----------------------------------------------------
 export { Bitfield, byteLengthFor } from './bitfield';
-export * from './errors';
-export * from './magnet';
-export * from './metainfo/create';
-export * from './metainfo/fs';
-export * from './metainfo/parse';
-export type * from './metainfo/types';
-export * from './wire/allowed-fast';
-export * from './wire/compact';
-export * from './wire/decoder';
-export * from './wire/extension';
-export * from './wire/handshake';
-export * from './wire/messages';
-export * from './wire/metadata';
-export * from './wire/pex';
+export {
+  type ChokerPeer,
+  type ChokerState,
+  initialChokerState,
+  NEW_PEER_MS,
+  OPTIMISTIC_INTERVAL_MS,
+  RECHOKE_INTERVAL_MS,
+  REGULAR_UNCHOKE_SLOTS,
+  type RechokeInput,
+  type RechokeResult,
+  rechoke,
+} from './choker';
+// --- errors --------------------------------------------------------------------------------
+export {
+  isPieceExchangeError,
+  MagnetError,
+  type MagnetErrorCode,
+  MetainfoError,
+  type MetainfoErrorCode,
+  PieceExchangeError,
+  WireError,
+  type WireErrorCode,
+} from './errors';
 
-// --- end errors, bitfield, peer wire ---
-
-// --- picker, choker, storage, peer session, torrent ---
-export * from './choker';
-export * from './picker';
-export { Peer } from './session/peer';
-export * from './session/peer-error';
-export * from './session/peer-host';
-export { RateMeter } from './session/rate';
+// --- metainfo (BEP 3, 47, 52) and magnet links (BEP 9, 53) ----------------------------------
+export {
+  base32Decode,
+  base32Encode,
+  type FileIndexRange,
+  formatMagnet,
+  isFileSelected,
+  type MagnetLink,
+  type MagnetPeer,
+  magnetFromMetainfo,
+  type ParseMagnetOptions,
+  parseMagnet,
+} from './magnet';
+export {
+  type CreatedTorrent,
+  type CreateTorrentOptions,
+  createTorrent,
+  defaultPieceLength,
+  type FileContent,
+  MAX_DEFAULT_PIECE_LENGTH,
+  MIN_PIECE_LENGTH,
+  type TorrentInputFile,
+} from './metainfo/create';
+export { torrentFilesFromPath } from './metainfo/fs';
+export {
+  DEFAULT_MAX_FILES,
+  DEFAULT_MAX_PIECES,
+  DEFAULT_MAX_TORRENT_SIZE,
+  MAX_PIECE_LENGTH,
+  MIN_PIECE_LENGTH_V2,
+  type ParseTorrentOptions,
+  parseInfoDictionary,
+  parseTorrent,
+  parseTorrentV1,
+  requireV1,
+} from './metainfo/parse';
+export type {
+  Metainfo,
+  MetaVersion,
+  TorrentFile,
+  V1Metainfo,
+  V2OnlyMetainfo,
+} from './metainfo/types';
+export {
+  type BlockReceived,
+  type BlockRequest,
+  type PartialPiece,
+  PiecePicker,
+  type PiecePickerOptions,
+  type PieceSet,
+} from './picker';
+export { PeerError, type PeerErrorCode } from './session/peer-error';
+export type {
+  PeerOutput,
+  PeerSessionHost,
+  SessionContent,
+} from './session/peer-host';
+export { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
+export { PeerSession, type PeerSessionInit } from './session/peer-session';
 export { diskName, diskPaths, MAX_NAME_BYTES, type PathRules } from './storage/disk-paths';
-export * from './storage/file-system';
-export * from './storage/layout';
+// --- storage interfaces ---------------------------------------------------------------------
+export {
+  type FileSystem,
+  type MemoryFileSystem,
+  memoryFileSystem,
+  nodeFileSystem,
+  type StorageFile,
+} from './storage/file-system';
+export { FileLayout, type LayoutFileInput } from './storage/layout';
 export { acquireLock, type LockHolder, type StorageLock } from './storage/lock';
-export * from './storage/piece-store';
-export * from './storage/resume';
+export { decodeResume, encodeResume } from './storage/resume';
 export { type ExistingFilePolicy, type StartOptions, verifiedAtStart } from './storage/start';
-export * from './storage/storage-error';
-export * from './torrent';
-export * from './torrent-options';
-// --- end picker, choker, storage, peer session, torrent ---
+export { StorageError, type StorageErrorCode } from './storage/storage-error';
+export {
+  type Admission,
+  type Ban,
+  DEFAULT_BAN_TRUST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HALF_OPEN,
+  DIAL_TIMEOUT_MS,
+  HOST_BAN_PEERS,
+  MAX_CANDIDATES,
+  MAX_DIAL_FAILURES,
+  type PeerIdentity,
+  RECONNECT_DELAY_MS,
+  REDIAL_BASE_MS,
+  REDIAL_MAX_MS,
+  redialDelay,
+  SEED_REDIAL_MS,
+  type SwarmLimits,
+  SwarmPolicy,
+  TRUST_MAX,
+  TRUST_PER_BAD_PIECE,
+  TRUST_PER_GOOD_PIECE,
+} from './swarm-policy';
+// --- the torrent session --------------------------------------------------------------------
+export { Torrent } from './torrent';
+export type {
+  BanEvent,
+  DoneEvent,
+  HashFailureEvent,
+  PeerEvent,
+  PeerRejectReason,
+  PieceEvent,
+  ProgressEvent,
+  TorrentEvents,
+} from './torrent-events';
+export { parseInfoBytes, type TorrentInfo, torrentInfoFromMetainfo } from './torrent-info';
+export { RESUME_INTERVAL_MS, TICK_MS, type TorrentOptions } from './torrent-options';
+export type { PeerStats, PieceContributor, TorrentStats } from './torrent-stats';
+
+// --- the peer wire codec (BEP 3, 6, 9, 10, 11) ----------------------------------------------
+export { allowedFastSet, DEFAULT_ALLOWED_FAST_COUNT } from './wire/allowed-fast';
+export {
+  bytesToIPv4,
+  bytesToIPv6,
+  decodeCompactPeers,
+  encodeCompactPeers,
+  hostFamily,
+  ipv4ToBytes,
+  ipv6ToBytes,
+} from './wire/compact';
+export {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  decodeMessage,
+  type HandshakeFrame,
+  type MessageValidationOptions,
+  type TorrentGeometry,
+  torrentGeometry,
+  WireDecoder,
+  type WireDecoderOptions,
+  type WireFrame,
+} from './wire/decoder';
+export {
+  DEFAULT_MAX_METADATA_SIZE,
+  decodeExtensionDict,
+  decodeExtensionHandshake,
+  EXTENSION_HANDSHAKE_ID,
+  type ExtensionDecodeOptions,
+  type ExtensionHandshake,
+  encodeExtensionHandshake,
+  UT_METADATA,
+  UT_PEX,
+} from './wire/extension';
+export {
+  checkProtocolHeader,
+  decodeHandshake,
+  encodeHandshake,
+  HANDSHAKE_LENGTH,
+  type Handshake,
+  type HandshakeExtensions,
+  type HandshakeInit,
+  PROTOCOL_HEADER,
+  PROTOCOL_NAME,
+  RESERVED_LENGTH,
+  readExtensions,
+  reservedBytes,
+} from './wire/handshake';
+export {
+  type AllowedFastMessage,
+  type BitfieldMessage,
+  BLOCK_LENGTH,
+  type CancelMessage,
+  CHOKE,
+  type ChokeMessage,
+  type ExtendedMessage,
+  encodeAllowedFast,
+  encodeBitfield,
+  encodeCancel,
+  encodeExtended,
+  encodeHave,
+  encodeMessage,
+  encodePiece,
+  encodePieceHeader,
+  encodePort,
+  encodeReject,
+  encodeRequest,
+  encodeSuggest,
+  HAVE_ALL,
+  HAVE_NONE,
+  type HaveAllMessage,
+  type HaveMessage,
+  type HaveNoneMessage,
+  INTERESTED,
+  type InterestedMessage,
+  KEEP_ALIVE,
+  type KeepAliveMessage,
+  LENGTH_PREFIX_BYTES,
+  MessageId,
+  type MessageType,
+  NOT_INTERESTED,
+  type NotInterestedMessage,
+  type PieceMessage,
+  type PortMessage,
+  type RejectMessage,
+  type RequestMessage,
+  type SuggestMessage,
+  UNCHOKE,
+  type UnchokeMessage,
+  type UnknownMessage,
+  type WireMessage,
+} from './wire/messages';
+export {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  METADATA_PIECE_LENGTH,
+  MetadataAssembler,
+  type MetadataDecodeOptions,
+  type MetadataMessage,
+  metadataPieceCount,
+  metadataPieceLength,
+} from './wire/metadata';
+export {
+  decodePexMessage,
+  encodePexMessage,
+  type PexDecodeOptions,
+  type PexFlags,
+  type PexMessage,
+  type PexPeer,
+} from './wire/pex';

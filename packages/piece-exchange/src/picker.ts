@@ -22,9 +22,7 @@
  * aborted (timeout, reject, choke, disconnect).
  */
 import type { Random } from '@peerkit/transport';
-
-/** The default and maximum block (request) size: 16 KiB (BEP 3). */
-export const BLOCK_SIZE = 16_384;
+import { BLOCK_LENGTH } from './wire/messages';
 
 /** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
 export interface PieceSet {
@@ -78,7 +76,7 @@ export class PiecePicker {
   readonly pieceCount: number;
   readonly pieceLength: number;
   readonly totalLength: number;
-  sequential: boolean;
+  readonly sequential: boolean;
   private readonly randomFirstPieces: number;
   private readonly endgameMaxRequesters: number;
   private readonly availability: Uint32Array;
@@ -95,7 +93,7 @@ export class PiecePicker {
   constructor(options: PiecePickerOptions) {
     const { pieceCount, pieceLength, totalLength } = options;
     if (!Number.isInteger(pieceCount) || pieceCount < 1) throw new RangeError('pieceCount < 1');
-    if (pieceLength % BLOCK_SIZE !== 0 && pieceCount > 1) {
+    if (pieceLength % BLOCK_LENGTH !== 0 && pieceCount > 1) {
       throw new RangeError('pieceLength must be a multiple of 16 KiB');
     }
     if (totalLength <= (pieceCount - 1) * pieceLength || totalLength > pieceCount * pieceLength) {
@@ -110,7 +108,7 @@ export class PiecePicker {
     this.endgameMaxRequesters = options.endgameMaxRequesters ?? 2;
     this.availability = new Uint32Array(pieceCount);
     this.verified = new Uint8Array(pieceCount);
-    this.blocksPerPiece = Math.ceil(pieceLength / BLOCK_SIZE);
+    this.blocksPerPiece = Math.ceil(pieceLength / BLOCK_LENGTH);
     this.order = new Uint32Array(pieceCount);
     for (let i = 0; i < pieceCount; i++) this.order[i] = i;
     // Fisher-Yates with the injected Random, so a simulation replays from its seed.
@@ -130,12 +128,12 @@ export class PiecePicker {
   }
 
   blockCount(index: number): number {
-    return Math.ceil(this.pieceSize(index) / BLOCK_SIZE);
+    return Math.ceil(this.pieceSize(index) / BLOCK_LENGTH);
   }
 
   /** Length of block `block` of piece `piece`. */
   blockSize(piece: number, block: number): number {
-    return Math.min(BLOCK_SIZE, this.pieceSize(piece) - block * BLOCK_SIZE);
+    return Math.min(BLOCK_LENGTH, this.pieceSize(piece) - block * BLOCK_LENGTH);
   }
 
   // --- availability ---------------------------------------------------------------------------
@@ -212,7 +210,7 @@ export class PiecePicker {
 
   /** True when `peer` has an outstanding request for this block. */
   isRequestedFrom(peer: number, piece: number, offset: number): boolean {
-    return this.byPeer.get(peer)?.has(this.key(piece, offset / BLOCK_SIZE)) ?? false;
+    return this.byPeer.get(peer)?.has(this.key(piece, offset / BLOCK_LENGTH)) ?? false;
   }
 
   /** Outstanding requests of `peer`. */
@@ -221,7 +219,7 @@ export class PiecePicker {
     for (const key of this.byPeer.get(peer) ?? []) {
       const piece = Math.floor(key / this.blocksPerPiece);
       const block = key % this.blocksPerPiece;
-      out.push({ piece, offset: block * BLOCK_SIZE, length: this.blockSize(piece, block) });
+      out.push({ piece, offset: block * BLOCK_LENGTH, length: this.blockSize(piece, block) });
     }
     return out;
   }
@@ -286,7 +284,11 @@ export class PiecePicker {
           if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
           requesters.push(peer);
           this.peerSet(peer).add(this.key(p.index, b));
-          out.push({ piece: p.index, offset: b * BLOCK_SIZE, length: this.blockSize(p.index, b) });
+          out.push({
+            piece: p.index,
+            offset: b * BLOCK_LENGTH,
+            length: this.blockSize(p.index, b),
+          });
         }
         if (out.length >= max) break;
       }
@@ -300,7 +302,7 @@ export class PiecePicker {
    */
   received(peer: number, piece: number, offset: number): BlockReceived {
     const partial = this.partials.get(piece);
-    const block = offset / BLOCK_SIZE;
+    const block = offset / BLOCK_LENGTH;
     if (!partial || !Number.isInteger(block) || block >= partial.state.length) {
       return { accepted: false, pieceComplete: false, cancel: [] };
     }
@@ -325,7 +327,7 @@ export class PiecePicker {
   /** Withdraws `peer`'s request for a block (timeout, reject, cancel). */
   abort(peer: number, piece: number, offset: number): void {
     const partial = this.partials.get(piece);
-    const block = offset / BLOCK_SIZE;
+    const block = offset / BLOCK_LENGTH;
     if (!partial || !Number.isInteger(block) || block >= partial.state.length) return;
     const requesters = partial.requesters[block]!;
     const at = requesters.indexOf(peer);
@@ -405,7 +407,7 @@ export class PiecePicker {
       p.requested++;
       p.requesters[b]!.push(peer);
       this.peerSet(peer).add(this.key(p.index, b));
-      out.push({ piece: p.index, offset: b * BLOCK_SIZE, length: this.blockSize(p.index, b) });
+      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
     }
   }
 

@@ -1,139 +1,120 @@
 /**
  * A torrent session: the swarm of peer connections for one info-hash, wired to the picker, the
- * choker and verified storage. Peer discovery is not its job: it is handed peer addresses
- * (`addPeer`, the `peers` option, PEX) and accepts incoming connections when it listens.
+ * choker, the swarm policy and verified storage. Peer discovery is not its job: it is handed
+ * peer addresses (`addPeer`, the `peers` option, PEX) and accepts incoming connections when it
+ * listens.
  *
- * Everything time-related runs on `network.clock` and every random choice on
- * `network.random`, so a session inside netsim replays exactly from the simulation's seed.
+ * The decisions live in pure modules this class only wires together: `PeerSession` (one
+ * connection's BEP 3/6/10 state machine), `PiecePicker`, `rechoke` (the choker), `SwarmPolicy`
+ * (dialling, limits, trust and bans) and `MetadataExchange` (BEP 9). Everything time-related runs
+ * on `network.clock` and every random choice on `network.random`, so a session inside netsim
+ * replays exactly from the simulation's seed.
  */
-
-import { join } from 'node:path';
-import type { Address, Network, Stream, StreamListener, Timer } from '@peerkit/transport';
-import { formatAddress } from '@peerkit/transport';
-import type { Bitfield } from './bitfield';
+import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
+import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
-import { MetainfoError, PieceExchangeError } from './errors';
-import { parseMagnet } from './magnet';
-import { PiecePicker } from './picker';
-import { Emitter } from './session/emitter';
+import { PieceExchangeError } from './errors';
 import { MetadataExchange } from './session/metadata-exchange';
-import { Peer } from './session/peer';
+import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
-import type { Content, PeerHost, PeerLimits } from './session/peer-host';
-import { peerIdHex, peerStats, pieceContributors } from './session/peer-report';
-import { PexState } from './session/pex';
+import type { Content } from './session/peer-host';
+import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
+import { peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
+import type { PeerSession } from './session/peer-session';
+import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
-import { FileLayout } from './storage/layout';
-import { acquireLock, contentLockPath, type StorageLock } from './storage/lock';
-import { PieceStore } from './storage/piece-store';
-import { bytesLeft } from './storage/progress';
-import { saveResume } from './storage/resume';
-import { verifiedAtStart } from './storage/start';
-import { systemCode } from './storage/storage-error';
-import {
-  DEFAULT_LIMITS,
-  type PeerRejectReason,
-  type PeerStats,
-  parseInfoBytes,
-  redialDelay,
-  type TorrentEvents,
-  type TorrentInfo,
-  type TorrentOptions,
-  type TorrentStats,
-} from './torrent-options';
-import { torrentGeometry } from './wire/decoder';
+import type { StorageLock } from './storage/lock';
+import { type Ban, SwarmPolicy } from './swarm-policy';
+import { Connections } from './torrent-connections';
+import { openContent } from './torrent-content';
+import { Downloads } from './torrent-downloads';
+import type { TorrentEvents } from './torrent-events';
+import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
+import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
+import { ResumeSaver } from './torrent-resume';
+import { type TorrentStats, torrentStats } from './torrent-stats';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
-import type { MetadataMessage } from './wire/metadata';
-import type { PexMessage } from './wire/pex';
 
-interface Candidate {
-  address: Address;
-  failures: number;
-  nextAttemptAt: number;
-}
+/** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
+const UPLOAD_SLOTS_FILLED = 4;
 
-export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
+export class Torrent extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
   readonly peerId: Uint8Array;
-  readonly limits: PeerLimits;
+  readonly limits: Readonly<PeerLimits>;
   readonly clientName: string;
-  info: TorrentInfo | undefined;
-  content: Content | undefined;
-  paused = false;
-  /** The storage error that paused the session, if any (also emitted as `error`). */
-  lastError: Error | undefined;
-  private readonly network: Network;
-  private readonly options: TorrentOptions;
-  private readonly fs: FileSystem;
-  private readonly peers = new Map<number, Peer>();
-  private readonly candidates = new Map<string, Candidate>();
-  private readonly connecting = new Set<string>();
-  private readonly banned = new Set<string>();
-  private readonly trust = new Map<string, number>();
-  /** Per piece being downloaded: the peers whose blocks were accepted, and how many. */
-  private readonly contributors = new Map<number, Map<Peer, number>>();
-  /** Why `acceptHandshake` refused a connection, until it closes. */
-  private readonly refusals = new Map<Peer, PeerRejectReason>();
-  private readonly metadata: MetadataExchange;
-  private readonly pex = new PexState();
-  private listener: StreamListener | undefined;
-  private tickTimer: Timer | undefined;
-  private resumeTimer: Timer | undefined;
-  private lock: StorageLock | undefined;
-  private saving: Promise<void> = Promise.resolve();
-  private chokerState: ChokerState = initialChokerState;
-  private lastRechoke = 0;
-  private nextPeerId = 1;
-  private closed = false;
-  private downloaded = 0;
-  private uploadedBefore = 0;
-  private wasted = 0;
-  private hashFailures = 0;
-  private resumedPieces = 0;
-  private doneEmitted = false;
-  private readonly magnetPeers: Address[];
+  readonly #network: Network;
+  readonly #options: TorrentOptions;
+  readonly #fs: FileSystem;
+  readonly #peers: Connections;
+  readonly #swarm: SwarmPolicy;
+  readonly #metadata: MetadataExchange;
+  readonly #pex = new PexState();
+  readonly #host: PeerConnectionHost;
+  readonly #magnetPeers: Address[];
+  /** Blocks received, their contributors and the pieces they complete. */
+  readonly #downloads: Downloads;
+  readonly #resume: ResumeSaver;
+  #info: TorrentInfo | undefined;
+  #content: Content | undefined;
+  #paused = false;
+  #lastError: Error | undefined;
+  #listener: StreamListener | undefined;
+  #lock: StorageLock | undefined;
+  #tickTimer: Timer | undefined;
+  #chokerState: ChokerState = initialChokerState;
+  #lastRechoke = 0;
+  #closed = false;
+  #uploadedBefore = 0;
+  #resumedPieces = 0;
+  #doneEmitted = false;
 
   private constructor(options: TorrentOptions) {
     super();
-    const magnet =
-      typeof options.magnet === 'string' ? parseMagnet(options.magnet) : options.magnet;
-    if (magnet !== undefined && magnet.infoHash === undefined) {
-      throw new MetainfoError(
-        'V2_ONLY_UNSUPPORTED',
-        'a v2-only magnet (btmh) cannot be downloaded yet',
-      );
-    }
-    this.magnetPeers = magnet?.peers.map((p) => ({ host: p.host, port: p.port })) ?? [];
-    const infoHash = options.info?.infoHash ?? options.infoHash ?? magnet?.infoHash;
-    if (infoHash === undefined || infoHash.length !== 20) {
-      throw new RangeError('a torrent needs `info`, a 20-byte `infoHash` or a `magnet`');
-    }
-    this.options = options;
-    this.network = options.network;
+    const { infoHash, magnetPeers } = torrentTarget(options);
+    this.#magnetPeers = magnetPeers;
+    this.#options = options;
+    this.#network = options.network;
     this.infoHash = infoHash;
-    this.fs = options.fs ?? nodeFileSystem();
+    this.#fs = options.fs ?? nodeFileSystem();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clientName = options.clientName ?? 'peerkit 0.1';
-    this.peerId = options.peerId ?? defaultPeerId(this.network.random.bytes(12));
-    this.metadata = new MetadataExchange(
+    this.peerId = options.peerId ?? defaultPeerId(this.#network.random.bytes(12));
+    this.#swarm = new SwarmPolicy({
+      maxConnections: options.maxConnections,
+      maxHalfOpen: options.maxHalfOpen,
+      banTrust: options.banTrust,
+    });
+    this.#metadata = new MetadataExchange(
       infoHash,
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
+    this.#host = this.#makeHost();
+    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed);
+    this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
+      this.#emitError(error),
+    );
+    this.#downloads = new Downloads({
+      peer: (id) => this.#peers.get(id),
+      pieceChecked: (piece, ok, senders) => this.#pieceChecked(piece, ok, senders),
+      storageFailed: (error) => this.#storageFailed(error),
+      active: () => !this.#closed,
+    });
   }
 
   /** Opens a torrent: loads resume data or re-checks, listens, and dials the given peers. */
   static async open(options: TorrentOptions): Promise<Torrent> {
     const torrent = new Torrent(options);
     try {
-      if (options.info !== undefined) await torrent.setInfo(options.info);
+      if (options.info !== undefined) await torrent.#setInfo(options.info);
       if (options.listen !== undefined) {
-        torrent.listener = await options.network.listen(options.listen, (stream) =>
-          torrent.accept(stream),
+        torrent.#listener = await options.network.listen(options.listen, (stream) =>
+          torrent.#peers.accept(stream),
         );
       }
-      const tickMs = options.tickMs ?? 1000;
-      torrent.tickTimer = options.network.clock.setInterval(() => torrent.tick(), tickMs);
-      for (const address of [...(options.peers ?? []), ...torrent.magnetPeers])
+      const tickMs = options.tickMs ?? TICK_MS;
+      torrent.#tickTimer = options.network.clock.setInterval(() => torrent.#tick(), tickMs);
+      for (const address of [...(options.peers ?? []), ...torrent.#magnetPeers])
         torrent.addPeer(address);
     } catch (error) {
       await torrent.close();
@@ -142,75 +123,89 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
     return torrent;
   }
 
-  get clock() {
-    return this.network.clock;
+  /** The torrent's content, once known (at once, or fetched for a magnet). */
+  get info(): TorrentInfo | undefined {
+    return this.#info;
+  }
+
+  /**
+   * Each file's path elements on disk, under `directory`, once the content is known: the
+   * torrent's names after sanitising and shortening to the platform's limits (storage/disk-paths).
+   */
+  get diskPaths(): readonly (readonly string[])[] | undefined {
+    return this.#content?.store.paths;
+  }
+
+  /** True while paused (by `pause()`, or by a storage failure: see `lastError`). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The storage error that paused the session, if any (also emitted as `error`). */
+  get lastError(): Error | undefined {
+    return this.#lastError;
   }
 
   /** The address incoming connections reach, when listening. */
   get listenAddress(): Address | undefined {
-    return this.listener?.localAddress;
-  }
-
-  get listenPort(): number | undefined {
-    return this.listener?.localAddress.port;
-  }
-
-  get metadataSize(): number | undefined {
-    return this.metadata.size;
+    return this.#listener?.localAddress;
   }
 
   get done(): boolean {
-    return this.content?.have.complete ?? false;
+    return this.#content?.have.complete ?? false;
   }
 
   /** Resolves once every piece is verified (at once when it already is). */
   whenDone(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.once('done', resolve));
+    return new Promise((resolve) => this.once('done', () => resolve()));
   }
 
-  /** Adds a peer address to connect to (whether seeding or leeching). */
+  /**
+   * Adds a peer address to connect to (whether seeding or leeching). It is retried with backoff
+   * for the whole session, however long it is down.
+   */
   addPeer(address: Address): void {
-    const key = formatAddress(address);
-    if (this.closed || this.banned.has(address.host) || this.candidates.has(key)) return;
-    if (this.candidates.size >= 1000) return;
-    this.candidates.set(key, { address, failures: 0, nextAttemptAt: 0 });
-    this.dialCandidates();
+    this.#addCandidate(address, true);
+  }
+
+  #addCandidate(address: Address, permanent: boolean): void {
+    if (this.#closed || !this.#swarm.add(address, permanent)) return;
+    this.#peers.dial();
   }
 
   /** Stops requesting and uploading (connections stay open). */
   pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    for (const peer of this.peers.values()) {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const peer of this.#peers.values()) {
       peer.setChoking(true);
       peer.updateInterest();
     }
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    for (const peer of this.peers.values()) peer.updateInterest();
-    this.rechoke();
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const peer of this.#peers.values()) peer.updateInterest();
+    this.#rechoke();
   }
 
   /** Closes every connection and the listener, saves resume data and closes the files. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.tickTimer?.cancel();
-    this.resumeTimer?.cancel();
-    await this.listener?.close();
-    for (const peer of [...this.peers.values()]) {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    await this.#listener?.close();
+    for (const peer of [...this.#peers.values()]) {
       peer.close(new PeerError('TORRENT_STOPPED', 'torrent closed'));
     }
-    await this.saving;
-    if (this.content !== undefined) {
-      await this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-      await this.content.store.close();
+    await this.#resume.stop();
+    if (this.#content !== undefined) {
+      await this.#resume.saveNow(this.#content).catch((error: unknown) => this.#emitError(error));
+      await this.#content.store.close();
     }
-    await this.lock?.release();
+    await this.#lock?.release();
   }
 
   /**
@@ -218,429 +213,254 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
    * show that a restarted session re-fetches nothing it had verified.
    */
   async kill(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.tickTimer?.cancel();
-    this.resumeTimer?.cancel();
-    await this.listener?.close();
-    for (const peer of [...this.peers.values()]) peer.close();
-    await this.content?.store.abandon();
-    await this.lock?.release();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tickTimer?.cancel();
+    void this.#resume.stop();
+    await this.#listener?.close();
+    for (const peer of [...this.#peers.values()]) peer.close();
+    await this.#content?.store.abandon();
+    await this.#lock?.release();
   }
 
   stats(): TorrentStats {
-    const now = this.clock.now();
-    const peers: PeerStats[] = [];
-    let downloadRate = 0;
-    let uploadRate = 0;
-    let uploaded = this.uploadedBefore;
-    for (const p of this.peers.values()) {
-      if (!p.isOpen) continue;
-      const stats = peerStats(p, now);
-      downloadRate += stats.downloadRate;
-      uploadRate += stats.uploadRate;
-      uploaded += stats.uploaded;
-      peers.push(stats);
-    }
-    const content = this.content;
-    return {
-      infoHash: Buffer.from(this.infoHash).toString('hex'),
-      name: this.info?.name,
-      pieceCount: content?.geometry.pieceCount ?? 0,
-      verifiedPieces: content?.have.count ?? 0,
-      totalLength: content?.store.layout.totalLength ?? 0,
-      left: content === undefined ? undefined : bytesLeft(content.store.layout, content.have),
-      downloaded: this.downloaded,
-      uploaded,
-      wasted: this.wasted,
-      downloadRate,
-      uploadRate,
-      hashFailures: this.hashFailures,
-      done: this.done,
-      paused: this.paused,
-      peers,
-      availability: content?.picker.availabilitySnapshot() ?? new Uint32Array(0),
-      resumedPieces: this.resumedPieces,
-    };
+    return torrentStats({
+      infoHash: this.infoHash,
+      name: this.#info?.name,
+      content: this.#content,
+      peers: this.#peers.values(),
+      now: this.#network.clock.now(),
+      uploadedBefore: this.#uploadedBefore,
+      downloads: this.#downloads,
+      paused: this.#paused,
+      resumedPieces: this.#resumedPieces,
+    });
   }
 
-  // --- content --------------------------------------------------------------------------------
+  // --- content -------------------------------------------------------------------------------
 
-  private async setInfo(info: TorrentInfo): Promise<void> {
-    const layout = new FileLayout(info.files, info.pieceLength);
-    const store = new PieceStore({
-      fs: this.fs,
-      directory: this.options.directory,
-      layout,
-      pieceHashes: info.pieceHashes,
-      // A seeded piece whose file changed on disk and no longer matches: not served, reported.
-      onPieceChanged: (_piece, error) => this.emit('error', error),
+  async #setInfo(info: TorrentInfo): Promise<void> {
+    const { content, lock } = await openContent(info, {
+      fs: this.#fs,
+      directory: this.#options.directory,
+      // One writer per set of files (on disk; a custom `fs` is the caller's business).
+      lock: this.#options.fs === undefined && this.#options.lock !== false,
+      random: this.#network.random,
+      sequential: this.#options.sequential ?? false,
+      resume: this.#resume,
+      onPieceChanged: (error) => this.#emitError(error),
     });
-    // One writer per set of files (on disk; a custom `fs` is the caller's business).
-    if (this.options.fs === undefined && this.options.lock !== false) {
-      this.lock = await acquireLock(
-        contentLockPath(this.options.directory, store.paths[0]![0]!),
-        join(this.options.directory, store.paths[0]![0]!),
-      ).catch((error: unknown) => {
-        // A directory nobody may write to (e.g. seeding from read-only media or a full disk)
-        // gets no lock: a writer would fail there anyway.
-        if (['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT'].includes(systemCode(error) ?? ''))
-          return undefined;
-        throw error;
-      });
-    }
-    const picker = new PiecePicker({
-      pieceCount: layout.pieceCount,
-      pieceLength: layout.pieceLength,
-      totalLength: layout.totalLength,
-      random: this.network.random,
-      sequential: this.options.sequential ?? false,
-    });
-    let have: Bitfield;
-    try {
-      have = await this.initialPieces(store);
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    for (const index of have.indices()) picker.setHave(index);
-    this.resumedPieces = have.count;
-    this.info = info;
-    if (info.infoBytes !== undefined) this.metadata.infoBytes = info.infoBytes;
-    this.content = {
-      picker,
-      store,
-      have,
-      geometry: torrentGeometry(layout.totalLength, layout.pieceLength),
-    };
+    this.#lock = lock;
+    this.#resumedPieces = content.have.count;
+    this.#info = info;
+    if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
+    this.#content = content;
     this.emit('metadata', info);
-    for (const peer of this.peers.values()) peer.contentReady();
-    if (have.complete) this.emitDone();
+    for (const peer of this.#peers.values()) peer.contentReady();
+    if (content.have.complete) this.#emitDone();
   }
 
-  /** Creates the files safely; resume data proven to match them, else a check (./storage/start.ts). */
-  private initialPieces(store: PieceStore): Promise<Bitfield> {
-    return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store, {
-      recheck: this.options.recheck ?? false,
-      assumeComplete: (this.options.assumeComplete ?? false) && !this.options.recheck,
-      existing: this.options.existing ?? 'verify',
-    });
-  }
-
-  private resumePath(): string | undefined {
-    if (this.options.resume === false) return undefined;
-    if (typeof this.options.resume === 'string') return this.options.resume;
-    const hex = Buffer.from(this.infoHash).toString('hex');
-    return join(this.options.directory, '.peerkit', `${hex}.resume`);
-  }
-
-  private scheduleResumeSave(): void {
-    if (this.resumeTimer !== undefined || this.closed) return;
-    this.resumeTimer = this.clock.setTimeout(() => {
-      this.resumeTimer = undefined;
-      void this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-    }, this.options.resumeIntervalMs ?? 5000);
-  }
-
-  private saveResumeNow(): Promise<void> {
-    const path = this.resumePath();
-    const content = this.content;
-    if (path === undefined || content === undefined) return Promise.resolve();
-    // One save at a time; each copies the verified set, flushes the data, then writes.
-    this.saving = this.saving
-      .catch(() => undefined)
-      .then(() => saveResume(this.fs, path, this.infoHash, content.have, content.store));
-    return this.saving;
-  }
-
-  // --- connections ----------------------------------------------------------------------------
-
-  private accept(stream: Stream): void {
-    if (this.closed || this.peers.size >= (this.options.maxConnections ?? 50)) {
-      stream.destroy();
+  #pieceChecked(piece: number, ok: boolean, senders: ReadonlyMap<PeerSession, number>): void {
+    const content = this.#content;
+    if (content === undefined || this.#closed) return;
+    const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
+    const identities = peerIdentities(senders.keys());
+    if (!ok) {
+      this.emit('hashFailure', { index: piece, peers: hosts });
+      for (const ban of this.#swarm.pieceFailed(identities)) this.#ban(ban);
+      for (const p of this.#peers.values()) p.fillRequests();
       return;
     }
-    if (this.banned.has(stream.remoteAddress.host)) {
-      stream.destroy();
+    this.#swarm.pieceVerified(identities);
+    content.picker.setHave(piece);
+    content.have.set(piece);
+    for (const p of this.#peers.values()) p.sendHave(piece);
+    this.emit('piece', { index: piece, contributors: pieceContributors(senders) });
+    this.emit('progress', { verified: content.have.count, total: content.geometry.pieceCount });
+    if (content.have.complete) {
+      void this.#resume.saveNow(content).catch((error: unknown) => this.#emitError(error));
+      this.#emitDone();
+    } else {
+      this.#resume.schedule(content);
+    }
+  }
+
+  #emitDone(): void {
+    if (this.#doneEmitted) return;
+    this.#doneEmitted = true;
+    this.emit('done', { pieces: this.#content?.geometry.pieceCount ?? 0 });
+    // Seeds do not need connections to other seeds.
+    for (const p of [...this.#peers.values()]) if (p.isSeed) p.close();
+  }
+
+  /**
+   * The swarm policy banned a peer (its address and peer id) or, after `HOST_BAN_PEERS` banned
+   * peers there, its whole address: cut off exactly those connections.
+   */
+  #ban(ban: Ban): void {
+    const { host, peerId, wholeHost } = ban;
+    this.emit('ban', { host, peerId, wholeHost });
+    for (const p of [...this.#peers.values()]) {
+      if (p.remoteAddress.host !== host) continue;
+      if (!wholeHost && peerIdHex(p.remotePeerId) !== peerId) continue;
+      // Not redialled: the address it listens on is forgotten with it.
+      this.#swarm.forget(p.listenAddress);
+      p.close(new PeerError('PEER_BANNED', `${host} (${peerId}) sent corrupt data`));
+    }
+  }
+
+  #emitError(error: unknown): void {
+    this.emit('error', asError(error));
+  }
+
+  #storageFailed(error: Error): void {
+    if (this.#closed) return;
+    this.#lastError = error;
+    this.emit('error', error);
+    this.pause();
+  }
+
+  /** BEP 9: the info dictionary arrived and hashed right. */
+  #metadataComplete(info: Uint8Array): void {
+    if (this.#content !== undefined) return;
+    let parsed: TorrentInfo;
+    try {
+      parsed = (this.#options.parseInfo ?? parseInfoBytes)(info, this.infoHash);
+    } catch (error) {
+      this.#emitError(error);
       return;
     }
-    this.startPeer(stream, false);
+    this.#setInfo({ ...parsed, infoBytes: info }).then(
+      () => {
+        for (const p of this.#peers.values()) p.sendExtensionHandshake();
+        this.#rechoke();
+      },
+      (error: unknown) => this.#storageFailed(asError(error)),
+    );
   }
 
-  private startPeer(stream: Stream, outgoing: boolean): void {
-    const peer = new Peer(this, this.nextPeerId++, stream, outgoing);
-    this.peers.set(peer.id, peer);
-    void peer.run();
+  // --- what the peer sessions tell the torrent (PeerSessionHost) -----------------------------
+
+  /** The seam the peer sessions and connections see: read-only state and the callbacks. */
+  #makeHost(): PeerConnectionHost {
+    const torrent = this;
+    return {
+      clock: this.#network.clock,
+      infoHash: this.infoHash,
+      peerId: this.peerId,
+      limits: this.limits,
+      clientName: this.clientName,
+      get listenPort() {
+        return torrent.#listener?.localAddress.port;
+      },
+      get content() {
+        return torrent.#content;
+      },
+      get metadataSize() {
+        return torrent.#metadata.size;
+      },
+      get paused() {
+        return torrent.#paused;
+      },
+      acceptHandshake: (peer, peerId) => this.#peers.admit(peer, peerId, this.peerId),
+      onReady: (peer) => this.#onReady(peer),
+      onClosed: (peer, error) => this.#onClosed(peer, error),
+      onPeerInterest: () => this.#onPeerInterest(),
+      onBlock: (peer, piece, offset, block) => {
+        if (this.#content !== undefined)
+          this.#downloads.block(this.#content, peer, piece, offset, block);
+      },
+      onExtensionHandshake: (peer) => {
+        this.#metadata.request(peer, this.#network.clock.now());
+        this.#closeIfBothSeeds(peer);
+      },
+      onMetadataMessage: (peer, message) => {
+        const info = this.#metadata.onMessage(peer, message, this.#network.clock.now());
+        if (info !== undefined) this.#metadataComplete(info);
+      },
+      onPex: (_peer, message) => {
+        for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
+          this.#addCandidate({ host: a.host, port: a.port }, false);
+      },
+      onAvailability: (peer) => this.#closeIfBothSeeds(peer),
+    };
   }
 
-  private dialCandidates(): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    const max = this.options.maxConnections ?? 50;
-    for (const [key, c] of this.candidates) {
-      if (this.peers.size + this.connecting.size >= max) return;
-      if (this.connecting.has(key) || c.nextAttemptAt > now || this.isConnectedTo(c.address))
-        continue;
-      this.connecting.add(key);
-      this.network
-        .dial(c.address, { timeoutMs: 10_000 })
-        .then((stream) => {
-          this.connecting.delete(key);
-          if (this.closed) {
-            stream.destroy();
-            return;
-          }
-          c.failures = 0;
-          this.startPeer(stream, true);
-        })
-        .catch(() => {
-          this.connecting.delete(key);
-          c.failures++;
-          if (c.failures >= 6) this.candidates.delete(key);
-          else c.nextAttemptAt = this.clock.now() + redialDelay(c.failures);
-        });
-    }
+  /**
+   * Two seeds have nothing to exchange: close, once the peer's extension handshake told where it
+   * listens (its `p`), so that the swarm policy knows whom not to redial (`SEED_REDIAL_MS`).
+   */
+  #closeIfBothSeeds(peer: PeerSession): void {
+    if (!this.done || !peer.isSeed) return;
+    if (peer.extended && peer.extensionHandshake === undefined) return;
+    peer.close();
   }
 
-  private isConnectedTo(address: Address): boolean {
-    for (const p of this.peers.values()) {
-      const a = p.listenAddress;
-      if (a.host === address.host && a.port === address.port) return true;
-    }
-    return false;
-  }
-
-  acceptHandshake(peer: Peer, peerId: Uint8Array): boolean {
-    const reason = this.refusalReason(peer, peerId);
-    if (reason === undefined) return true;
-    this.refusals.set(peer, reason);
-    return false;
-  }
-
-  private refusalReason(peer: Peer, peerId: Uint8Array): PeerRejectReason | undefined {
-    if (this.closed) return 'closing';
-    if (this.banned.has(peer.remoteAddress.host)) return 'banned';
-    if (Buffer.compare(peerId, this.peerId) === 0) {
-      // A connection to ourselves: forget the address.
-      if (peer.outgoing) this.candidates.delete(formatAddress(peer.remoteAddress));
-      return 'self';
-    }
-    for (const other of this.peers.values()) {
-      if (
-        other !== peer &&
-        other.isOpen &&
-        other.remotePeerId !== undefined &&
-        Buffer.compare(other.remotePeerId, peerId) === 0
-      ) {
-        return 'duplicate';
-      }
-    }
-    return undefined;
-  }
-
-  onReady(peer: Peer): void {
+  #onReady(peer: PeerSession): void {
     this.emit('peer', {
       type: 'connect',
       address: peer.remoteAddress,
       peerId: peerIdHex(peer.remotePeerId),
     });
-    if (this.paused) return;
-    this.rechoke();
+    if (!this.#paused) this.#rechoke();
   }
 
-  onClosed(peer: Peer, error: Error | undefined): void {
-    if (!this.peers.delete(peer.id)) return;
-    const content = this.content;
+  #onClosed(peer: PeerSession, error: Error | undefined): void {
+    const removed = this.#peers.remove(peer);
+    if (removed === false) return;
+    const content = this.#content;
     if (content !== undefined) {
       if (peer.pieces !== undefined) content.picker.removeAvailability(peer.pieces);
       content.picker.abortAll(peer.id);
     }
-    this.uploadedBefore += peer.upload.total;
-    this.metadata.forget(peer.id);
-    this.pex.forget(peer.id);
-    const refusal = this.refusals.get(peer);
-    this.refusals.delete(peer);
+    this.#uploadedBefore += peer.uploaded;
+    this.#metadata.forget(peer.id);
+    this.#pex.forget(peer.id);
+    const address = peer.remoteAddress;
     if (peer.opened) {
-      this.emit('peer', {
-        type: 'disconnect',
-        address: peer.remoteAddress,
-        peerId: peerIdHex(peer.remotePeerId),
-        ...(error ? { error } : {}),
-      });
+      const peerId = peerIdHex(peer.remotePeerId);
+      this.emit('peer', { type: 'disconnect', address, peerId, ...(error ? { error } : {}) });
     } else {
       // Refused or failed in the handshake: it never emitted `connect`.
-      this.emit('peer', {
-        type: 'rejected',
-        address: peer.remoteAddress,
-        reason: refusal ?? (this.closed ? 'closing' : 'handshake'),
-        ...(error ? { error } : {}),
-      });
+      const reason = removed.refusal ?? (this.#closed ? 'closing' : 'handshake');
+      this.emit('peer', { type: 'rejected', address, reason, ...(error ? { error } : {}) });
     }
-    if (!this.closed) {
-      // Its requests are free again: let the others pick them up.
-      for (const other of this.peers.values()) other.fillRequests();
-      if (peer.outgoing && !this.banned.has(peer.remoteAddress.host) && !this.done) {
-        const c = this.candidates.get(formatAddress(peer.remoteAddress));
-        if (c !== undefined) c.nextAttemptAt = this.clock.now() + 5000;
-      }
-      if (!peer.amChoking) this.rechoke();
-    }
+    if (this.#closed) return;
+    // Its requests are free again: let the others pick them up.
+    for (const other of this.#peers.values()) other.fillRequests();
+    const now = this.#network.clock.now();
+    this.#swarm.disconnected(peer.listenAddress, peer.outgoing, this.done, peer.isSeed, now);
+    if (!peer.amChoking) this.#rechoke();
   }
 
-  onPeerInterest(_peer: Peer): void {
+  #onPeerInterest(): void {
     // Fill a free upload slot at once instead of waiting for the next rechoke.
     let unchokedInterested = 0;
-    for (const p of this.peers.values())
+    for (const p of this.#peers.values())
       if (p.isOpen && !p.amChoking && p.peerInterested) unchokedInterested++;
-    if (unchokedInterested < 4) this.rechoke();
+    if (unchokedInterested < UPLOAD_SLOTS_FILLED) this.#rechoke();
   }
 
-  onAvailability(peer: Peer): void {
-    // Two seeds have nothing to exchange.
-    if (this.done && peer.isSeed) peer.close();
-  }
+  // --- periodic work -------------------------------------------------------------------------
 
-  onBlock(peer: Peer, piece: number, offset: number, block: Uint8Array): void {
-    const content = this.content;
-    if (content === undefined) return;
-    const result = content.picker.received(peer.id, piece, offset);
-    if (!result.accepted) {
-      this.wasted += block.length;
-      return;
-    }
-    this.downloaded += block.length;
-    for (const other of result.cancel) {
-      this.peers.get(other)?.sendCancel({ piece, offset, length: block.length });
-    }
-    let senders = this.contributors.get(piece);
-    if (senders === undefined) {
-      senders = new Map();
-      this.contributors.set(piece, senders);
-    }
-    senders.set(peer, (senders.get(peer) ?? 0) + 1);
-    content.store.writeBlock(piece, offset, block).then(
-      (check) => {
-        if (check !== undefined) this.pieceChecked(check.piece, check.ok);
-      },
-      (error: unknown) => {
-        // The piece is not on disk: forget its blocks so that it is fetched again on resume().
-        content.picker.pieceFailed(piece);
-        content.store.discardPiece(piece);
-        this.contributors.delete(piece);
-        this.storageFailed(asError(error));
-      },
-    );
-  }
-
-  private pieceChecked(piece: number, ok: boolean): void {
-    const content = this.content;
-    if (content === undefined || this.closed) return;
-    const senders = this.contributors.get(piece) ?? new Map<Peer, number>();
-    this.contributors.delete(piece);
-    const hosts = [...new Set([...senders.keys()].map((p) => p.remoteAddress.host))];
-    if (!ok) {
-      // BEP 3: a piece that fails its hash is discarded and downloaded again.
-      this.hashFailures++;
-      this.wasted += content.store.layout.pieceSize(piece);
-      content.picker.pieceFailed(piece);
-      content.store.discardPiece(piece);
-      this.emit('hashFailure', piece, hosts);
-      for (const host of hosts) this.adjustTrust(host, -2);
-      for (const p of this.peers.values()) p.fillRequests();
-      return;
-    }
-    for (const host of hosts) this.adjustTrust(host, 1);
-    content.picker.setHave(piece);
-    content.have.set(piece);
-    for (const p of this.peers.values()) p.sendHave(piece);
-    this.emit('piece', piece, pieceContributors(senders));
-    this.emit('progress', content.have.count, content.geometry.pieceCount);
-    if (content.have.complete) {
-      void this.saveResumeNow().catch((error: unknown) => this.emit('error', asError(error)));
-      this.emitDone();
-    } else {
-      this.scheduleResumeSave();
-    }
-  }
-
-  private emitDone(): void {
-    if (this.doneEmitted) return;
-    this.doneEmitted = true;
-    this.emit('done');
-    // Seeds do not need connections to other seeds.
-    for (const p of this.peers.values()) if (p.isSeed) p.close();
-  }
-
-  /** libtorrent-style trust points: +1 per good piece (max 8), -2 per failed piece. */
-  private adjustTrust(host: string, delta: number): void {
-    const value = Math.min(8, (this.trust.get(host) ?? 0) + delta);
-    this.trust.set(host, value);
-    if (value > (this.options.banTrust ?? -6) || this.banned.has(host)) return;
-    this.banned.add(host);
-    for (const [key, c] of this.candidates)
-      if (c.address.host === host) this.candidates.delete(key);
-    this.emit('ban', host);
-    for (const p of [...this.peers.values()]) {
-      if (p.remoteAddress.host === host)
-        p.close(new PeerError('PEER_BANNED', `${host} sent corrupt data`));
-    }
-  }
-
-  private storageFailed(error: Error): void {
-    if (this.closed) return;
-    this.lastError = error;
-    this.emit('error', error);
-    this.pause();
-  }
-
-  onExtensionHandshake(peer: Peer): void {
-    this.metadata.request(peer, this.clock.now());
-  }
-
-  onMetadataMessage(peer: Peer, message: MetadataMessage): void {
-    const info = this.metadata.onMessage(peer, message, this.clock.now());
-    if (info === undefined || this.content !== undefined) return;
-    let parsed: TorrentInfo;
-    try {
-      parsed = (this.options.parseInfo ?? parseInfoBytes)(info, this.infoHash);
-    } catch (error) {
-      this.emit('error', asError(error));
-      return;
-    }
-    this.setInfo({ ...parsed, infoBytes: info }).then(
-      () => {
-        for (const p of this.peers.values()) p.sendExtensionHandshake();
-        this.rechoke();
-      },
-      (error: unknown) => this.storageFailed(asError(error)),
-    );
-  }
-
-  onPex(_peer: Peer, message: PexMessage): void {
-    for (const a of [...message.added, ...message.added6].slice(0, 50))
-      this.addPeer({ host: a.host, port: a.port });
-  }
-
-  // --- periodic work --------------------------------------------------------------------------
-
-  private tick(): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    for (const peer of [...this.peers.values()]) {
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#network.clock.now();
+    for (const peer of [...this.#peers.values()]) {
       peer.tick(now);
-      if (this.content === undefined) this.metadata.request(peer, now);
+      if (this.#content === undefined) this.#metadata.request(peer, now);
     }
-    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke();
-    this.pex.tick(now, [...this.peers.values()]);
-    if (!this.paused) this.dialCandidates();
+    if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
+    this.#pex.tick(now, [...this.#peers.values()]);
+    if (!this.#paused) this.#peers.dial();
   }
 
   /** Runs the choker over the open peers and applies its decision (BEP 3). */
-  private rechoke(): void {
-    const now = this.clock.now();
-    this.lastRechoke = now;
-    const open = [...this.peers.values()].filter((p) => p.isOpen);
-    if (this.paused || this.content === undefined) {
+  #rechoke(): void {
+    const now = this.#network.clock.now();
+    this.#lastRechoke = now;
+    const open = [...this.#peers.values()].filter((p) => p.isOpen);
+    if (this.#paused || this.#content === undefined) {
       for (const p of open) p.setChoking(true);
       return;
     }
@@ -648,27 +468,20 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
       peers: open.map((p) => ({
         id: p.id,
         interested: p.peerInterested,
-        downloadRate: p.download.rate(now),
-        uploadRate: p.upload.rate(now),
+        downloadRate: p.downloadRate(now),
+        uploadRate: p.uploadRate(now),
         connectedAt: p.connectedAt,
         snubbed: p.snubbed,
         isSeed: p.isSeed,
       })),
       seeding: this.done,
       now,
-      state: this.chokerState,
-      random: this.network.random,
+      state: this.#chokerState,
+      random: this.#network.random,
     });
-    this.chokerState = result.state;
+    this.#chokerState = result.state;
     for (const p of open) p.setChoking(!result.unchoked.has(p.id));
   }
-}
-
-function defaultPeerId(random: Uint8Array): Uint8Array {
-  const id = new Uint8Array(20);
-  id.set(new TextEncoder().encode('-PK0100-'), 0);
-  id.set(random.subarray(0, 12), 8);
-  return id;
 }
 
 function asError(error: unknown): Error {

@@ -8,7 +8,7 @@ import {
   RECHOKE_INTERVAL_MS,
   rechoke,
 } from '../src/choker';
-import { arbChokerPeers, chokerRuleViolations } from '../src/choker-rules';
+import { arbChokerPeers, chokerRuleViolations } from '../src/testing/choker-rules';
 import { seededRandom } from './helpers';
 
 const peersArb = arbChokerPeers();

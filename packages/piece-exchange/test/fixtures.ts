@@ -3,7 +3,8 @@ import { encode } from '@peerkit/bencode';
 import { nodeNetwork } from '@peerkit/transport';
 import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
 import { Torrent } from '../src/torrent';
-import type { TorrentInfo, TorrentOptions } from '../src/torrent-options';
+import type { TorrentInfo } from '../src/torrent-info';
+import type { TorrentOptions } from '../src/torrent-options';
 
 /** Deterministic pseudo-random content. */
 export function content(length: number, seed: number): Uint8Array {

@@ -5,7 +5,7 @@
  */
 import { nodeNetwork, type Stream } from '@peerkit/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pipelineDepth } from '../src/session/peer-host';
+import { pipelineDepth } from '../src/session/peer-limits';
 import { memoryFileSystem } from '../src/storage/file-system';
 import { Torrent } from '../src/torrent';
 import { torrentGeometry, WireDecoder, type WireFrame } from '../src/wire/decoder';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SIZE, PiecePicker } from '../src/picker';
+import { PiecePicker } from '../src/picker';
+import { BLOCK_LENGTH } from '../src/wire/messages';
 import { pieceSet, seededRandom } from './helpers';
 
 interface Geometry {
@@ -21,7 +22,7 @@ class Model {
       piece === this.g.pieceCount - 1
         ? this.g.totalLength - (this.g.pieceCount - 1) * this.g.pieceLength
         : this.g.pieceLength;
-    return Math.ceil(size / BLOCK_SIZE);
+    return Math.ceil(size / BLOCK_LENGTH);
   }
   availability(piece: number): number {
     let n = 0;
@@ -150,7 +151,7 @@ class Pick implements Cmd {
     const seen = new Set<string>();
     let firstNew = true;
     for (const [i, q] of picked.entries()) {
-      const block = q.offset / BLOCK_SIZE;
+      const block = q.offset / BLOCK_LENGTH;
       const k = `${q.piece}:${block}`;
       expect(eligible(q.piece)).toBe(true);
       expect(m.received.has(k)).toBe(false);
@@ -172,7 +173,7 @@ class Pick implements Cmd {
         }
       }
       const expectedLength = Math.min(
-        BLOCK_SIZE,
+        BLOCK_LENGTH,
         (q.piece === m.g.pieceCount - 1
           ? m.g.totalLength - (m.g.pieceCount - 1) * m.g.pieceLength
           : m.g.pieceLength) - q.offset,
@@ -205,7 +206,7 @@ class Receive implements Cmd {
     const all = m.outstanding();
     const o = all[this.choice % all.length]!;
     const k = `${o.piece}:${o.block}`;
-    const result = r.picker.received(o.peer, o.piece, o.block * BLOCK_SIZE);
+    const result = r.picker.received(o.peer, o.piece, o.block * BLOCK_LENGTH);
     expect(result.accepted).toBe(true);
     const others = [...m.requested.get(k)!].filter((p) => p !== o.peer).sort();
     expect([...result.cancel].sort()).toEqual(others);
@@ -216,7 +217,7 @@ class Receive implements Cmd {
       if (!m.received.has(`${o.piece}:${b}`)) complete = false;
     expect(result.pieceComplete).toBe(complete);
     // A second copy of the same block is not accepted.
-    expect(r.picker.received(o.peer, o.piece, o.block * BLOCK_SIZE).accepted).toBe(false);
+    expect(r.picker.received(o.peer, o.piece, o.block * BLOCK_LENGTH).accepted).toBe(false);
   }
   toString() {
     return `Receive(${this.choice})`;
@@ -231,11 +232,11 @@ class Abort implements Cmd {
   run(m: Model, r: Real) {
     const all = m.outstanding();
     const o = all[this.choice % all.length]!;
-    r.picker.abort(o.peer, o.piece, o.block * BLOCK_SIZE);
+    r.picker.abort(o.peer, o.piece, o.block * BLOCK_LENGTH);
     const set = m.requested.get(`${o.piece}:${o.block}`)!;
     set.delete(o.peer);
     if (set.size === 0) m.requested.delete(`${o.piece}:${o.block}`);
-    expect(r.picker.isRequestedFrom(o.peer, o.piece, o.block * BLOCK_SIZE)).toBe(false);
+    expect(r.picker.isRequestedFrom(o.peer, o.piece, o.block * BLOCK_LENGTH)).toBe(false);
   }
   toString() {
     return `Abort(${this.choice})`;
@@ -253,7 +254,7 @@ class Unsolicited implements Cmd {
     return !(m.requested.get(`${this.piece}:${this.block}`)?.has(this.id) ?? false);
   }
   run(_m: Model, r: Real) {
-    expect(r.picker.received(this.id, this.piece, this.block * BLOCK_SIZE).accepted).toBe(false);
+    expect(r.picker.received(this.id, this.piece, this.block * BLOCK_LENGTH).accepted).toBe(false);
   }
   toString() {
     return `Unsolicited(${this.id}, ${this.piece}, ${this.block})`;
@@ -301,10 +302,10 @@ const geometry = fc
   .record({
     pieceCount: fc.integer({ min: 1, max: 8 }),
     blocks: fc.integer({ min: 1, max: 4 }),
-    lastBytes: fc.integer({ min: 1, max: 4 * BLOCK_SIZE }),
+    lastBytes: fc.integer({ min: 1, max: 4 * BLOCK_LENGTH }),
   })
   .map(({ pieceCount, blocks, lastBytes }) => {
-    const pieceLength = blocks * BLOCK_SIZE;
+    const pieceLength = blocks * BLOCK_LENGTH;
     const last = Math.min(lastBytes, pieceLength);
     return { pieceCount, pieceLength, totalLength: (pieceCount - 1) * pieceLength + last };
   });
@@ -354,8 +355,8 @@ describe('PiecePicker', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const picker = new PiecePicker({
         pieceCount: 16,
-        pieceLength: BLOCK_SIZE,
-        totalLength: 16 * BLOCK_SIZE,
+        pieceLength: BLOCK_LENGTH,
+        totalLength: 16 * BLOCK_LENGTH,
         random: seededRandom(seed),
         randomFirstPieces: 0,
       });
@@ -364,8 +365,8 @@ describe('PiecePicker', () => {
       const a = picker.pick(1, all, 1)[0]!.piece;
       const again = new PiecePicker({
         pieceCount: 16,
-        pieceLength: BLOCK_SIZE,
-        totalLength: 16 * BLOCK_SIZE,
+        pieceLength: BLOCK_LENGTH,
+        totalLength: 16 * BLOCK_LENGTH,
         random: seededRandom(seed),
         randomFirstPieces: 0,
       });
@@ -379,8 +380,8 @@ describe('PiecePicker', () => {
   it('sequential mode picks the lowest missing piece', () => {
     const picker = new PiecePicker({
       pieceCount: 6,
-      pieceLength: 2 * BLOCK_SIZE,
-      totalLength: 11 * BLOCK_SIZE + 5,
+      pieceLength: 2 * BLOCK_LENGTH,
+      totalLength: 11 * BLOCK_LENGTH + 5,
       random: seededRandom(3),
       sequential: true,
     });
@@ -406,15 +407,15 @@ describe('PiecePicker', () => {
   it('end-game duplicates a block to a second peer and cancels the other copy', () => {
     const picker = new PiecePicker({
       pieceCount: 1,
-      pieceLength: BLOCK_SIZE,
-      totalLength: BLOCK_SIZE,
+      pieceLength: BLOCK_LENGTH,
+      totalLength: BLOCK_LENGTH,
       random: seededRandom(1),
     });
     const all = pieceSet([true]);
     expect(picker.pick(1, all, 4)).toHaveLength(1);
     expect(picker.inEndgame).toBe(true);
     expect(picker.pick(1, all, 4)).toHaveLength(0);
-    expect(picker.pick(2, all, 4)).toEqual([{ piece: 0, offset: 0, length: BLOCK_SIZE }]);
+    expect(picker.pick(2, all, 4)).toEqual([{ piece: 0, offset: 0, length: BLOCK_LENGTH }]);
     const r = picker.received(2, 0, 0);
     expect(r).toEqual({ accepted: true, pieceComplete: true, cancel: [1] });
     expect(picker.outstanding(1)).toBe(0);
@@ -423,8 +424,8 @@ describe('PiecePicker', () => {
   it('allowed-fast restricts the pick to the allowed set', () => {
     const picker = new PiecePicker({
       pieceCount: 8,
-      pieceLength: BLOCK_SIZE,
-      totalLength: 8 * BLOCK_SIZE,
+      pieceLength: BLOCK_LENGTH,
+      totalLength: 8 * BLOCK_LENGTH,
       random: seededRandom(9),
     });
     const all = pieceSet(Array(8).fill(true));

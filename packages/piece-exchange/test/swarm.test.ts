@@ -13,6 +13,7 @@ import {
 } from '@peerkit/netsim';
 import { describe, expect, it } from 'vitest';
 import { Bitfield } from '../src/bitfield';
+import type { PeerError } from '../src/session/peer-error';
 import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
 import { encodeResume } from '../src/storage/resume';
 import { Torrent } from '../src/torrent';
@@ -130,7 +131,7 @@ describe('netsim swarm', () => {
         disks[i]!.crash();
         sim.crash(hosts[i]!);
       }
-      await new Promise<void>((resolve) => seedTorrent.clock.setTimeout(resolve, 3000));
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 3000));
       for (const i of leaving) {
         sim.restart(hosts[i]!);
         torrents[i] = await open(hosts[i]!, disks[i]!, fixture, {
@@ -185,7 +186,7 @@ describe('netsim swarm', () => {
           { host: honestHost.address, port: PORT },
         ],
       });
-      leecher.on('ban', (host) => bans.push(host));
+      leecher.on('ban', ({ host }) => bans.push(host));
       await leecher.whenDone();
       if (process.env.SWARM_DEBUG) console.log('corrupt t', sim.now, leecher.stats());
       expect(bans).toEqual([liarHost.address]);
@@ -194,6 +195,119 @@ describe('netsim swarm', () => {
       expect(verified(fs, fixture)).toBe(true);
       await liar.close();
       await honest.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('a ban cuts off the corrupt peer, not an honest seeder sharing its address', async () => {
+    const seed = seedFromEnv(78);
+    await withSeed('shared-address', seed, async (sim) => {
+      const fixture = makeTorrent('shared.bin', [320_000], 16_384, seed);
+      // One address (think: a NAT), two peers behind it: an honest seeder and a liar.
+      const shared = sim.addHost();
+      const honestFs = memoryFileSystem();
+      plant(honestFs, '/data', fixture);
+      const honest = await open(shared, honestFs, fixture, { recheck: true });
+      const liarFs = memoryFileSystem();
+      liarFs.put(
+        '/data/shared.bin',
+        fixture.data.map((b) => b ^ 0x5a),
+      );
+      const all = Bitfield.full(Math.ceil(fixture.data.length / 16_384));
+      // Resume data vouching for the garbage file as it is (its size and modification time).
+      const stamp = await liarFs.lstat('/data/shared.bin');
+      liarFs.put(
+        `/data/.peerkit/${Buffer.from(fixture.info.infoHash).toString('hex')}.resume`,
+        encodeResume(fixture.info.infoHash, all, { directory: '/data', stamps: [stamp] }),
+      );
+      const liar = await open(shared, liarFs, fixture, {
+        listen: { host: shared.address, port: PORT + 1 },
+      });
+      const leechHost = sim.addHost();
+      sim.setLink(shared, leechHost, { latency: 20, bandwidth: 200_000 });
+      const fs = memoryFileSystem();
+      const leecher = await open(leechHost, fs, fixture, {
+        peers: [
+          { host: shared.address, port: PORT + 1 },
+          { host: shared.address, port: PORT },
+        ],
+      });
+      const bans: Array<{ host: string; peerId: string; wholeHost: boolean }> = [];
+      leecher.on('ban', (b) => bans.push(b));
+      const bannedConnections: string[] = [];
+      leecher.on('peer', (e) => {
+        if (e.type === 'disconnect' && (e.error as PeerError | undefined)?.code === 'PEER_BANNED')
+          bannedConnections.push(e.peerId ?? '');
+      });
+      await leecher.whenDone();
+      const liarId = Buffer.from(liar.peerId).toString('hex');
+      expect(bans).toEqual([{ host: shared.address, peerId: liarId, wholeHost: false }]);
+      expect(bannedConnections).toEqual([liarId]);
+      expect(leecher.stats().hashFailures).toBeGreaterThanOrEqual(3);
+      await leecher.close();
+      expect(verified(fs, fixture)).toBe(true);
+      await liar.close();
+      await honest.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('magnet leechers all get the torrent when 30% of the swarm lies about the metadata (BEP 9)', async () => {
+    const seed = seedFromEnv(909);
+    await withSeed('metadata-liars', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 15, jitter: 5 });
+      const fixture = makeTorrent('truth.bin', [300_000], 16_384, seed);
+      const addresses: Array<{ host: string; port: number }> = [];
+      const torrents: Torrent[] = [];
+      // Three liars: each advertises and serves another info dictionary (another size, another
+      // hash) under the real info-hash, and claims every piece.
+      for (let i = 0; i < 3; i++) {
+        const fake = makeTorrent(
+          `lie-${'x'.repeat(10 * (i + 1))}.bin`,
+          [200_000 + i * 50_000],
+          16_384,
+          seed + i + 1,
+        );
+        const host = sim.addHost();
+        const fs = memoryFileSystem();
+        plant(fs, '/data', fake);
+        torrents.push(
+          await open(host, fs, fake, {
+            info: { ...fake.info, infoHash: fixture.info.infoHash },
+            assumeComplete: true,
+          }),
+        );
+        addresses.push({ host: host.address, port: PORT });
+      }
+      // Two honest seeders.
+      for (let i = 0; i < 2; i++) {
+        const host = sim.addHost();
+        torrents.push(await seeder(host, fixture));
+        addresses.push({ host: host.address, port: PORT });
+      }
+      // Five leechers with only the magnet's info-hash, the liars first in their peer lists.
+      const leechers: Array<{ torrent: Torrent; fs: MemoryFileSystem }> = [];
+      for (let i = 0; i < 5; i++) {
+        const fs = memoryFileSystem();
+        const host = sim.addHost();
+        const torrent = await Torrent.open({
+          network: host.network,
+          directory: '/data',
+          infoHash: fixture.info.infoHash,
+          fs,
+          listen: { host: host.address, port: PORT },
+          peers: addresses,
+          limits: { requestTimeoutMs: 5000 },
+        });
+        leechers.push({ torrent, fs });
+      }
+      await Promise.all(leechers.map((l) => l.torrent.whenDone()));
+      for (const l of leechers) {
+        expect(l.torrent.info?.name).toBe('truth.bin');
+        await l.torrent.close();
+        expect(verified(l.fs, fixture)).toBe(true);
+      }
+      for (const t of torrents) await t.close();
       await expectNothingOpen(sim);
     });
   });
@@ -212,7 +326,7 @@ describe('netsim swarm', () => {
       const total = first.stats().pieceCount;
       await untilPieces(first, total / 2);
       // Let one resume save land, then crash in the middle of the transfer.
-      await new Promise<void>((resolve) => seedTorrent.clock.setTimeout(resolve, 700));
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 700));
       await first.kill();
       fs.crash();
       sim.crash(host);
@@ -255,6 +369,59 @@ describe('netsim swarm', () => {
       // First retry 1 s after the refusal, on the next 1 s tick (it used to wait 4 s).
       expect(connectedAt).toBeDefined();
       expect(connectedAt! - start).toBeLessThanOrEqual(2_100);
+      await leecher.close();
+      await seedTorrent.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('two seeds of the same torrent, each given the other, do not redial each other', async () => {
+    const seed = seedFromEnv(13);
+    await withSeed('seeds', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 10 });
+      const fixture = makeTorrent('seeds.bin', [50_000], 16_384, seed);
+      const aHost = sim.addHost();
+      const bHost = sim.addHost();
+      const aFs = memoryFileSystem();
+      const bFs = memoryFileSystem();
+      plant(aFs, '/data', fixture);
+      plant(bFs, '/data', fixture);
+      const a = await open(aHost, aFs, fixture, {
+        recheck: true,
+        peers: [{ host: bHost.address, port: PORT }],
+      });
+      const b = await open(bHost, bFs, fixture, {
+        recheck: true,
+        peers: [{ host: aHost.address, port: PORT }],
+      });
+      let connects = 0;
+      for (const t of [a, b])
+        t.on('peer', (e) => {
+          if (e.type === 'connect') connects++;
+        });
+      // Two minutes of virtual time: it used to be a new connection every second.
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 120_000));
+      expect(a.done && b.done).toBe(true);
+      expect(connects).toBeLessThanOrEqual(4);
+      await a.close();
+      await b.close();
+      await expectNothingOpen(sim);
+    });
+  });
+
+  it('a peer the user gave that is down for five minutes is still dialled when it comes back', async () => {
+    const seed = seedFromEnv(17);
+    await withSeed('user-peer', seed, async (sim) => {
+      sim.setDefaultLink({ latency: 10 });
+      const fixture = makeTorrent('down.bin', [50_000], 16_384, seed);
+      const seedHost = sim.addHost();
+      // Nothing listens there for five minutes: every dial fails (it used to give up after ~31 s).
+      const leecher = await open(sim.addHost(), memoryFileSystem(), fixture, {
+        peers: [{ host: seedHost.address, port: PORT }],
+      });
+      await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 5 * 60_000));
+      const seedTorrent = await seeder(seedHost, fixture);
+      await leecher.whenDone();
       await leecher.close();
       await seedTorrent.close();
       await expectNothingOpen(sim);

@@ -6,13 +6,10 @@
 import { formatAddress, nodeNetwork } from '@peerkit/transport';
 import { describe, expect, it } from 'vitest';
 import { memoryFileSystem } from '../src/storage/file-system';
+import { REDIAL_MAX_MS, redialDelay } from '../src/swarm-policy';
 import { Torrent } from '../src/torrent';
-import {
-  type PeerEvent,
-  type PieceContributor,
-  REDIAL_MAX_MS,
-  redialDelay,
-} from '../src/torrent-options';
+import type { PeerEvent } from '../src/torrent-events';
+import type { PieceContributor } from '../src/torrent-stats';
 import { makeTorrent, openSeeder, plant } from './fixtures';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -39,7 +36,7 @@ describe('Torrent API: peers, contributors, rejections, assumeComplete, left', (
       peers: [seeder.listenAddress!],
     });
     const pieces: { index: number; contributors: readonly PieceContributor[]; left: number }[] = [];
-    leecher.on('piece', (index, contributors) =>
+    leecher.on('piece', ({ index, contributors }) =>
       pieces.push({ index, contributors, left: leecher.stats().left ?? -1 }),
     );
     try {

@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { type BencodeInputDict, encode } from '@peerkit/bencode';
 import type { Address } from '@peerkit/transport';
 import { MetainfoError } from '../errors';
+import { BLOCK_LENGTH } from '../wire/messages';
 import { parseTorrentV1 } from './parse';
 import type { V1Metainfo } from './types';
 
@@ -56,7 +57,8 @@ export interface CreatedTorrent {
   metainfo: V1Metainfo;
 }
 
-export const MIN_PIECE_LENGTH = 16384;
+/** The smallest piece length we create: one block (BEP 3). */
+export const MIN_PIECE_LENGTH = BLOCK_LENGTH;
 export const MAX_DEFAULT_PIECE_LENGTH = 16 * 1024 * 1024;
 
 function invalid(message: string): MetainfoError {

@@ -2,9 +2,10 @@
  * BEP 52 merkle trees: SHA-256 over 16 KiB blocks, padded to a power of two with zero hashes.
  */
 import { createHash } from 'node:crypto';
+import { BLOCK_LENGTH } from '../wire/messages';
 
 /** BEP 52: "the leaf hashes are SHA-256 of 16KiB blocks". */
-export const MERKLE_BLOCK_LENGTH = 16384;
+export const MERKLE_BLOCK_LENGTH = BLOCK_LENGTH;
 export const HASH_LENGTH_V2 = 32;
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {

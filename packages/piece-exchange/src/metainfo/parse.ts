@@ -16,6 +16,7 @@ import {
 } from '@peerkit/bencode';
 import type { Address } from '@peerkit/transport';
 import { MetainfoError } from '../errors';
+import { BLOCK_LENGTH } from '../wire/messages';
 import { cleanPathText, renameDuplicates, sanitizePath, sanitizePathElement } from './path';
 import type { Metainfo, MetaVersion, TorrentFile, V1Metainfo } from './types';
 import { checkPieceLayers, parseFileTree, readSymlinkPath, type V2FileEntry } from './v2';
@@ -33,7 +34,7 @@ export const DEFAULT_MAX_TORRENT_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MAX_PIECES = 2 ** 21;
 export const DEFAULT_MAX_FILES = 1_000_000;
 /** BEP 52: "piece length ... must be a power of two and at least 16KiB". */
-export const MIN_PIECE_LENGTH_V2 = 16384;
+export const MIN_PIECE_LENGTH_V2 = BLOCK_LENGTH;
 /** Largest piece length accepted when parsing (512 MiB). */
 export const MAX_PIECE_LENGTH = 2 ** 29;
 

@@ -1,6 +1,7 @@
 /**
- * What a peer connection (`Peer`) needs from its torrent: the content once the metainfo is
- * known, the limits, and the callbacks through which the torrent learns what happened.
+ * The two seams of a peer session (`PeerSession`): `PeerSessionHost`, what it needs from its
+ * torrent (the content once the metainfo is known, the limits, and the callbacks through which
+ * the torrent learns what happened), and `PeerOutput`, what it asks of its connection.
  */
 import type { Clock } from '@peerkit/transport';
 import type { Bitfield } from '../bitfield';
@@ -10,76 +11,67 @@ import type { TorrentGeometry } from '../wire/decoder';
 import { UT_METADATA, UT_PEX } from '../wire/extension';
 import type { MetadataMessage } from '../wire/metadata';
 import type { PexMessage } from '../wire/pex';
-import type { Peer } from './peer';
+import type { PeerLimits } from './peer-limits';
+import type { PeerSession } from './peer-session';
 
 /** Our local extended message ids (BEP 10 `m`). */
 export const LOCAL_EXTENSIONS = { [UT_METADATA]: 1, [UT_PEX]: 2 } as const;
 
-/** What a peer connection needs from its torrent once the metainfo is known. */
-export interface Content {
+/** What the state machine needs of the content once the metainfo is known (no disk). */
+export interface SessionContent {
   readonly picker: PiecePicker;
-  readonly store: PieceStore;
   /** Our verified pieces. */
   readonly have: Bitfield;
   readonly geometry: TorrentGeometry;
 }
 
-export interface PeerLimits {
-  /** Requests we accept queued from one peer (our `reqq`, default 500). */
-  maxPeerRequests: number;
-  /** Fewest requests kept outstanding with an unchoking peer (default 16). */
-  minRequestDepth: number;
-  /** Most requests kept outstanding with one peer, before its `reqq` (default 1000). */
-  maxRequestDepth: number;
-  /** Seconds of transfer at the peer's rate the pipeline should cover (default 2). */
-  pipelineSeconds: number;
-  /** No block for this long while requests are outstanding: snubbed (default 20 s). */
-  requestTimeoutMs: number;
-  /** Nothing received for this long: disconnect (default 180 s). */
-  idleTimeoutMs: number;
-  /** Blocks grouped into one disk read and one socket write when serving (default 16). */
-  uploadBatchBlocks: number;
+/** The content as the torrent holds it: the connection serves blocks from `store`. */
+export interface Content extends SessionContent {
+  readonly store: PieceStore;
 }
 
-/** The torrent side of a connection (implemented by `Torrent`). */
-export interface PeerHost {
-  readonly clock: Clock;
+/** The torrent side of a peer session (implemented by `Torrent`, or by a test). */
+export interface PeerSessionHost {
+  /** The injected clock (only `now()` is used). */
+  readonly clock: Pick<Clock, 'now'>;
   readonly infoHash: Uint8Array;
   readonly peerId: Uint8Array;
   readonly listenPort: number | undefined;
-  readonly content: Content | undefined;
+  readonly content: SessionContent | undefined;
   /** Size of the info dictionary when we have it (BEP 9 `metadata_size`). */
   readonly metadataSize: number | undefined;
   readonly paused: boolean;
   readonly limits: PeerLimits;
   readonly clientName: string;
   /** The handshake arrived: false refuses the connection (self, duplicate, banned). */
-  acceptHandshake(peer: Peer, peerId: Uint8Array): boolean;
-  onReady(peer: Peer): void;
-  onClosed(peer: Peer, error: Error | undefined): void;
-  onPeerInterest(peer: Peer): void;
+  acceptHandshake(peer: PeerSession, peerId: Uint8Array): boolean;
+  /** Both handshakes done. */
+  onReady(peer: PeerSession): void;
+  /** The session ended (once per session). */
+  onClosed(peer: PeerSession, error: Error | undefined): void;
+  onPeerInterest(peer: PeerSession): void;
   /** A block arrived whose length is right; the host checks it against the picker. */
-  onBlock(peer: Peer, piece: number, offset: number, block: Uint8Array): void;
-  onExtensionHandshake(peer: Peer): void;
-  onMetadataMessage(peer: Peer, message: MetadataMessage): void;
-  onPex(peer: Peer, message: PexMessage): void;
+  onBlock(peer: PeerSession, piece: number, offset: number, block: Uint8Array): void;
+  onExtensionHandshake(peer: PeerSession): void;
+  onMetadataMessage(peer: PeerSession, message: MetadataMessage): void;
+  onPex(peer: PeerSession, message: PexMessage): void;
   /** Peer sent `have`/`bitfield`: availability changed. */
-  onAvailability(peer: Peer): void;
+  onAvailability(peer: PeerSession): void;
 }
 
-/**
- * The request pipeline depth: enough blocks to cover `pipelineSeconds` at the peer's measured
- * rate, at least `minRequestDepth`, at most `maxRequestDepth` and the peer's `reqq` (BEP 10;
- * 250, libtorrent's default, when it sent none). A snubbed peer gets one request at a time.
- */
-export function pipelineDepth(
-  bytesPerSecond: number,
-  limits: Pick<PeerLimits, 'minRequestDepth' | 'maxRequestDepth' | 'pipelineSeconds'>,
-  reqq: number | undefined,
-  snubbed: boolean,
-): number {
-  if (snubbed) return 1;
-  const byRate = Math.ceil((bytesPerSecond * limits.pipelineSeconds) / 16_384);
-  const cap = Math.min(limits.maxRequestDepth, reqq ?? 250);
-  return Math.max(1, Math.min(Math.max(limits.minRequestDepth, byRate), cap));
+/** What the state machine asks of its connection (implemented by `PeerConnection`). */
+export interface PeerOutput {
+  /** Writes `bytes` (whole encoded messages) to the peer. */
+  send(bytes: Uint8Array): void;
+  /** Requests are queued (`PeerSession.takeUploadGroup`): serve them from storage. */
+  serve(): void;
+  /** The torrent geometry became known (magnet): frames are checked against it from now on. */
+  geometryKnown(geometry: TorrentGeometry): void;
+  /**
+   * Since when writes have been pending without any finishing (the peer stopped reading), or
+   * undefined when nothing is stuck.
+   */
+  stalledSince(): number | undefined;
+  /** Ends the connection: `graceful` half-closes (FIN), else it is reset. Called once. */
+  close(error: Error | undefined, graceful: boolean): void;
 }

@@ -2,31 +2,42 @@
  * How a connection is described to the user: `PeerStats` in `Torrent.stats()` and the
  * `PieceContributor`s of the `piece` event.
  */
-import { formatAddress } from '@peerkit/transport';
-import type { PeerStats, PieceContributor } from '../torrent-options';
-import type { Peer } from './peer';
+import { type Address, formatAddress } from '@peerkit/transport';
+import type { PeerIdentity } from '../swarm-policy';
+import type { PeerStats, PieceContributor } from '../torrent-stats';
+import type { PeerSession } from './peer-session';
 
 /** 40 hex digits of a peer id ('' before the handshake). */
 export function peerIdHex(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : Buffer.from(bytes).toString('hex');
 }
 
-function listenAddressOf(peer: Peer): string | undefined {
-  const listen = peer.advertisedListenAddress;
+/**
+ * The address the peer accepts connections on, when known: the dialed address for an outgoing
+ * connection, else the remote IP with the `p` port of its extension handshake (BEP 10).
+ */
+export function advertisedListenAddress(peer: PeerSession): Address | undefined {
+  if (peer.outgoing) return peer.remoteAddress;
+  const port = peer.extensionHandshake?.p;
+  return port === undefined ? undefined : { host: peer.remoteAddress.host, port };
+}
+
+function listenAddressOf(peer: PeerSession): string | undefined {
+  const listen = advertisedListenAddress(peer);
   return listen === undefined ? undefined : formatAddress(listen);
 }
 
-export function peerStats(peer: Peer, now: number): PeerStats {
+export function peerStats(peer: PeerSession, now: number): PeerStats {
   return {
     address: formatAddress(peer.remoteAddress),
     peerId: peerIdHex(peer.remotePeerId),
     listenAddress: listenAddressOf(peer),
-    client: peer.clientName,
+    client: peer.extensionHandshake?.v,
     outgoing: peer.outgoing,
-    downloadRate: peer.download.rate(now),
-    uploadRate: peer.upload.rate(now),
-    downloaded: peer.download.total,
-    uploaded: peer.upload.total,
+    downloadRate: peer.downloadRate(now),
+    uploadRate: peer.uploadRate(now),
+    downloaded: peer.downloaded,
+    uploaded: peer.uploaded,
     amChoking: peer.amChoking,
     amInterested: peer.amInterested,
     peerChoking: peer.peerChoking,
@@ -37,11 +48,21 @@ export function peerStats(peer: Peer, now: number): PeerStats {
 }
 
 /** The peers that sent a piece's accepted blocks, with how many each. */
-export function pieceContributors(senders: ReadonlyMap<Peer, number>): PieceContributor[] {
+export function pieceContributors(senders: ReadonlyMap<PeerSession, number>): PieceContributor[] {
   return [...senders].map(([peer, blocks]) => ({
     peerId: peerIdHex(peer.remotePeerId),
     address: formatAddress(peer.remoteAddress),
     listenAddress: listenAddressOf(peer),
     blocks,
   }));
+}
+
+/** Who sent blocks, as trust and bans know them (address and peer id), each once. */
+export function peerIdentities(peers: Iterable<PeerSession>): PeerIdentity[] {
+  const out = new Map<string, PeerIdentity>();
+  for (const p of peers) {
+    const identity = { host: p.remoteAddress.host, peerId: peerIdHex(p.remotePeerId) };
+    out.set(`${identity.host} ${identity.peerId}`, identity);
+  }
+  return [...out.values()];
 }

@@ -8,7 +8,7 @@ import { formatAddress } from '@peerkit/transport';
 import { hostFamily } from '../wire/compact';
 import { UT_PEX } from '../wire/extension';
 import { encodePexMessage, type PexPeer } from '../wire/pex';
-import type { Peer } from './peer';
+import type { PeerSession } from './peer-session';
 
 /** BEP 11: "no more than once a minute". */
 export const PEX_INTERVAL_MS = 60_000;
@@ -28,7 +28,7 @@ export class PexState {
   }
 
   /** Sends `ut_pex` to every peer whose minute is up. */
-  tick(now: number, peers: readonly Peer[]): void {
+  tick(now: number, peers: readonly PeerSession[]): void {
     const current = new Map<string, Address>();
     for (const p of peers) {
       if (p.isOpen) current.set(formatAddress(p.listenAddress), p.listenAddress);

@@ -8,17 +8,22 @@ export class RateMeter {
   private head = 0;
   private headStart = 0;
   private started = false;
-  total = 0;
+  #total = 0;
 
   constructor(windowSeconds = 5, bucketMs = 1000) {
     this.buckets = new Float64Array(windowSeconds);
     this.bucketMs = bucketMs;
   }
 
+  /** Bytes counted since the start. */
+  get total(): number {
+    return this.#total;
+  }
+
   add(bytes: number, now: number): void {
     this.advance(now);
     this.buckets[this.head]! += bytes;
-    this.total += bytes;
+    this.#total += bytes;
   }
 
   /** Bytes per second over the window (the current, partial bucket included). */

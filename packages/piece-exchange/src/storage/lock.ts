@@ -15,7 +15,7 @@ import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { diskName } from './disk-paths';
-import { describeIoError, StorageError } from './storage-error';
+import { describeIoError, StorageError, systemCode } from './storage-error';
 
 export interface LockHolder {
   readonly pid: number;
@@ -167,4 +167,24 @@ export async function acquireLock(path: string, what: string): Promise<StorageLo
  */
 export function contentLockPath(directory: string, topName: string): string {
   return join(directory, diskName(`.${topName}.peerkit-lock`));
+}
+
+/**
+ * Locks a torrent's files against a second writer (`contentLockPath`); `undefined` for a
+ * torrent with no files, or a directory nobody may write to (read-only media, a full disk),
+ * where a writer would fail anyway.
+ */
+export async function lockTorrentFiles(
+  directory: string,
+  paths: readonly (readonly string[])[],
+): Promise<StorageLock | undefined> {
+  const first = paths[0]?.[0];
+  if (first === undefined) return undefined;
+  return acquireLock(contentLockPath(directory, first), join(directory, first)).catch(
+    (error: unknown) => {
+      if (['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT'].includes(systemCode(error) ?? ''))
+        return undefined;
+      throw error;
+    },
+  );
 }

@@ -169,7 +169,10 @@ export type WireMessage =
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
-/** Standard block size: "All current implementations use 2^14 (16 kiB)" (BEP 3). */
+/**
+ * The block: the unit of `request` and `piece` (BEP 3: "All current implementations use 2^14
+ * (16 kiB)"). peerkit's one home for the number; every 16 KiB in the package is this constant.
+ */
 export const BLOCK_LENGTH = 16384;
 
 function header(length: number, id: number, capacity = 0): Uint8Array {

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import type { MagnetLink } from '../magnet';
+import type { CreateTorrentOptions, TorrentInputFile } from '../metainfo/create';
+import { isDroppedPathCharacter } from '../metainfo/path';
 import { bytesToIPv6 } from '../wire/compact';
-import type { CreateTorrentOptions, TorrentInputFile } from './create';
-import { isDroppedPathCharacter } from './path';
 
 /** A safe path element: what `createTorrent` accepts and `parseTorrent` gives back unchanged. */
 export function arbPathElement(): fc.Arbitrary<string> {

@@ -2,18 +2,18 @@
  * fast-check arbitraries for peer wire messages (exported from `@peerkit/piece-exchange/testing`).
  */
 import fc from 'fast-check';
-import { bytesToIPv6 } from './compact';
-import type { TorrentGeometry } from './decoder';
-import { DEFAULT_MAX_METADATA_SIZE, type ExtensionHandshake } from './extension';
-import type { HandshakeInit } from './handshake';
-import { BLOCK_LENGTH, type WireMessage } from './messages';
+import { bytesToIPv6 } from '../wire/compact';
+import type { TorrentGeometry } from '../wire/decoder';
+import { DEFAULT_MAX_METADATA_SIZE, type ExtensionHandshake } from '../wire/extension';
+import type { HandshakeInit } from '../wire/handshake';
+import { BLOCK_LENGTH, type WireMessage } from '../wire/messages';
 import {
   METADATA_PIECE_LENGTH,
   type MetadataMessage,
   metadataPieceCount,
   metadataPieceLength,
-} from './metadata';
-import type { PexMessage } from './pex';
+} from '../wire/metadata';
+import type { PexMessage } from '../wire/pex';
 
 export interface WireArbitraryOptions {
   /** Generate indices and blocks that fit this torrent (default: any uint32 index/offset). */

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MagnetLink } from '../magnet';
-import { arbMagnetLink } from './arbitraries';
+import { arbMagnetLink } from './metainfo-arbitraries';
 
 export interface MagnetCodec {
   parse(uri: string): MagnetLink;

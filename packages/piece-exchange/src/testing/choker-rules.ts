@@ -4,7 +4,7 @@
  * properties. Exported from `@peerkit/piece-exchange/testing`.
  */
 import fc from 'fast-check';
-import type { ChokerPeer } from './choker';
+import type { ChokerPeer } from '../choker';
 
 export interface ChokeDecision {
   /** Every unchoked peer. */

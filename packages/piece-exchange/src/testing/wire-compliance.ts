@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbChunking, arbWireMessage } from './arbitraries';
-import type { WireMessage } from './messages';
+import type { WireMessage } from '../wire/messages';
+import { arbChunking, arbWireMessage } from './wire-arbitraries';
 
 export interface WireCodec {
   /** One message → its bytes, length prefix included (BEP 3). */

@@ -1,0 +1,177 @@
+/**
+ * The I/O shell of one peer connection: reads the socket, cuts it into frames (`WireDecoder`),
+ * hands them to the state machine (`PeerSession`), writes what the session sends, applies
+ * backpressure (no reading while the disk write queue is full) and serves queued requests from
+ * storage. Every protocol decision is the session's; this file only moves bytes.
+ *
+ * A connection whose first byte is not 19 (`\x13BitTorrent protocol`), e.g. aria2's
+ * MSE/PE-encrypted handshake, is ended cleanly (FIN) so that the client retries in plain.
+ */
+import type { Stream } from '@peerkit/transport';
+import { WireError } from '../errors';
+import { type TorrentGeometry, WireDecoder } from '../wire/decoder';
+import { BLOCK_LENGTH } from '../wire/messages';
+import type { Content, PeerOutput, PeerSessionHost } from './peer-host';
+import { GRACEFUL_CLOSE_MS } from './peer-limits';
+import { PeerSession } from './peer-session';
+import { encodeGroup, groupBytes } from './upload-queue';
+
+/** The torrent side of a connection: the session's host, with the content's storage. */
+export interface PeerConnectionHost extends PeerSessionHost {
+  readonly clock: PeerSessionHost['clock'] & {
+    setTimeout(callback: () => void, ms: number): { cancel(): void };
+  };
+  readonly content: Content | undefined;
+}
+
+export class PeerConnection implements PeerOutput {
+  readonly session: PeerSession;
+  readonly #host: PeerConnectionHost;
+  readonly #stream: Stream;
+  readonly #decoder: WireDecoder;
+  #serving = false;
+  /** Writes handed to the stream and not finished. */
+  #pendingWrites = 0;
+  /** When the last write finished, or the first of the pending ones started. */
+  #writeProgressAt = 0;
+
+  constructor(host: PeerConnectionHost, id: number, stream: Stream, outgoing: boolean) {
+    this.#host = host;
+    this.#stream = stream;
+    this.#decoder = new WireDecoder({
+      torrent: host.content?.geometry,
+      maxRequestLength: BLOCK_LENGTH,
+    });
+    this.session = new PeerSession(host, this, {
+      id,
+      remoteAddress: stream.remoteAddress,
+      outgoing,
+    });
+  }
+
+  /** Reads and handles messages until the connection ends; never throws. */
+  async run(): Promise<void> {
+    // The iterator is driven by hand: leaving a `for await` early would reset the connection,
+    // and a refused MSE handshake must end it cleanly (FIN) so that aria2 retries in plain.
+    const session = this.session;
+    const chunks = this.#stream[Symbol.asyncIterator]();
+    let draining = false;
+    try {
+      session.start();
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) break;
+        if (draining) continue; // wait for the remote to close after our FIN
+        try {
+          this.#decoder.push(next.value);
+          for (
+            let frame = this.#decoder.next();
+            frame !== undefined;
+            frame = this.#decoder.next()
+          ) {
+            session.receive(frame);
+            if (session.isClosed) break;
+          }
+        } catch (error) {
+          if (
+            error instanceof WireError &&
+            error.code === 'INVALID_HANDSHAKE' &&
+            !session.opened &&
+            !session.isClosed
+          ) {
+            // Not plain BitTorrent (e.g. MSE/PE): end cleanly so that the client retries in plain.
+            session.close(error, true);
+            draining = true;
+            continue;
+          }
+          throw error;
+        }
+        if (session.isClosed) break;
+        const store = this.#host.content?.store;
+        // Backpressure: stop reading while the disk write queue is full.
+        if (store !== undefined && store.queuedBytes > 0) await store.whenWritable();
+      }
+      session.close();
+    } catch (error) {
+      session.close(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  // --- PeerOutput ----------------------------------------------------------------------------
+
+  send(bytes: Uint8Array): void {
+    this.#write(bytes).catch((error: unknown) => {
+      this.session.close(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** A stream write, counted for the write-stall timeout. */
+  #write(bytes: Uint8Array): Promise<void> {
+    if (this.#pendingWrites++ === 0) this.#writeProgressAt = this.#host.clock.now();
+    const done = () => {
+      this.#pendingWrites--;
+      this.#writeProgressAt = this.#host.clock.now();
+    };
+    const written = this.#stream.write(bytes);
+    written.then(done, done);
+    return written;
+  }
+
+  stalledSince(): number | undefined {
+    return this.#pendingWrites > 0 ? this.#writeProgressAt : undefined;
+  }
+
+  geometryKnown(geometry: TorrentGeometry): void {
+    this.#decoder.setTorrent(geometry);
+  }
+
+  close(_error: Error | undefined, graceful: boolean): void {
+    if (graceful) {
+      // Half-close; if the remote does not close its side soon, destroy.
+      const timer = this.#host.clock.setTimeout(() => this.#stream.destroy(), GRACEFUL_CLOSE_MS);
+      this.#stream.end().catch(() => undefined);
+      void this.#stream.closed.then(() => timer.cancel());
+    } else {
+      this.#stream.destroy();
+    }
+  }
+
+  /**
+   * Serves queued requests in order. Consecutive blocks of one piece are read from disk at once
+   * and sent in one write (header, block, header, block, ...), which keeps syscalls per byte low;
+   * the next group is read while the current one drains to the socket.
+   */
+  serve(): void {
+    if (!this.#serving) void this.#serve();
+  }
+
+  async #serve(): Promise<void> {
+    this.#serving = true;
+    const session = this.session;
+    try {
+      const store = this.#host.content?.store;
+      if (store === undefined) return;
+      const batch = this.#host.limits.uploadBatchBlocks;
+      let group = session.takeUploadGroup(batch);
+      let reading = group && store.readBlock(group[0]!.index, group[0]!.begin, groupBytes(group));
+      while (group !== undefined && reading !== undefined && session.isOpen) {
+        const data = await reading;
+        if (!session.isOpen) return;
+        const current = group;
+        group = session.takeUploadGroup(batch);
+        reading = group && store.readBlock(group[0]!.index, group[0]!.begin, groupBytes(group));
+        // A read that fails while we write is handled when awaited; keep it from going unhandled.
+        reading?.catch(() => undefined);
+        const out = encodeGroup(current, data);
+        session.uploadedBytes(data.length);
+        await this.#write(out);
+      }
+    } catch (error) {
+      session.close(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.#serving = false;
+      // Requests that arrived after the loop looked: serve them too.
+      if (session.queuedUploads > 0 && session.isOpen) this.serve();
+    }
+  }
+}
