@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import type { FileStamp, FileSystem } from './file-system';
+import type { FileLayout } from './layout';
 import { describeIoError, StorageError } from './storage-error';
 
 export interface PreparedFile {
@@ -142,4 +143,38 @@ export async function prepareFile(
     );
   }
   throw new StorageError('IO_ERROR', `cannot create ${path}: it keeps changing`);
+}
+
+/**
+ * Prepares every file of `layout` (disk names `paths`) under `root`, in order: the root, the
+ * directories and the missing files are created. Undefined for padding files (never stored).
+ */
+export async function prepareFiles(
+  fs: FileSystem,
+  root: string,
+  layout: FileLayout,
+  paths: readonly (readonly string[])[],
+): Promise<(PreparedFile | undefined)[]> {
+  await ensureRoot(fs, root);
+  const out: (PreparedFile | undefined)[] = [];
+  for (const [i, f] of layout.files.entries()) {
+    out.push(f.padding ? undefined : await prepareFile(fs, root, paths[i]!));
+  }
+  return out;
+}
+
+/** Size and modification time of every file now (undefined for padding and missing files). */
+export function fileStamps(
+  fs: FileSystem,
+  root: string,
+  layout: FileLayout,
+  paths: readonly (readonly string[])[],
+): Promise<(FileStamp | undefined)[]> {
+  return Promise.all(
+    layout.files.map(async (f, i) => {
+      if (f.padding) return undefined;
+      const entry = await fs.lstat(join(root, ...paths[i]!));
+      return entry?.type === 'file' ? { size: entry.size, mtimeNs: entry.mtimeNs } : undefined;
+    }),
+  );
 }

@@ -16,7 +16,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { Bitfield } from '../bitfield';
-import { ensureRoot, type PreparedFile, prepareFile } from './confined';
+import { ChangeWatch } from './change-watch';
+import { fileStamps, type PreparedFile, prepareFiles } from './confined';
 import { diskPaths, type PathRules } from './disk-paths';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
@@ -77,15 +78,10 @@ export class PieceStore {
   readonly paths: readonly (readonly string[])[];
   readonly directory: string;
   private readonly fs: FileSystem;
-  private readonly onPieceChanged: ((piece: number, error: StorageError) => void) | undefined;
   /** After `prepare()`: files are opened without following links and never created again. */
   private confined = false;
-  /** Each file's size and modification time when we last checked or wrote it. */
-  private readonly stamps: (FileStamp | undefined)[];
-  /** Pieces whose file changed since they were verified: re-verified before being served. */
-  private readonly suspect = new Set<number>();
-  /** Pieces that failed that re-verification: not served until their file changes again. */
-  private readonly changed = new Set<number>();
+  /** Notices files that change under a seeded piece (./change-watch.ts). */
+  private readonly changes: ChangeWatch;
   private readonly pieceHashes: Uint8Array;
   private readonly maxOpenFiles: number;
   private readonly maxQueuedBytes: number;
@@ -107,8 +103,12 @@ export class PieceStore {
       throw new RangeError('pieceHashes must hold 20 bytes per piece');
     }
     this.paths = diskPaths(this.layout, options.pathRules);
-    this.stamps = this.layout.files.map(() => undefined);
-    this.onPieceChanged = options.onPieceChanged;
+    this.changes = new ChangeWatch(this.layout, {
+      stat: (file) => this.withFile(file, false, (f) => f.stat()),
+      verify: (piece) => this.verifyPiece(piece),
+      describe: (piece) => this.segmentFiles(piece),
+      onChanged: options.onPieceChanged,
+    });
     this.maxOpenFiles = options.maxOpenFiles ?? 32;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
@@ -145,17 +145,8 @@ export class PieceStore {
    */
   async prepare(): Promise<(PreparedFile | undefined)[]> {
     this.checkOpen();
-    await ensureRoot(this.fs, this.directory);
-    const out: (PreparedFile | undefined)[] = [];
-    for (const [i, f] of this.layout.files.entries()) {
-      if (f.padding) {
-        out.push(undefined);
-        continue;
-      }
-      const prepared = await prepareFile(this.fs, this.directory, this.paths[i]!);
-      this.stamps[i] = prepared.stamp;
-      out.push(prepared);
-    }
+    const out = await prepareFiles(this.fs, this.directory, this.layout, this.paths);
+    for (const [i, prepared] of out.entries()) if (prepared) this.changes.known(i, prepared.stamp);
     this.confined = true;
     return out;
   }
@@ -164,19 +155,13 @@ export class PieceStore {
   async truncateFile(index: number, length: number): Promise<void> {
     await this.withFile(index, true, async (file) => {
       await file.truncate(length);
-      this.stamps[index] = await file.stat();
+      this.changes.known(index, await file.stat());
     });
   }
 
   /** Size and modification time of every file now (undefined for padding and missing files). */
   async fileStamps(): Promise<(FileStamp | undefined)[]> {
-    return Promise.all(
-      this.layout.files.map(async (f, i) => {
-        if (f.padding) return undefined;
-        const entry = await this.fs.lstat(this.diskPath(i));
-        return entry?.type === 'file' ? { size: entry.size, mtimeNs: entry.mtimeNs } : undefined;
-      }),
-    );
+    return fileStamps(this.fs, this.directory, this.layout, this.paths);
   }
 
   /** Resolves when the write queue is below its cap (at once when it is). */
@@ -255,39 +240,8 @@ export class PieceStore {
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
     this.checkOpen();
     this.checkRange(piece, offset, length);
-    if (this.confined) await this.checkUnchanged(piece);
+    if (this.confined) await this.changes.check(piece);
     return this.readRange(piece, offset, length);
-  }
-
-  /** Re-verifies `piece` if one of its files changed since it was checked or written. */
-  private async checkUnchanged(piece: number): Promise<void> {
-    for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
-      if (this.layout.files[s.file]!.padding) continue;
-      const now = await this.withFile(s.file, false, (file) => file.stat());
-      const before = this.stamps[s.file];
-      if (before !== undefined && before.size === now.size && before.mtimeNs === now.mtimeNs)
-        continue;
-      this.stamps[s.file] = now;
-      const { first, last } = this.layout.piecesOfFile(s.file);
-      for (let p = first; p <= last; p++) {
-        this.suspect.add(p);
-        this.changed.delete(p);
-      }
-    }
-    const error = () =>
-      new StorageError(
-        'DATA_CHANGED',
-        `piece ${piece} changed on disk (${this.segmentFiles(piece)}) and no longer matches the torrent: not serving it`,
-      );
-    if (this.changed.has(piece)) throw error(); // reported already
-    if (!this.suspect.has(piece)) return;
-    const ok = await this.verifyPiece(piece);
-    this.suspect.delete(piece);
-    if (ok) return;
-    this.changed.add(piece);
-    const failure = error();
-    this.onPieceChanged?.(piece, failure);
-    throw failure;
   }
 
   private segmentFiles(piece: number): string {
@@ -467,7 +421,7 @@ export class PieceStore {
             ? file.write(r.buffers[0]!, r.position)
             : file.writev(r.buffers, r.position));
           // Our own write: the file's new stamp is what a later change is compared with.
-          if (this.confined) this.stamps[r.file] = await file.stat();
+          if (this.confined) this.changes.known(r.file, await file.stat());
         });
       }
     } finally {
