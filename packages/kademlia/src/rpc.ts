@@ -13,7 +13,9 @@
  *   RPC layer is closed or its socket turns out to be closed under it (a send fails with the
  *   transport's `CLOSED`: no response can come and, on a dead host, no timer may fire either).
  */
+
 import type { Address, Clock, DatagramSocket, Random, Timer } from '@peerkit/transport';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './defaults';
 import { DHTError } from './errors';
 import { bytesToIp, ipToBytes, isLocalAddress, normalizeIp } from './ip';
 import {
@@ -115,7 +117,7 @@ export class Rpc {
     this.socket = socket;
     this.clock = clock;
     this.options = {
-      timeoutMs: options.timeoutMs ?? 1000,
+      timeoutMs: options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       retries: options.retries ?? 3,
       maxInFlight: options.maxInFlight ?? 64,
       maxQueued: options.maxQueued ?? 4096,

@@ -16,7 +16,7 @@ export {
   arbKrpcQuery,
   arbKrpcResponse,
   arbNodeId,
-} from './arbitraries';
+} from './testing/arbitraries';
 export * from './conformance';
 
 export interface KrpcComplianceOptions extends DescribeRulesOptions {
