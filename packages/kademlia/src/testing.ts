@@ -8,6 +8,7 @@ import { type DescribeRulesOptions, describeRules } from '@peerkit/transport/tes
 import { openDhtContext } from './conformance/context';
 import { dhtRules } from './conformance/rules';
 
+export * from './conformance';
 export {
   arbAddress,
   arbContact,
@@ -17,7 +18,6 @@ export {
   arbKrpcResponse,
   arbNodeId,
 } from './testing/arbitraries';
-export * from './conformance';
 
 export interface KrpcComplianceOptions extends DescribeRulesOptions {
   /** Where the probes' sockets come from (default `nodeNetwork()`: real UDP). */
