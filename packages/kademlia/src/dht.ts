@@ -47,6 +47,12 @@ export type { DHTEvents, IdEvent, NodeEvent, PeerEvent } from './events';
 export type { LookupEvent, LookupMethod, LookupOptions, LookupResult, LookupStats } from './query';
 export type { AnnounceOptions, DHTOptions, ListenOptions };
 
+/** Verification pings in flight at most (nodes that entered the table by querying us). */
+const MAX_VERIFYING = 16;
+
+/** Queries whose answers carry nodes: the steps of a lookup. */
+const ANSWERED_WITH_NODES = new Set(['find_node', 'get_peers', 'get', 'sample_infohashes']);
+
 const VERSION = Uint8Array.of(0x50, 0x4b, 0x00, 0x01); // "PK" 0.1
 
 export class DHT extends Emitter<DHTEvents> {
@@ -142,11 +148,21 @@ export class DHT extends Emitter<DHTEvents> {
       sampler: this.sampler,
       versionBytes: rpcOptions.version?.length ?? 0,
       onAnnounce: (infoHash, peer) => this.emit('announce', { peer, infoHash }),
+      onUnverified: (node) => this.verify(node),
     };
     rpc.onQuery = (query, from) => {
       // BEP 43: a read-only querier does not go into the routing table.
       if (!query.ro) this.heard({ id: query.a.id, address: from }, 'query');
-      return handleQuery(ctx, query, from);
+      const reply = handleQuery(ctx, query, from);
+      // A lookup step from a node we know only by its queries: ping it back (after the reply),
+      // so that it is handed out to others once it answered (docs/security.md, "DHT").
+      if (!query.ro && ANSWERED_WITH_NODES.has(query.q)) {
+        const node = this.routing.get(query.a.id);
+        if (node?.lastResponse === undefined && node?.address.port === from.port) {
+          this.verify(node);
+        }
+      }
+      return reply;
     };
     rpc.onResponse = (response, from) => this.voteExternalIp(response, from);
     const clock = this.network.clock;
@@ -396,6 +412,35 @@ export class DHT extends Emitter<DHTEvents> {
     );
     if (result.kind === 'added') this.emit('node', { contact });
     if (result.kind === 'pending') this.pingOne(result.ping);
+  }
+
+  /**
+   * Pings a node that is in our table only because it queried us, once we would have handed it
+   * out: its answer makes it verified; silence makes it fail like any node. At most
+   * `MAX_VERIFYING` at once, so a flood of new senders costs bounded work.
+   */
+  private verify(contact: Contact) {
+    const rpc = this.rpc;
+    this.pinging ??= new Set();
+    const pinging = this.pinging;
+    const key = toHex(contact.id);
+    if (!rpc || this.closed || pinging.has(key) || pinging.size >= MAX_VERIFYING) return;
+    pinging.add(key);
+    // Sent after the answer we are building goes out.
+    const ping = Promise.resolve().then(() =>
+      rpc.query(contact.address, 'ping', { id: this.currentId }),
+    );
+    ping.then(
+      (res) => {
+        pinging.delete(key);
+        if (idEquals(res.r.id, contact.id)) this.heard(contact, 'response');
+        else this.routing.fail(contact.id, true);
+      },
+      (error: unknown) => {
+        pinging.delete(key);
+        if (!isDHTError(error, 'CLOSED')) this.routing.fail(contact.id);
+      },
+    );
   }
 
   /** BEP 5: ping the least recently seen questionable node of a full bucket. */
