@@ -34,6 +34,17 @@ export class DirectMessages {
       encode: (m) => ctx.codec.encodeDm(m),
       ...(ctx.options.dmRetryMs !== undefined ? { firstRetryMs: ctx.options.dmRetryMs } : {}),
       emit: (event) => ctx.events.report(event),
+      // Re-signed once half the recipients' time window has passed (README, "Limits").
+      refresh: (m) =>
+        ctx.wallNow() - m.ts < ctx.limits.maxMessageAgeMs / 2
+          ? undefined
+          : ctx.codec.signDm(ctx.identity, {
+              to: m.to,
+              id: m.id,
+              ts: ctx.wallNow(),
+              text: m.text,
+              ...(m.nick !== undefined ? { nick: m.nick } : {}),
+            }),
     });
   }
 

@@ -19,12 +19,9 @@ import { PROLOGUE, serveControl } from './control-channel';
 import { ChatError } from './errors';
 import { readSelector } from './streams';
 
-/** How long an accepted connection may take to send its selector byte. */
-const SELECTOR_TIMEOUT_MS = 10_000;
-
 /** What a control connection's requests are answered with. */
 export interface ControlHandlers {
-  history(room: string, limit: number): ControlResponse;
+  history(room: string, limit: number, before?: number): ControlResponse;
   dm(envelope: Uint8Array, remote: Uint8Array): ControlResponse;
 }
 
@@ -52,9 +49,26 @@ export async function upgradeOutbound(
   return secure;
 }
 
-/** Accepted streams: Noise as responder, then the selector byte picks gossip or control. */
+/** An accepted connection, from its first byte to its end. */
+interface Held {
+  readonly raw: Stream;
+  /** The remote IP (the eviction policy counts connections per IP). */
+  readonly ip: string;
+  /** Noise done and the selector read: the peer proved an identity and said what it wants. */
+  established: boolean;
+}
+
+/**
+ * Accepted streams: Noise as responder, then the selector byte picks gossip or control.
+ *
+ * At most `maxConnections` are held. A new one beyond that evicts one (docs/security.md,
+ * "Messenger"): a connection still in its handshake before an established one, and among those
+ * the oldest of the IP holding the most; so one source opening thousands of raw connections
+ * churns through its own, never through the established peers of others. The handshake and
+ * the selector byte must arrive within `progressTimeoutMs`.
+ */
 export class InboundSelector {
-  private readonly inbound = new Set<Stream>();
+  private readonly held = new Set<Held>();
   private readonly peerRate: RateLimiter;
 
   constructor(
@@ -69,43 +83,75 @@ export class InboundSelector {
     );
   }
 
+  /** Connections held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
   /** The listener's callback. */
   accept(raw: Stream): void {
     if (this.ctx.closed) {
       raw.destroy();
       return;
     }
-    this.inbound.add(raw);
-    void raw.closed.then(() => this.inbound.delete(raw));
-    void this.handle(raw).catch(() => raw.destroy());
+    if (this.held.size >= this.ctx.limits.maxConnections) this.evictOne();
+    const entry: Held = { raw, ip: raw.remoteAddress.host, established: false };
+    this.held.add(entry);
+    void raw.closed.then(() => this.held.delete(entry));
+    void this.handle(entry).catch(() => raw.destroy());
   }
 
-  private async handle(raw: Stream): Promise<void> {
+  /** Makes room: the oldest connection of the busiest IP, handshaking ones first. */
+  private evictOne(): void {
+    const pending = [...this.held].filter((h) => !h.established);
+    const pool = pending.length > 0 ? pending : [...this.held];
+    const perIp = new Map<string, number>();
+    for (const h of pool) perIp.set(h.ip, (perIp.get(h.ip) ?? 0) + 1);
+    let busiest: string | undefined;
+    for (const [ip, n] of perIp)
+      if (busiest === undefined || n > (perIp.get(busiest) ?? 0)) busiest = ip;
+    // Sets iterate in insertion order: the first match is the oldest.
+    const victim = pool.find((h) => h.ip === busiest);
+    if (victim === undefined) return;
+    this.held.delete(victim);
+    victim.raw.destroy(new ChatError('CLOSED', 'connection limit: evicted'));
+  }
+
+  private async handle(entry: Held): Promise<void> {
     const { ctx } = this;
+    const { raw } = entry;
+    const timeoutMs = ctx.limits.progressTimeoutMs;
     const secure = await secureInbound(raw, {
       identity: ctx.identity,
       clock: ctx.network.clock,
       prologue: PROLOGUE,
+      timeoutMs,
     });
-    const timer = ctx.network.clock.setTimeout(() => secure.destroy(), SELECTOR_TIMEOUT_MS);
+    const timer = ctx.network.clock.setTimeout(() => secure.destroy(), timeoutMs);
     const selected = await readSelector(secure).finally(() => timer.cancel());
     if (selected === undefined || ctx.closed) {
       secure.destroy();
       return;
     }
+    entry.established = true;
     const remote = secure.remoteIdentity;
     if (selected.selector === SELECTOR_GOSSIP) {
       // The selector wrapper hides `remoteIdentity`: gossip is told whom Noise authenticated.
       this.gossip.addStream(selected.stream, { outbound: false, expectedPeerId: remote });
     } else if (selected.selector === SELECTOR_CONTROL) {
       const peer = toHex(remote);
-      await serveControl(selected.stream, ctx.codecs, (request: ControlRequest) => {
-        if (!this.peerRate.take(peer)) {
-          return { type: 'error', code: 'RATE_LIMITED', message: 'too many requests' };
-        }
-        if (request.type === 'dm') return this.handlers.dm(request.envelope, remote);
-        return this.handlers.history(request.room, request.limit);
-      });
+      await serveControl(
+        selected.stream,
+        ctx.codecs,
+        (request: ControlRequest) => {
+          if (!this.peerRate.take(peer)) {
+            return { type: 'error', code: 'RATE_LIMITED', message: 'too many requests' };
+          }
+          if (request.type === 'dm') return this.handlers.dm(request.envelope, remote);
+          return this.handlers.history(request.room, request.limit, request.before);
+        },
+        { clock: ctx.network.clock, timeoutMs },
+      );
     } else {
       secure.destroy();
     }
@@ -113,6 +159,6 @@ export class InboundSelector {
 
   /** Destroys every accepted stream. */
   close(): void {
-    for (const s of this.inbound) s.destroy();
+    for (const h of this.held) h.raw.destroy();
   }
 }

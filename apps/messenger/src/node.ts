@@ -31,7 +31,7 @@ import { ChatError } from './errors';
 import type { ChatEvent, ChatEvents } from './events';
 import type { HistoryStore } from './history';
 import { InboundSelector, upgradeOutbound } from './inbound';
-import type { ChatLimits } from './limits';
+import { type ChatLimits, maxEnvelopeSize } from './limits';
 import type { MessengerOptions } from './options';
 import { type PeerView, peerIdOfKey } from './peer-book';
 import { formatPeerId } from './peer-id';
@@ -40,6 +40,9 @@ import { RoomValidation } from './room-validation';
 import { Rooms } from './rooms';
 
 export type { MessengerOptions } from './options';
+
+/** Largest gossip frame a messenger node accepts or sends (an RPC of envelopes, IHAVE ids). */
+const GOSSIP_MAX_RPC_BYTES = 512 * 1024;
 
 export class MessengerNode {
   readonly network: Network;
@@ -104,6 +107,13 @@ export class MessengerNode {
       gossip = await GossipNode.create(network, {
         heartbeatIntervalMs: 700,
         ...options.gossip,
+        // Room messages are envelopes: a gossip frame never needs gossip's 4 MiB default, and
+        // each connection may buffer one incomplete frame (docs/security.md, "Messenger").
+        limits: {
+          maxMessageSize: maxEnvelopeSize(ctx.limits),
+          maxRpcSize: GOSSIP_MAX_RPC_BYTES,
+          ...options.gossip?.limits,
+        },
         identitySeed: options.identity.secretKey,
         // gossip's default message ids (author || seqno): gossip starts each run's seqno at a
         // random point, so a restarted node's new messages never collide with its old ones in
@@ -115,7 +125,7 @@ export class MessengerNode {
       const rooms = new Rooms(ctx, dht, gossip, validation);
       const dms = new DirectMessages(ctx, dht);
       const inbound = new InboundSelector(ctx, gossip, {
-        history: (room, limit) => rooms.answerHistory(room, limit),
+        history: (room, limit, before) => rooms.answerHistory(room, limit, before),
         dm: (envelope, remote) => dms.receive(envelope, remote),
       });
       listener = await network.listen({ host, port: options.port ?? 0 }, (stream) =>

@@ -32,7 +32,7 @@ export class RoomValidation {
   private readonly authorRate: RateLimiter;
 
   constructor(private readonly ctx: ChatContext) {
-    this.history = new HistoryStore(ctx.limits.maxHistory);
+    this.history = new HistoryStore(ctx.limits.maxHistory, { fairAmongAuthors: true });
     this.authorRate = new RateLimiter(
       ctx.network.clock,
       ctx.limits.ratePerSecond,

@@ -18,6 +18,9 @@ import { formatPeerId } from './peer-id';
 import { checkRoomName, roomKey, roomOfTopic, roomTopic } from './rendezvous';
 import type { RoomValidation } from './room-validation';
 
+/** History pages fetched from one member at most, when joining a room. */
+const MAX_HISTORY_PAGES = 8;
+
 interface RoomState {
   timer: Timer | undefined;
   /** Member addresses found in the DHT (`host:port`). */
@@ -113,22 +116,11 @@ export class Rooms {
   private async fetchHistory(room: string, addresses: Address[]): Promise<void> {
     const { ctx } = this;
     const results = await Promise.allSettled(
-      addresses.map((address) =>
-        ctx.request(address, { type: 'history', room, limit: ctx.limits.maxHistory }),
-      ),
+      addresses.map((address) => this.fetchPages(address, room)),
     );
     for (const r of results) {
-      if (r.status !== 'fulfilled' || r.value.response.type !== 'history') continue;
-      const source = r.value.remoteIdentity;
-      const decoded: RoomMessage[] = [];
-      let bad = 0;
-      for (const bytes of r.value.response.messages) {
-        try {
-          decoded.push(ctx.codec.decodeRoom(bytes));
-        } catch {
-          bad++;
-        }
-      }
+      if (r.status !== 'fulfilled') continue;
+      const { source, decoded, bad } = r.value;
       const imported = this.history.import(room, decoded);
       this.validation.record(imported.added);
       for (const m of imported.added) ctx.book.learnNick(m.author, m.nick);
@@ -150,6 +142,45 @@ export class Rooms {
         });
       }
     }
+  }
+
+  /**
+   * A member's history, page by page (newest page first), until `maxHistory` messages, the
+   * member has no more, or `MAX_HISTORY_PAGES` pages. Undecodable entries are counted.
+   */
+  private async fetchPages(
+    address: Address,
+    room: string,
+  ): Promise<{ source: Uint8Array; decoded: RoomMessage[]; bad: number }> {
+    const { ctx } = this;
+    const decoded: RoomMessage[] = [];
+    let bad = 0;
+    let source: Uint8Array | undefined;
+    let before: number | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES && decoded.length < ctx.limits.maxHistory; page++) {
+      const limit = ctx.limits.maxHistory - decoded.length;
+      const { response, remoteIdentity } = await ctx.request(
+        address,
+        { type: 'history', room, limit, ...(before === undefined ? {} : { before }) },
+        source,
+      );
+      source = remoteIdentity;
+      if (response.type !== 'history') break;
+      let oldest: number | undefined;
+      for (const bytes of response.messages) {
+        try {
+          const m = ctx.codec.decodeRoom(bytes);
+          decoded.push(m);
+          oldest = oldest === undefined ? m.ts : Math.min(oldest, m.ts);
+        } catch {
+          bad++;
+        }
+      }
+      if (!response.more || oldest === undefined) break;
+      before = oldest;
+    }
+    if (source === undefined) throw new ChatError('TIMEOUT', 'no history answer');
+    return { source, decoded, bad };
   }
 
   /** Adds saved messages (e.g. from disk); each is verified. Returns how many were new. */
@@ -208,10 +239,12 @@ export class Rooms {
   /** Asks `address` whether it has our message (proof that it was delivered there). */
   async hasMessage(address: Address, message: RoomMessage): Promise<boolean> {
     const { ctx } = this;
+    // The page that ends at the message's own timestamp holds it, if the member has it.
     const { response } = await ctx.request(address, {
       type: 'history',
       room: message.room,
       limit: ctx.limits.maxHistory,
+      before: message.ts + 1,
     });
     if (response.type !== 'history') return false;
     for (const bytes of response.messages) {
@@ -225,12 +258,28 @@ export class Rooms {
     return false;
   }
 
-  /** A history request from a connected peer: the last `limit` messages of a room we are in. */
-  answerHistory(room: string, limit: number): ControlResponse {
-    const messages = this.rooms.has(room)
-      ? this.history.recent(room, limit).map((m) => this.ctx.codec.encodeRoom(m))
-      : [];
-    return { type: 'history', room, messages };
+  /**
+   * A history request from a connected peer: the newest of the last `limit` messages of a room
+   * we are in (older than `before` when given) that fit in `maxHistoryResponseBytes`, oldest
+   * first; `more` when older ones were left out. An answer is thus bounded whatever the request
+   * (docs/security.md, "Messenger").
+   */
+  answerHistory(room: string, limit: number, before?: number): ControlResponse {
+    if (!this.rooms.has(room)) return { type: 'history', room, messages: [] };
+    let list = this.history.recent(room);
+    if (before !== undefined) list = list.filter((m) => m.ts < before);
+    const candidates = list.slice(Math.max(0, list.length - limit));
+    const messages: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const encoded = this.ctx.codec.encodeRoom(candidates[i] as RoomMessage);
+      if (bytes + encoded.length > this.ctx.limits.maxHistoryResponseBytes) break;
+      bytes += encoded.length;
+      messages.push(encoded);
+    }
+    messages.reverse();
+    const more = messages.length < list.length;
+    return { type: 'history', room, messages, ...(more ? { more: true } : {}) };
   }
 
   private onGossip(topic: string, data: Uint8Array): void {
