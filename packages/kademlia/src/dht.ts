@@ -22,7 +22,7 @@ import {
   DEFAULT_QUERY_TIMEOUT_MS,
   DEFAULT_REFRESH_CHECK_MS,
 } from './defaults';
-import { DHTError, isDHTError } from './errors';
+import { DHTError } from './errors';
 import type { DHTEvents } from './events';
 import type { KrpcResponse, QueryArguments } from './krpc';
 import { assertNodeId, idEquals, type NodeId, randomId, randomIdInBucket, toHex } from './node-id';
@@ -37,18 +37,16 @@ import {
   runQuery,
   runQueryToEnd,
 } from './query';
-import { type ObserveResult, RoutingTable, type TableNode } from './routing-table';
+import { type ObserveResult, RoutingTable } from './routing-table';
 import { Rpc, type RpcOptions, type RpcStats } from './rpc';
 import { DEFAULT_MAX_VALUES, handleQuery, type ServerContext } from './server';
 import { Store } from './store';
+import { TablePings } from './table-pings';
 import { TokenManager } from './token';
 
 export type { DHTEvents, IdEvent, NodeEvent, PeerEvent } from './events';
 export type { LookupEvent, LookupMethod, LookupOptions, LookupResult, LookupStats } from './query';
 export type { AnnounceOptions, DHTOptions, ListenOptions };
-
-/** Verification pings in flight at most (nodes that entered the table by querying us). */
-const MAX_VERIFYING = 16;
 
 /** Queries whose answers carry nodes: the steps of a lookup. */
 const ANSWERED_WITH_NODES = new Set(['find_node', 'get_peers', 'get', 'sample_infohashes']);
@@ -68,8 +66,8 @@ export class DHT extends Emitter<DHTEvents> {
   private socket: DatagramSocket | undefined;
   private rpc: Rpc | undefined;
   private timers: Timer[] = [];
-  /** Hex ids of the nodes being pinged (BEP 5 replacement); created on the first ping. */
-  private pinging: Set<string> | undefined;
+  /** BEP 5 pings: questionable nodes of full buckets, and verification of query-only nodes. */
+  private readonly pings: TablePings;
   private readonly savedNodes: Contact[];
   private readonly ipVotes = new ExternalIpVotes();
   private closed = false;
@@ -97,6 +95,14 @@ export class DHT extends Emitter<DHTEvents> {
       this.network.random,
       options.sampleIntervalSeconds,
     );
+    this.pings = new TablePings({
+      rpc: () => this.rpc,
+      id: () => this.currentId,
+      table: () => this.routing,
+      isClosed: () => this.closed,
+      heard: (contact) => this.heard(contact, 'response'),
+      promoted: (contact) => this.emit('node', { contact }),
+    });
   }
 
   get id(): NodeId {
@@ -148,7 +154,7 @@ export class DHT extends Emitter<DHTEvents> {
       sampler: this.sampler,
       versionBytes: rpcOptions.version?.length ?? 0,
       onAnnounce: (infoHash, peer) => this.emit('announce', { peer, infoHash }),
-      onUnverified: (node) => this.verify(node),
+      onUnverified: (node) => this.pings.verify(node),
     };
     rpc.onQuery = (query, from) => {
       // BEP 43: a read-only querier does not go into the routing table.
@@ -159,7 +165,7 @@ export class DHT extends Emitter<DHTEvents> {
       if (!query.ro && ANSWERED_WITH_NODES.has(query.q)) {
         const node = this.routing.get(query.a.id);
         if (node?.lastResponse === undefined && node?.address.port === from.port) {
-          this.verify(node);
+          this.pings.verify(node);
         }
       }
       return reply;
@@ -411,66 +417,7 @@ export class DHT extends Emitter<DHTEvents> {
       isVerifiedNode(contact.id, contact.address.host),
     );
     if (result.kind === 'added') this.emit('node', { contact });
-    if (result.kind === 'pending') this.pingOne(result.ping);
-  }
-
-  /**
-   * Pings a node that is in our table only because it queried us, once we would have handed it
-   * out: its answer makes it verified; silence makes it fail like any node. At most
-   * `MAX_VERIFYING` at once, so a flood of new senders costs bounded work.
-   */
-  private verify(contact: Contact) {
-    const rpc = this.rpc;
-    this.pinging ??= new Set();
-    const pinging = this.pinging;
-    const key = toHex(contact.id);
-    if (!rpc || this.closed || pinging.has(key) || pinging.size >= MAX_VERIFYING) return;
-    pinging.add(key);
-    // Sent after the answer we are building goes out.
-    const ping = Promise.resolve().then(() =>
-      rpc.query(contact.address, 'ping', { id: this.currentId }),
-    );
-    ping.then(
-      (res) => {
-        pinging.delete(key);
-        if (idEquals(res.r.id, contact.id)) this.heard(contact, 'response');
-        else this.routing.fail(contact.id, true);
-      },
-      (error: unknown) => {
-        pinging.delete(key);
-        if (!isDHTError(error, 'CLOSED')) this.routing.fail(contact.id);
-      },
-    );
-  }
-
-  /** BEP 5: ping the least recently seen questionable node of a full bucket. */
-  private pingOne(candidates: TableNode[]) {
-    const rpc = this.rpc;
-    if (!rpc) return;
-    const lastSeen = (n: TableNode) => Math.max(n.lastResponse ?? -1, n.lastQuery ?? -1);
-    this.pinging ??= new Set();
-    const pinging = this.pinging;
-    const node = [...candidates]
-      .sort((a, b) => lastSeen(a) - lastSeen(b))
-      .find((n) => !pinging.has(toHex(n.id)));
-    if (!node) return;
-    const key = toHex(node.id);
-    pinging.add(key);
-    rpc.query(node.address, 'ping', { id: this.currentId }).then(
-      (res) => {
-        pinging.delete(key);
-        if (idEquals(res.r.id, node.id))
-          this.heard({ id: node.id, address: node.address }, 'response');
-        else this.routing.fail(node.id, true);
-      },
-      (error: unknown) => {
-        pinging.delete(key);
-        if (isDHTError(error, 'CLOSED')) return; // we closed, the node did nothing wrong
-        // The RPC layer already retried: BEP 5's "try once more before discarding".
-        const { promoted } = this.routing.fail(node.id, true);
-        if (promoted) this.emit('node', { contact: promoted });
-      },
-    );
+    if (result.kind === 'pending') this.pings.pingQuestionable(result.ping);
   }
 
   /** BEP 5: refresh buckets unchanged for 15 minutes with a lookup of a random id in them. */
