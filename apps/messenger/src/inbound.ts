@@ -136,8 +136,8 @@ export class InboundSelector {
     entry.established = true;
     const remote = secure.remoteIdentity;
     if (selected.selector === SELECTOR_GOSSIP) {
-      // The selector wrapper hides `remoteIdentity`: gossip is told whom Noise authenticated.
-      this.gossip.addStream(selected.stream, { outbound: false, expectedPeerId: remote });
+      // The selector wrapper keeps `remoteIdentity`: gossip refuses a hello naming anyone else.
+      this.gossip.addStream(selected.stream, { outbound: false });
     } else if (selected.selector === SELECTOR_CONTROL) {
       const peer = toHex(remote);
       await serveControl(
