@@ -67,7 +67,7 @@ export class DHT extends Emitter<DHTEvents> {
   private rpc: Rpc | undefined;
   private timers: Timer[] = [];
   /** BEP 5 pings: questionable nodes of full buckets, and verification of query-only nodes. */
-  private readonly pings: TablePings;
+  private tablePings: TablePings | undefined;
   private readonly savedNodes: Contact[];
   private readonly ipVotes = new ExternalIpVotes();
   private closed = false;
@@ -95,7 +95,11 @@ export class DHT extends Emitter<DHTEvents> {
       this.network.random,
       options.sampleIntervalSeconds,
     );
-    this.pings = new TablePings({
+  }
+
+  /** Created on the first ping: a node at rest keeps no ping state (heap per node counts). */
+  private get pings(): TablePings {
+    this.tablePings ??= new TablePings({
       rpc: () => this.rpc,
       id: () => this.currentId,
       table: () => this.routing,
@@ -103,6 +107,7 @@ export class DHT extends Emitter<DHTEvents> {
       heard: (contact) => this.heard(contact, 'response'),
       promoted: (contact) => this.emit('node', { contact }),
     });
+    return this.tablePings;
   }
 
   get id(): NodeId {
