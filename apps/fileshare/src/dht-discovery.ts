@@ -36,11 +36,11 @@ export function startDhtDiscovery(options: DhtDiscoveryOptions): { stop(): void 
   const timers: Timer[] = [];
   let stopped = false;
   const ours = (target: Uint8Array) => Buffer.compare(target, infoHash) === 0;
-  const onPeer = (peer: Address, target: Uint8Array) => {
+  const onPeer = ({ peer, infoHash: target }: { peer: Address; infoHash: Uint8Array }) => {
     if (!stopped && ours(target)) options.feed(peer);
   };
-  dht.on('peer', onPeer);
-  dht.on('announce', onPeer);
+  const offPeer = dht.on('peer', onPeer);
+  const offAnnounce = dht.on('announce', onPeer);
   const warn = (what: string, error: unknown) => {
     if (!stopped)
       emit({
@@ -96,8 +96,8 @@ export function startDhtDiscovery(options: DhtDiscoveryOptions): { stop(): void 
     stop() {
       stopped = true;
       for (const t of timers) t.cancel();
-      dht.off('peer', onPeer);
-      dht.off('announce', onPeer);
+      offPeer();
+      offAnnounce();
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { FrameWriter, readFrames } from '@peerkit/framing';
 import { type Identity, secureOutbound } from '@peerkit/noise';
-import type { Address, Network, Stream } from '@peerkit/transport';
+import type { Address, Clock, Network, Stream, Timer } from '@peerkit/transport';
 import {
   type ControlCodecs,
   type ControlRequest,
@@ -52,11 +52,16 @@ export async function controlRequest(
         : {}),
     });
     stream = secure;
-    const frameOptions = { prefix: 'varint' as const, maxFrameSize: codecs.maxFrameSize };
     await secure.write(Uint8Array.of(SELECTOR_CONTROL));
-    const writer = new FrameWriter(secure, frameOptions);
+    const writer = new FrameWriter(secure, {
+      prefix: 'varint',
+      maxFrameSize: codecs.maxRequestFrame,
+    });
     await writer.write(codecs.request.encode(request));
-    for await (const frame of readFrames(secure, frameOptions)) {
+    for await (const frame of readFrames(secure, {
+      prefix: 'varint',
+      maxFrameSize: codecs.maxResponseFrame,
+    })) {
       const response = codecs.response.decode(frame);
       // Leaving the loop destroys the stream: one request, one response, done.
       return { response, remoteIdentity: secure.remoteIdentity };
@@ -77,17 +82,38 @@ export async function controlRequest(
   }
 }
 
-/** Answers the requests of one control connection with `handle`, then ends it. */
+/**
+ * Answers the requests of one control connection with `handle`, then ends it. Requests are read
+ * with the small request frame limit; the connection must make progress (a request frame
+ * completed, a response taken by the peer) every `progressTimeoutMs`, else it is destroyed: a
+ * peer that sends a frame byte by byte, or stops reading our answers, holds nothing for long
+ * (docs/security.md, "Messenger").
+ */
 export async function serveControl(
   stream: Stream,
   codecs: ControlCodecs,
   handle: (request: ControlRequest) => ControlResponse,
+  progress: { clock: Clock; timeoutMs: number },
 ): Promise<void> {
-  const frameOptions = { prefix: 'varint' as const, maxFrameSize: codecs.maxFrameSize };
-  const writer = new FrameWriter(stream, frameOptions);
+  const writer = new FrameWriter(stream, {
+    prefix: 'varint',
+    maxFrameSize: codecs.maxResponseFrame,
+  });
+  let timer: Timer | undefined;
+  const arm = () => {
+    timer?.cancel();
+    timer = progress.clock.setTimeout(
+      () => stream.destroy(new ChatError('TIMEOUT', 'control connection made no progress')),
+      progress.timeoutMs,
+    );
+  };
   let count = 0;
+  arm();
   try {
-    for await (const frame of readFrames(stream, frameOptions)) {
+    for await (const frame of readFrames(stream, {
+      prefix: 'varint',
+      maxFrameSize: codecs.maxRequestFrame,
+    })) {
       if (++count > MAX_REQUESTS_PER_CONNECTION) break;
       let request: ControlRequest;
       try {
@@ -98,10 +124,14 @@ export async function serveControl(
         );
         break; // a peer that breaks the protocol is disconnected
       }
+      arm(); // a whole request arrived
       await writer.write(codecs.response.encode(handle(request)));
+      arm(); // the peer took the answer
     }
     await writer.end();
   } catch {
     stream.destroy();
+  } finally {
+    timer?.cancel();
   }
 }

@@ -17,13 +17,25 @@ function schemas(l: ChatLimits) {
   const envelope = t.bytes({ minLength: 1, maxLength: maxEnvelopeSize(l) });
   const room = t.string({ minLength: 1, maxLength: l.maxRoomLength });
   const request = t.union('type', {
-    /** The last `limit` messages of `room`. */
-    history: t.object({ room, limit: t.uint({ min: 1, max: l.maxHistory }) }),
+    /**
+     * The last `limit` messages of `room` (older than `before`, a timestamp in ms, when given),
+     * as many as fit in one page of `maxHistoryResponseBytes`.
+     */
+    history: t.object({
+      room,
+      limit: t.uint({ min: 1, max: l.maxHistory }),
+      before: t.optional(t.uint()),
+    }),
     /** A direct message for the listener (an encoded `DirectMessage`). */
     dm: t.object({ envelope }),
   });
   const response = t.union('type', {
-    history: t.object({ room, messages: t.array(envelope, { maxLength: l.maxHistory }) }),
+    /** One page, oldest first; `more`: older messages were left out (ask `before` the first). */
+    history: t.object({
+      room,
+      messages: t.array(envelope, { maxLength: l.maxHistory }),
+      more: t.optional(t.bool()),
+    }),
     /** The DM with this id was verified and shown to the recipient. */
     ack: t.object({ id: t.bytes({ length: 16 }) }),
     error: t.object({
@@ -41,15 +53,23 @@ export type ControlResponse = Infer<Schemas['response']>;
 export interface ControlCodecs {
   request: Codec<ControlRequest>;
   response: Codec<ControlResponse>;
-  maxFrameSize: number;
+  /** Largest request frame: one envelope (a DM) and a little. What a listener buffers. */
+  maxRequestFrame: number;
+  /** Largest response frame: one history page and its framing. What a dialer buffers. */
+  maxResponseFrame: number;
 }
 
 export function controlCodecs(limits: ChatLimits): ControlCodecs {
   const s = schemas(limits);
-  const maxFrameSize = (maxEnvelopeSize(limits) + 8) * (limits.maxHistory + 1) + 1024;
+  const maxRequestFrame = maxEnvelopeSize(limits) + 1024;
+  const maxResponseFrame =
+    Math.max(limits.maxHistoryResponseBytes, maxEnvelopeSize(limits)) +
+    8 * (limits.maxHistory + 1) +
+    1024;
   return {
-    request: defineCodec(s.request, { maxMessageSize: maxFrameSize }),
-    response: defineCodec(s.response, { maxMessageSize: maxFrameSize }),
-    maxFrameSize,
+    request: defineCodec(s.request, { maxMessageSize: maxRequestFrame }),
+    response: defineCodec(s.response, { maxMessageSize: maxResponseFrame }),
+    maxRequestFrame,
+    maxResponseFrame,
   };
 }

@@ -17,6 +17,12 @@ export interface OutboxOptions {
   deliver: (to: Uint8Array, envelope: Uint8Array) => Promise<void>;
   emit: (event: ChatEvent) => void;
   encode: (m: DirectMessage) => Uint8Array;
+  /**
+   * Before each attempt: a fresh copy of a message that got old while waiting (re-signed with a
+   * new timestamp, same id), or undefined to send it as it is. Recipients refuse DMs outside
+   * their time window, so a long-pending DM must not carry its first timestamp forever.
+   */
+  refresh?: (m: DirectMessage) => DirectMessage | undefined;
   firstRetryMs?: number;
   maxRetryMs?: number;
 }
@@ -60,6 +66,11 @@ export class DmOutbox {
 
   private async attempt(id: string, entry: Pending): Promise<boolean> {
     const to = formatPeerId(entry.message.to);
+    const fresh = this.options.refresh?.(entry.message);
+    if (fresh !== undefined) {
+      entry.message = fresh;
+      entry.bytes = this.options.encode(fresh);
+    }
     try {
       await this.options.deliver(entry.message.to, entry.bytes);
     } catch (error) {

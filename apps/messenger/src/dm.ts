@@ -5,6 +5,7 @@
 import { equalKeys } from '@peerkit/noise';
 import type { ControlResponse } from './control';
 import { type DirectMessage, type EnvelopeCodec, verifyDirectMessage } from './envelope';
+import type { ChatLimits } from './limits';
 
 /**
  * Checks an encoded DM that arrived over a secure channel from `remote`, addressed to `me`.
@@ -15,6 +16,8 @@ export function receiveDm(
   bytes: Uint8Array,
   me: Uint8Array,
   remote: Uint8Array,
+  now: number,
+  limits: Pick<ChatLimits, 'maxMessageAgeMs' | 'maxClockSkewMs'>,
 ): { response: ControlResponse; message?: DirectMessage } {
   let m: DirectMessage;
   try {
@@ -37,6 +40,15 @@ export function receiveDm(
     return {
       response: { type: 'error', code: 'BAD_SIGNATURE', message: 'signature does not verify' },
     };
+  }
+  // The same time window as room messages (README, "Limits"): a DM captured and replayed much
+  // later, or dated in the future, is refused. (The sender's outbox re-signs a DM it retries
+  // for long, so a genuine late delivery is always fresh.)
+  if (m.ts > now + limits.maxClockSkewMs) {
+    return { response: { type: 'error', code: 'STALE', message: 'timestamp in the future' } };
+  }
+  if (m.ts < now - limits.maxMessageAgeMs) {
+    return { response: { type: 'error', code: 'STALE', message: 'timestamp too old' } };
   }
   return { response: { type: 'ack', id: m.id }, message: m };
 }

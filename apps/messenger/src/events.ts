@@ -2,6 +2,7 @@
  * What a messenger node reports to its user interface: plain, JSON-serialisable objects (the
  * CLI's `--json` mode prints each as one line).
  */
+import { Emitter } from '@peerkit/transport';
 import type { DirectMessage, RoomMessage } from './envelope';
 import type { ChatErrorCode } from './errors';
 import { formatPeerId } from './peer-id';
@@ -76,4 +77,22 @@ export function dmView(m: DirectMessage): DmView {
   };
   if (m.nick !== undefined) v.nick = m.nick;
   return v;
+}
+
+/** One kind of `ChatEvent`, by its `type`. */
+export type ChatEventOf<T extends ChatEvent['type']> = Extract<ChatEvent, { type: T }>;
+
+/**
+ * The node's events (peerkit's `Emitter` convention): each `ChatEvent` is emitted under its
+ * `type`, and every one of them also under `event` (for logs and the CLI's `--json` lines).
+ */
+export type ChatEvents = { [T in ChatEvent['type']]: ChatEventOf<T> } & { event: ChatEvent };
+
+/** The emitter a messenger node and its parts report through. */
+export class ChatEventChannel extends Emitter<ChatEvents> {
+  /** Emits `event` under its type, then under `event`. Never throws. */
+  report(event: ChatEvent): void {
+    this.emit(event.type, event as never);
+    this.emit('event', event);
+  }
 }

@@ -26,11 +26,28 @@ export interface ImportResult {
   duplicates: number;
 }
 
+export interface HistoryOptions {
+  /**
+   * Share a full room's history fairly among its authors (the messenger node turns this on):
+   * when a room holds `maxHistory` messages, the author with the most stored messages loses its
+   * oldest one, so no identity, and no crowd of fresh identities, can push out the messages of
+   * authors who wrote less (max-min fairness; docs/security.md, "Messenger"). Off: the newest
+   * `maxHistory` messages are kept, whoever wrote them.
+   */
+  fairAmongAuthors?: boolean;
+}
+
 export class HistoryStore {
   private readonly rooms = new Map<string, RoomMessage[]>();
   private readonly keys = new Map<string, Set<string>>();
+  private readonly fair: boolean;
 
-  constructor(readonly maxHistory = 200) {}
+  constructor(
+    readonly maxHistory = 200,
+    options: HistoryOptions = {},
+  ) {
+    this.fair = options.fairAmongAuthors ?? false;
+  }
 
   /** The last `limit` messages of a room, oldest first. */
   recent(room: string, limit = this.maxHistory): RoomMessage[] {
@@ -64,14 +81,23 @@ export class HistoryStore {
     // Insert in order; live messages almost always go at the end.
     let i = list.length;
     while (i > 0 && compare(list[i - 1] as RoomMessage, m) > 0) i--;
-    if (list.length >= this.maxHistory && i === 0) return false; // older than everything kept
+    if (!this.fair) {
+      if (list.length >= this.maxHistory && i === 0) return false; // older than everything kept
+      list.splice(i, 0, m);
+      keys.add(key);
+      while (list.length > this.maxHistory) {
+        const dropped = list.shift() as RoomMessage;
+        keys.delete(messageKey(dropped));
+      }
+      return true;
+    }
     list.splice(i, 0, m);
     keys.add(key);
-    while (list.length > this.maxHistory) {
-      const dropped = list.shift() as RoomMessage;
-      keys.delete(messageKey(dropped));
-    }
-    return true;
+    if (list.length <= this.maxHistory) return true;
+    const at = fairVictim(list);
+    const [dropped] = list.splice(at, 1) as [RoomMessage];
+    keys.delete(messageKey(dropped));
+    return dropped !== m;
   }
 
   /** Verifies and adds messages for `room` (from a peer or from disk). */
@@ -88,4 +114,28 @@ export class HistoryStore {
     result.added.sort(compare);
     return result;
   }
+}
+
+/**
+ * The message a full room gives up under fair sharing: the oldest message of the author with the
+ * most messages (of those, the one whose oldest message is oldest). O(n) in the room's history.
+ */
+function fairVictim(list: readonly RoomMessage[]): number {
+  const count = new Map<string, number>();
+  const first = new Map<string, number>();
+  list.forEach((m, index) => {
+    const author = Buffer.from(m.author).toString('latin1');
+    count.set(author, (count.get(author) ?? 0) + 1);
+    if (!first.has(author)) first.set(author, index);
+  });
+  let best = -1;
+  let bestCount = -1;
+  for (const [author, n] of count) {
+    const index = first.get(author) as number;
+    if (n > bestCount || (n === bestCount && index < best)) {
+      best = index;
+      bestCount = n;
+    }
+  }
+  return best;
 }

@@ -22,6 +22,19 @@ export interface ChatLimits {
   maxClockSkewMs: number;
   /** DMs waiting for an unreachable recipient. */
   maxPendingDms: number;
+  /**
+   * Most bytes of messages in one history response (a page; the asker pages with `before`).
+   * Bounds what a request can make us send: docs/security.md, "Messenger".
+   */
+  maxHistoryResponseBytes: number;
+  /** Accepted connections held at once (beyond: the least useful one is evicted). */
+  maxConnections: number;
+  /**
+   * How long an accepted connection may go without progress: Noise handshake and selector byte,
+   * then on a control connection each request frame completed and each response taken by the
+   * peer (a peer that stops reading, or sends a frame byte by byte, is disconnected).
+   */
+  progressTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ChatLimits = {
@@ -34,6 +47,9 @@ export const DEFAULT_LIMITS: ChatLimits = {
   maxMessageAgeMs: 10 * 60_000,
   maxClockSkewMs: 2 * 60_000,
   maxPendingDms: 100,
+  maxHistoryResponseBytes: 64 * 1024,
+  maxConnections: 256,
+  progressTimeoutMs: 10_000,
 };
 
 /** Largest encoded envelope: text in UTF-8 (up to 3 bytes per code unit) plus fixed fields. */

@@ -1,59 +1,48 @@
 /**
- * `MessengerNode`: one peerkit-chat peer. It wires the pieces together and owns their I/O:
+ * `MessengerNode`: one peerkit-chat peer. It builds its parts in dependency order, so none of
+ * them is bound late, and owns their I/O:
  *
+ * - `ChatContext`: identity, limits, codecs, peer book, events (`chat-context.ts`),
  * - a DHT node (rendezvous: room members and peer addresses, see `rendezvous.ts`),
- * - one TCP listener; every accepted stream is a Noise XX session (`@peerkit/noise`) bound to
- *   the peer's Ed25519 identity, whose first byte selects gossip or control,
- * - a gossip node (`@peerkit/gossip`) for room messages, dialling through the same Noise upgrade,
- *   with `validateRoomMessage` as its validation hook,
- * - control connections for history sync and direct messages (`control-channel.ts`),
- * - the DM outbox (`dm-outbox.ts`).
+ * - `RoomValidation`, gossip's validation hook (`room-validation.ts`),
+ * - a gossip node (`@peerkit/gossip`) for room messages, dialling through the Noise upgrade,
+ * - `Rooms` (`rooms.ts`) and `DirectMessages` (`direct-messages.ts`),
+ * - one TCP listener whose streams go to the `InboundSelector` (`inbound.ts`): Noise XX, then a
+ *   first byte that selects gossip or control.
  *
- * Everything it reports goes out as `ChatEvent`s; `close()` stops every socket and timer.
+ * Everything it reports goes out as `ChatEvent`s (peerkit's `Emitter` convention: a handler that
+ * throws is reported and isolated); `close()` stops every socket and timer.
  */
-import { GossipNode, isGossipError, type PeerEvent } from '@peerkit/gossip';
+import { GossipNode, type PeerEvent } from '@peerkit/gossip';
 import { DHT } from '@peerkit/kademlia';
-import { equalKeys, type Identity, secureInbound, secureOutbound } from '@peerkit/noise';
+import type { Identity } from '@peerkit/noise';
 import {
   type Address,
+  type EventHandler,
   formatAddress,
   type Network,
-  type Stream,
   type StreamListener,
   type Timer,
 } from '@peerkit/transport';
-import {
-  type ControlCodecs,
-  type ControlRequest,
-  type ControlResponse,
-  controlCodecs,
-  SELECTOR_CONTROL,
-  SELECTOR_GOSSIP,
-} from './control';
-import { controlRequest, PROLOGUE, serveControl } from './control-channel';
-import { receiveDm } from './dm';
-import { DmOutbox } from './dm-outbox';
-import { EnvelopeCodec, type RoomMessage } from './envelope';
+import { ChatContext } from './chat-context';
+import { DirectMessages } from './direct-messages';
+import type { EnvelopeCodec, RoomMessage } from './envelope';
 import { ChatError } from './errors';
-import { type ChatEvent, dmView, messageView } from './events';
-import { HistoryStore } from './history';
-import { type ChatLimits, checkText, DEFAULT_LIMITS } from './limits';
+import type { ChatEvent, ChatEvents } from './events';
+import type { HistoryStore } from './history';
+import { InboundSelector, upgradeOutbound } from './inbound';
+import { type ChatLimits, maxEnvelopeSize } from './limits';
 import type { MessengerOptions } from './options';
-import { PeerBook, type PeerView, peerIdOfKey } from './peer-book';
+import { type PeerView, peerIdOfKey } from './peer-book';
 import { formatPeerId } from './peer-id';
-import { RateLimiter } from './rate-limit';
-import { checkRoomName, hex, peerKeyOf, roomKey, roomOfTopic, roomTopic } from './rendezvous';
-import { ReplayWindow } from './replay-window';
-import { readSelector } from './streams';
-import { validateRoomMessage, windowKey } from './validate';
+import { peerKeyOf, roomTopic } from './rendezvous';
+import { RoomValidation } from './room-validation';
+import { Rooms } from './rooms';
 
 export type { MessengerOptions } from './options';
 
-interface RoomState {
-  timer: Timer | undefined;
-  /** Member addresses found in the DHT (`host:port`). */
-  addresses: Map<string, Address>;
-}
+/** Largest gossip frame a messenger node accepts or sends (an RPC of envelopes, IHAVE ids). */
+const GOSSIP_MAX_RPC_BYTES = 512 * 1024;
 
 export class MessengerNode {
   readonly network: Network;
@@ -64,110 +53,107 @@ export class MessengerNode {
   readonly history: HistoryStore;
   readonly dht: DHT;
   readonly gossip: GossipNode;
-  nick: string | undefined;
-  private readonly options: MessengerOptions;
-  private readonly codecs: ControlCodecs;
-  private readonly window = new ReplayWindow();
-  private readonly authorRate: RateLimiter;
-  private readonly peerRate: RateLimiter;
-  private readonly outbox: DmOutbox;
-  private readonly rooms = new Map<string, RoomState>();
-  private readonly inbound = new Set<Stream>();
-  private readonly book = new PeerBook();
-  /** Member addresses already handed to gossip to dial (`host:port`). */
-  private readonly dialedAddresses = new Set<string>();
-  private readonly recentDms = new Set<string>();
-  private handlers: ((event: ChatEvent) => void)[] = [];
-  private listener!: StreamListener;
+  private readonly ctx: ChatContext;
+  private readonly rooms: Rooms;
+  private readonly dms: DirectMessages;
+  private readonly inbound: InboundSelector;
+  private readonly listener: StreamListener;
   private timers: Timer[] = [];
-  private lastSeq = 0;
-  private closed = false;
 
-  private constructor(options: MessengerOptions, dht: DHT, gossip: GossipNode) {
-    this.options = options;
-    this.network = options.network;
-    this.identity = options.identity;
-    this.id = formatPeerId(options.identity.publicKey);
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.codec = new EnvelopeCodec(this.limits);
-    this.codecs = controlCodecs(this.limits);
-    this.history = new HistoryStore(this.limits.maxHistory);
-    this.authorRate = new RateLimiter(
-      this.network.clock,
-      this.limits.ratePerSecond,
-      this.limits.rateBurst,
-    );
-    this.peerRate = new RateLimiter(
-      this.network.clock,
-      this.limits.ratePerSecond,
-      this.limits.rateBurst,
-    );
-    this.nick = options.nick;
-    if (options.onEvent) this.handlers.push(options.onEvent);
+  private constructor(
+    ctx: ChatContext,
+    dht: DHT,
+    gossip: GossipNode,
+    validation: RoomValidation,
+    listener: StreamListener,
+    inbound: InboundSelector,
+    rooms: Rooms,
+    dms: DirectMessages,
+  ) {
+    this.ctx = ctx;
+    this.network = ctx.network;
+    this.identity = ctx.identity;
+    this.id = formatPeerId(ctx.identity.publicKey);
+    this.limits = ctx.limits;
+    this.codec = ctx.codec;
+    this.history = validation.history;
     this.dht = dht;
     this.gossip = gossip;
-    this.outbox = new DmOutbox({
-      clock: this.network.clock,
-      maxPending: this.limits.maxPendingDms,
-      deliver: (to, envelope) => this.deliverDm(to, envelope),
-      encode: (m) => this.codec.encodeDm(m),
-      ...(options.dmRetryMs !== undefined ? { firstRetryMs: options.dmRetryMs } : {}),
-      emit: (event) => this.emit(event),
-    });
+    this.listener = listener;
+    this.inbound = inbound;
+    this.rooms = rooms;
+    this.dms = dms;
+    gossip.on('peer', (event) => this.onPeerEvent(event));
   }
 
-  /** Starts the DHT, the listener and gossip; joins the DHT through `bootstrap`. */
+  /** Starts the DHT, gossip and the listener; joins the DHT through `bootstrap`. */
   static async start(options: MessengerOptions): Promise<MessengerNode> {
     const { network } = options;
     const host = options.host ?? '0.0.0.0';
+    const ctx = new ChatContext(options);
     const dht = new DHT({
       network,
       rpc: options.dhtRpc ?? { retries: 1 },
       ...(options.transient ? { readOnly: true } : {}),
       ...(options.dhtState ? { state: options.dhtState } : {}),
     });
-    let node: MessengerNode | undefined;
+    let gossip: GossipNode | undefined;
+    let listener: StreamListener | undefined;
     try {
       await dht.listen({ host, port: options.dhtPort ?? 0 });
+      const validation = new RoomValidation(ctx);
       // Gossip dials through `upgrade` (Noise + selector); it does not listen itself: our
       // listener accepts every connection and hands gossip the ones that select it.
-      const gossip = await GossipNode.create(network, {
+      gossip = await GossipNode.create(network, {
         heartbeatIntervalMs: 700,
         ...options.gossip,
+        // Room messages are envelopes: a gossip frame never needs gossip's 4 MiB default, and
+        // each connection may buffer one incomplete frame (docs/security.md, "Messenger").
+        limits: {
+          maxMessageSize: maxEnvelopeSize(ctx.limits),
+          maxRpcSize: GOSSIP_MAX_RPC_BYTES,
+          ...options.gossip?.limits,
+        },
         identitySeed: options.identity.secretKey,
         // gossip's default message ids (author || seqno): gossip starts each run's seqno at a
         // random point, so a restarted node's new messages never collide with its old ones in
         // the peers' seen caches (README, "How it works").
         validator: (message, from) =>
-          node?.validate(message.topic, message.data, message.from, from) ?? 'ignore',
-        upgrade: (stream, outbound) => node!.upgradeOutbound(stream, outbound),
+          validation.validate(message.topic, message.data, message.from, from),
+        upgrade: (stream, outbound) => upgradeOutbound(ctx, stream, outbound),
       });
-      node = new MessengerNode(options, dht, gossip);
-      gossip.onMessage((event) => node?.onGossip(event.message.topic, event.message.data));
-      gossip.onPeer((event) => node?.onPeerEvent(event));
-      node.listener = await network.listen({ host, port: options.port ?? 0 }, (stream) =>
-        node?.accept(stream),
+      const rooms = new Rooms(ctx, dht, gossip, validation);
+      const dms = new DirectMessages(ctx, dht);
+      const inbound = new InboundSelector(ctx, gossip, {
+        history: (room, limit, before) => rooms.answerHistory(room, limit, before),
+        dm: (envelope, remote) => dms.receive(envelope, remote),
+      });
+      listener = await network.listen({ host, port: options.port ?? 0 }, (stream) =>
+        inbound.accept(stream),
       );
-      const started = node;
-      started.timers.push(network.clock.setInterval(() => void started.announceSelf(), 5 * 60_000));
+      ctx.setListenAddress(listener.localAddress);
+      const node = new MessengerNode(ctx, dht, gossip, validation, listener, inbound, rooms, dms);
+      node.timers.push(network.clock.setInterval(() => void node.announceSelf(), 5 * 60_000));
       await dht.bootstrap(options.bootstrap ?? []);
       if (dht.table.size === 0) {
-        started.emit({
+        ctx.events.report({
           type: 'warning',
           message: 'no DHT node answered: nobody can be found; pass --bootstrap host:port',
         });
       }
-      void started.announceSelf();
-      started.emit({
+      void node.announceSelf();
+      ctx.events.report({
         type: 'ready',
-        id: started.id,
-        address: formatAddress(started.address),
+        id: node.id,
+        address: formatAddress(node.address),
         dhtAddress: formatAddress(dht.address),
       });
-      return started;
+      return node;
     } catch (error) {
-      if (node) await node.close();
-      else await dht.close();
+      ctx.closed = true;
+      await gossip?.close();
+      await listener?.close();
+      await dht.close();
       throw error;
     }
   }
@@ -177,16 +163,27 @@ export class MessengerNode {
     return this.listener.localAddress;
   }
 
-  /** Registers an event handler; returns a function that removes it. */
-  on(handler: (event: ChatEvent) => void): () => void {
-    this.handlers = [...this.handlers, handler];
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler);
-    };
+  /** Display name sent with our messages. */
+  get nick(): string | undefined {
+    return this.ctx.nick;
+  }
+  set nick(nick: string | undefined) {
+    this.ctx.nick = nick;
   }
 
-  private emit(event: ChatEvent): void {
-    for (const handler of this.handlers) handler(event);
+  /**
+   * Registers an event handler; returns the function that removes it. `on(handler)` receives
+   * every event; `on(type, handler)` the events of one type. A handler that throws is reported
+   * (the `onHandlerError` option; default stderr) and the other handlers still run.
+   */
+  on(handler: EventHandler<ChatEvent>): () => void;
+  on<K extends keyof ChatEvents>(event: K, handler: EventHandler<ChatEvents[K]>): () => void;
+  on<K extends keyof ChatEvents>(
+    eventOrHandler: K | EventHandler<ChatEvent>,
+    handler?: EventHandler<ChatEvents[K]>,
+  ): () => void {
+    if (typeof eventOrHandler === 'function') return this.ctx.events.on('event', eventOrHandler);
+    return this.ctx.events.on(eventOrHandler, handler as EventHandler<ChatEvents[K]>);
   }
 
   // ---- rooms -------------------------------------------------------------------------------
@@ -194,95 +191,11 @@ export class MessengerNode {
   /** Joins a room: subscribes, announces, connects to the members found and fetches history. */
   async join(room: string): Promise<void> {
     this.checkOpen();
-    checkRoomName(room, this.limits);
-    if (this.rooms.has(room)) return;
-    this.rooms.set(room, { timer: undefined, addresses: new Map() });
-    this.gossip.subscribe(roomTopic(room));
-    this.emit({ type: 'joined', room });
-    await this.rendezvous(room, true);
+    await this.rooms.join(room);
   }
 
   get joinedRooms(): string[] {
-    return [...this.rooms.keys()];
-  }
-
-  /** Announces ourselves under the room key and connects to the members the lookup found. */
-  private async rendezvous(room: string, first: boolean): Promise<void> {
-    const state = this.rooms.get(room);
-    if (state === undefined || this.closed) return;
-    let found: Address[] = [];
-    try {
-      if (this.options.transient) found = await this.dht.getPeers(roomKey(room));
-      else found = (await this.dht.announce(roomKey(room), this.address.port)).peers;
-    } catch (error) {
-      this.emit({ type: 'warning', message: `DHT announce failed: ${(error as Error).message}` });
-    }
-    if (this.closed) return;
-    const fresh: Address[] = [];
-    for (const address of found) {
-      if (this.isSelf(address)) continue;
-      const key = formatAddress(address);
-      state.addresses.set(key, address);
-      if (!this.dialedAddresses.has(key)) {
-        this.dialedAddresses.add(key);
-        fresh.push(address);
-        this.gossip.connect(address);
-      }
-    }
-    this.emit({ type: 'rendezvous', room, found: state.addresses.size, dialed: fresh.length });
-    if (first) await this.fetchHistory(room, fresh.slice(0, 3));
-    if (this.closed || !this.rooms.has(room)) return;
-    const alone = this.gossip.subscribers(roomTopic(room)).length === 0;
-    const delay = alone ? (this.options.aloneRetryMs ?? 2000) : (this.options.refreshMs ?? 15_000);
-    state.timer = this.network.clock.setTimeout(() => void this.rendezvous(room, false), delay);
-  }
-
-  private isSelf(address: Address): boolean {
-    if (address.port !== this.address.port) return false;
-    const h = this.address.host;
-    return address.host === h || h === '0.0.0.0' || h === '::' || address.host === '127.0.0.1';
-  }
-
-  /** Asks members for recent history, verifies each message and reports the new ones in order. */
-  private async fetchHistory(room: string, addresses: Address[]): Promise<void> {
-    const results = await Promise.allSettled(
-      addresses.map((address) =>
-        this.request(address, { type: 'history', room, limit: this.limits.maxHistory }),
-      ),
-    );
-    for (const r of results) {
-      if (r.status !== 'fulfilled' || r.value.response.type !== 'history') continue;
-      const source = r.value.remoteIdentity;
-      const decoded: RoomMessage[] = [];
-      let bad = 0;
-      for (const bytes of r.value.response.messages) {
-        try {
-          decoded.push(this.codec.decodeRoom(bytes));
-        } catch {
-          bad++;
-        }
-      }
-      const imported = this.history.import(room, decoded);
-      for (const m of imported.added) this.window.record(windowKey(m), m.seq);
-      for (const m of imported.added) this.book.learnNick(m.author, m.nick);
-      if (bad + imported.rejected > 0) {
-        this.emit({
-          type: 'rejected',
-          room,
-          reason: 'BAD_SIGNATURE',
-          peer: formatPeerId(source),
-          detail: `${bad + imported.rejected} history message(s) failed verification`,
-        });
-      }
-      if (imported.added.length > 0) {
-        this.emit({
-          type: 'history',
-          room,
-          source: formatPeerId(source),
-          messages: imported.added.map(messageView),
-        });
-      }
-    }
+    return this.rooms.joined;
   }
 
   /** Messages stored for `room` (ours, live and imported), oldest first. */
@@ -292,9 +205,7 @@ export class MessengerNode {
 
   /** Adds saved messages (e.g. from disk); each is verified. Returns how many were new. */
   importHistory(room: string, messages: RoomMessage[]): number {
-    const { added } = this.history.import(room, messages);
-    for (const m of added) this.window.record(windowKey(m), m.seq);
-    return added.length;
+    return this.rooms.importHistory(room, messages);
   }
 
   /**
@@ -303,18 +214,7 @@ export class MessengerNode {
    */
   say(room: string, text: string): { message: RoomMessage; recipients: number } {
     this.checkOpen();
-    if (!this.rooms.has(room)) throw new ChatError('BAD_INPUT', `not in room '${room}'`);
-    const message = this.codec.signRoom(this.identity, {
-      room,
-      ts: this.wallNow(),
-      seq: this.nextSeq(),
-      text: checkText(text, this.limits),
-      ...(this.nick !== undefined ? { nick: this.nick } : {}),
-    });
-    this.history.add(message);
-    this.window.record(windowKey(message), message.seq);
-    this.emit({ type: 'message', own: true, ...messageView(message) });
-    return { message, recipients: this.publishEncoded(room, this.codec.encodeRoom(message)) };
+    return this.rooms.say(room, text);
   }
 
   /**
@@ -323,45 +223,22 @@ export class MessengerNode {
    */
   publishRaw(room: string, data: Uint8Array): number {
     this.checkOpen();
-    return this.publishEncoded(room, data);
-  }
-
-  private publishEncoded(room: string, data: Uint8Array): number {
-    try {
-      return this.gossip.publish(roomTopic(room), data).recipients;
-    } catch (error) {
-      if (isGossipError(error) && error.code === 'NO_PEERS_SUBSCRIBED') return 0;
-      throw error;
-    }
+    return this.rooms.publish(room, data);
   }
 
   /** Room members currently connected (peer ids). */
   roomPeers(room: string): string[] {
-    return this.gossip.subscribers(roomTopic(room)).map((k) => peerIdOfKey(k));
+    return this.rooms.peers(room);
   }
 
   /** Member addresses the DHT gave us for `room`. */
   roomAddresses(room: string): Address[] {
-    return [...(this.rooms.get(room)?.addresses.values() ?? [])];
+    return this.rooms.addresses(room);
   }
 
   /** Asks `address` whether it has our message (proof that it was delivered there). */
-  async hasMessage(address: Address, message: RoomMessage): Promise<boolean> {
-    const { response } = await this.request(address, {
-      type: 'history',
-      room: message.room,
-      limit: this.limits.maxHistory,
-    });
-    if (response.type !== 'history') return false;
-    for (const bytes of response.messages) {
-      try {
-        const m = this.codec.decodeRoom(bytes);
-        if (equalKeys(m.author, message.author) && m.seq === message.seq) return true;
-      } catch {
-        // a malformed entry proves nothing
-      }
-    }
-    return false;
+  hasMessage(address: Address, message: RoomMessage): Promise<boolean> {
+    return this.rooms.hasMessage(address, message);
   }
 
   // ---- direct messages ---------------------------------------------------------------------
@@ -373,204 +250,23 @@ export class MessengerNode {
    */
   async sendDm(to: Uint8Array, text: string): Promise<{ id: string; delivered: boolean }> {
     this.checkOpen();
-    if (equalKeys(to, this.identity.publicKey)) {
-      throw new ChatError('BAD_INPUT', 'that is your own peer id');
-    }
-    const envelope = this.codec.signDm(this.identity, {
-      to,
-      id: this.network.random.bytes(16),
-      ts: this.wallNow(),
-      text: checkText(text, this.limits),
-      ...(this.nick !== undefined ? { nick: this.nick } : {}),
-    });
-    return this.outbox.send(envelope);
+    return this.dms.send(to, text);
   }
 
   get pendingDms(): number {
-    return this.outbox.size;
+    return this.dms.pending;
   }
 
-  /** One delivery attempt: known addresses of the recipient, then the DHT. */
-  private async deliverDm(to: Uint8Array, envelope: Uint8Array): Promise<void> {
-    const candidates = new Map<string, Address>();
-    const known = this.book.address(to);
-    if (known) candidates.set(formatAddress(known), known);
-    if (candidates.size === 0) {
-      for (const a of await this.dht.getPeers(peerKeyOf(to))) {
-        if (!this.isSelf(a)) candidates.set(formatAddress(a), a);
-      }
-    }
-    if (candidates.size === 0) throw new ChatError('TIMEOUT', 'recipient not found in the DHT');
-    let lastError: unknown;
-    for (const address of candidates.values()) {
-      try {
-        const { response } = await this.request(address, { type: 'dm', envelope }, to);
-        if (response.type === 'ack') {
-          this.book.learnAddress(to, address);
-          return;
-        }
-        lastError = new ChatError(
-          'TIMEOUT',
-          response.type === 'error' ? `${response.code}: ${response.message}` : 'unexpected answer',
-        );
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    throw lastError;
-  }
-
-  private handleDm(envelope: Uint8Array, remote: Uint8Array): ControlResponse {
-    const { response, message } = receiveDm(this.codec, envelope, this.identity.publicKey, remote);
-    if (message === undefined) return response;
-    const id = hex(message.id);
-    if (!this.recentDms.has(id)) {
-      if (this.recentDms.size >= 4096) this.recentDms.clear();
-      this.recentDms.add(id);
-      this.book.learnNick(message.from, message.nick);
-      this.emit({ type: 'dm', ...dmView(message) });
-    }
-    return response;
-  }
-
-  // ---- connections -------------------------------------------------------------------------
-
-  private async request(address: Address, request: ControlRequest, expected?: Uint8Array) {
-    return controlRequest(address, request, {
-      network: this.network,
-      identity: this.identity,
-      codecs: this.codecs,
-      timeoutMs: this.options.requestTimeoutMs ?? 5000,
-      ...(expected ? { expectedRemoteIdentity: expected } : {}),
-    });
-  }
-
-  /** Gossip's dials: Noise XX as initiator, then the gossip selector. */
-  private async upgradeOutbound(stream: Stream, outbound: boolean): Promise<Stream> {
-    if (!outbound) throw new ChatError('CLOSED', 'gossip does not accept streams itself');
-    const secure = await secureOutbound(stream, {
-      identity: this.identity,
-      clock: this.network.clock,
-      prologue: PROLOGUE,
-    });
-    if (equalKeys(secure.remoteIdentity, this.identity.publicKey)) {
-      secure.destroy();
-      throw new ChatError('CLOSED', 'dialled ourselves');
-    }
-    this.book.learnAddress(secure.remoteIdentity, stream.remoteAddress);
-    await secure.write(Uint8Array.of(SELECTOR_GOSSIP));
-    // A Noise `SecureStream` carries `remoteIdentity`: gossip refuses a hello naming anyone else.
-    return secure;
-  }
-
-  private accept(raw: Stream): void {
-    if (this.closed) {
-      raw.destroy();
-      return;
-    }
-    this.inbound.add(raw);
-    void raw.closed.then(() => this.inbound.delete(raw));
-    void this.handleInbound(raw).catch(() => raw.destroy());
-  }
-
-  private async handleInbound(raw: Stream): Promise<void> {
-    const secure = await secureInbound(raw, {
-      identity: this.identity,
-      clock: this.network.clock,
-      prologue: PROLOGUE,
-    });
-    const timer = this.network.clock.setTimeout(() => secure.destroy(), 10_000);
-    const selected = await readSelector(secure).finally(() => timer.cancel());
-    if (selected === undefined || this.closed) {
-      secure.destroy();
-      return;
-    }
-    const remote = secure.remoteIdentity;
-    if (selected.selector === SELECTOR_GOSSIP) {
-      // The selector wrapper hides `remoteIdentity`: gossip is told whom Noise authenticated.
-      this.gossip.addStream(selected.stream, { outbound: false, expectedPeerId: remote });
-    } else if (selected.selector === SELECTOR_CONTROL) {
-      const peer = hex(remote);
-      await serveControl(selected.stream, this.codecs, (request) => {
-        if (!this.peerRate.take(peer)) {
-          return { type: 'error', code: 'RATE_LIMITED', message: 'too many requests' };
-        }
-        if (request.type === 'dm') return this.handleDm(request.envelope, remote);
-        const messages = this.rooms.has(request.room)
-          ? this.history.recent(request.room, request.limit).map((m) => this.codec.encodeRoom(m))
-          : [];
-        return { type: 'history', room: request.room, messages };
-      });
-    } else {
-      secure.destroy();
-    }
-  }
-
-  // ---- gossip ------------------------------------------------------------------------------
-
-  /** gossip's validation hook: verify, then accept / ignore / reject (scores the sender down). */
-  private validate(
-    topic: string,
-    data: Uint8Array,
-    author: Uint8Array | undefined,
-    from: string,
-  ): 'accept' | 'reject' | 'ignore' {
-    const room = roomOfTopic(topic);
-    if (room === undefined || !this.rooms.has(room)) return 'ignore';
-    const verdict = validateRoomMessage(data, room, author, {
-      codec: this.codec,
-      limits: this.limits,
-      window: this.window,
-      history: this.history,
-      rate: this.authorRate,
-      now: this.wallNow(),
-    });
-    if (verdict.result === 'accept') {
-      this.history.add(verdict.message);
-      return 'accept';
-    }
-    if (verdict.result === 'reject') {
-      // Scored after gossip applied the rejection; report it on the next tick.
-      const peer = peerIdOfKey(from);
-      const event: ChatEvent = {
-        type: 'rejected',
-        room,
-        reason: verdict.reason,
-        peer,
-        detail: verdict.detail,
-        ...(verdict.message ? { author: formatPeerId(verdict.message.author) } : {}),
-      };
-      this.network.clock.setTimeout(() => {
-        if (!this.closed) this.emit({ ...event, score: this.gossip.score(from) });
-      }, 0);
-    } else if (verdict.reason === 'RATE_LIMITED') {
-      this.emit({
-        type: 'warning',
-        message: `dropped a message from a flooding author in ${room}`,
-      });
-    }
-    return verdict.result;
-  }
-
-  private onGossip(topic: string, data: Uint8Array): void {
-    const room = roomOfTopic(topic);
-    if (room === undefined) return;
-    try {
-      const m = this.codec.decodeRoom(data); // accepted by `validate` just before
-      this.book.learnNick(m.author, m.nick);
-      this.emit({ type: 'message', own: false, ...messageView(m) });
-    } catch {
-      // cannot happen for an accepted message; nothing to show otherwise
-    }
-  }
+  // ---- peers -------------------------------------------------------------------------------
 
   /** gossip's peer events: joins, leaves, and hellos refused for naming another identity. */
   private onPeerEvent(event: PeerEvent): void {
-    if (this.closed) return;
-    if (event.type === 'connect') this.emit(this.book.joined(event.peer));
-    else if (event.type === 'disconnect') this.emit(this.book.left(event.peer));
+    const { ctx } = this;
+    if (ctx.closed) return;
+    if (event.type === 'connect') ctx.events.report(ctx.book.joined(event.peer));
+    else if (event.type === 'disconnect') ctx.events.report(ctx.book.left(event.peer));
     else if (event.expected !== undefined && event.claimed !== undefined) {
-      this.emit({
+      ctx.events.report({
         type: 'rejected',
         reason: 'AUTHOR_MISMATCH',
         peer: peerIdOfKey(event.expected),
@@ -583,7 +279,7 @@ export class MessengerNode {
   /** Connected peers with what we know of them. */
   peers(): PeerView[] {
     return this.gossip.peers().map((p) =>
-      this.book.view(
+      this.ctx.book.view(
         p,
         this.gossip.score(p),
         this.joinedRooms.filter((r) => this.gossip.subscribers(roomTopic(r)).includes(p)),
@@ -593,51 +289,41 @@ export class MessengerNode {
 
   /** Nicknames seen in signed messages, by peer id. */
   knownNicks(): Map<string, string> {
-    return this.book.nicknames();
+    return this.ctx.book.nicknames();
   }
 
   private async announceSelf(): Promise<void> {
-    if (this.options.transient) return;
+    if (this.ctx.options.transient) return;
     try {
       await this.dht.announce(peerKeyOf(this.identity.publicKey), this.address.port);
     } catch (error) {
-      if (!this.closed) {
-        this.emit({ type: 'warning', message: `DHT announce failed: ${(error as Error).message}` });
+      if (!this.ctx.closed) {
+        this.ctx.events.report({
+          type: 'warning',
+          message: `DHT announce failed: ${(error as Error).message}`,
+        });
       }
     }
   }
 
-  private wallNow(): number {
-    return Math.floor((this.options.wallClock ?? Date.now)());
-  }
-
-  /**
-   * Sequence numbers grow across restarts without a state file: the next one is at least the
-   * wall clock in microseconds (README, "Envelope formats").
-   */
-  private nextSeq(): number {
-    this.lastSeq = Math.max(this.lastSeq + 1, this.wallNow() * 1000);
-    return this.lastSeq;
-  }
-
   private checkOpen(): void {
-    if (this.closed) throw new ChatError('CLOSED', 'the node is closed');
+    if (this.ctx.closed) throw new ChatError('CLOSED', 'the node is closed');
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.ctx.closed;
   }
 
   /** Stops rendezvous, gossip, the listener, the DHT and every connection. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ctx.closed) return;
+    this.ctx.closed = true;
     for (const t of this.timers) t.cancel();
-    for (const r of this.rooms.values()) r.timer?.cancel();
-    this.outbox.close();
+    this.rooms.close();
+    this.dms.close();
     await this.gossip.close();
-    await this.listener?.close();
-    for (const s of this.inbound) s.destroy();
+    await this.listener.close();
+    this.inbound.close();
     await this.dht.close();
   }
 

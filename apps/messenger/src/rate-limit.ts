@@ -1,47 +1,6 @@
 /**
- * A token bucket per key (author or connection): `ratePerSecond` tokens refill continuously up
- * to `burst`; each message takes one. Time comes from the injected clock.
+ * The messenger's rate limits (per author, per connection) are transport's `RateLimiter`, a
+ * token bucket per key: `ratePerSecond` tokens refill continuously up to `burst`; each message
+ * or request takes one. Re-exported here for the messenger's public surface.
  */
-import type { Clock } from '@peerkit/transport';
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-
-  constructor(
-    private readonly clock: Pick<Clock, 'now'>,
-    readonly ratePerSecond: number,
-    readonly burst: number,
-    readonly maxKeys = 10_000,
-  ) {}
-
-  /** Takes a token for `key`; false when its bucket is empty. */
-  take(key: string): boolean {
-    const now = this.clock.now();
-    let b = this.buckets.get(key);
-    if (b === undefined) {
-      if (this.buckets.size >= this.maxKeys) this.prune(now);
-      b = { tokens: this.burst, at: now };
-      this.buckets.set(key, b);
-    } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSecond);
-      b.at = now;
-    }
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
-
-  /** Forgets full buckets (they behave exactly like new ones), or everything if none is full. */
-  private prune(now: number): void {
-    for (const [k, b] of this.buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.ratePerSecond >= this.burst)
-        this.buckets.delete(k);
-    }
-    if (this.buckets.size >= this.maxKeys) this.buckets.clear();
-  }
-}
+export { RateLimiter } from '@peerkit/transport';

@@ -8,7 +8,6 @@
  * Members `announce_peer` their TCP port under the room key and find each other with
  * `get_peers`; every node announces its port under its own peer key so that DMs can find it.
  */
-import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ChatError } from './errors';
 import type { ChatLimits } from './limits';
@@ -48,7 +47,5 @@ export function checkRoomName(room: string, limits: ChatLimits): string {
   return room;
 }
 
-/** Hex of a key, for maps and logs. */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+/** Hex of a key, for maps and logs (kademlia's `toHex`, the one hex helper). */
+export { toHex as hex } from '@peerkit/kademlia';

@@ -1,8 +1,8 @@
 /**
  * A small `Stream` adapter used where connections are set up: `readSelector` takes the first
  * byte of a stream (the selector) and gives back a stream that yields everything after it,
- * including the rest of the chunk the byte came in. (The wrapped stream no longer carries
- * Noise's `remoteIdentity`, so gossip is given it explicitly: `addStream`'s `expectedPeerId`.)
+ * including the rest of the chunk the byte came in. The wrapped stream keeps the inner one's
+ * `remoteIdentity` (transport's `Stream` declares it), so gossip sees whom Noise authenticated.
  */
 import type { Address, Stream, TransportError } from '@peerkit/transport';
 
@@ -17,6 +17,9 @@ class ReadWrapped implements Stream {
   }
   get remoteAddress(): Address {
     return this.inner.remoteAddress;
+  }
+  get remoteIdentity(): Uint8Array | undefined {
+    return this.inner.remoteIdentity;
   }
   get closed(): Promise<TransportError | undefined> {
     return this.inner.closed;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChatDemo } from '../src/index';
-import { startBootstrap } from './helpers';
+import { startBootstrap } from './helpers/nodes';
 
 // The demo's own 20 s limit is for people watching it; on a loaded CI machine the test allows
 // more, since it checks what is delivered, not how fast.

@@ -7,8 +7,8 @@ import type { BootstrapNode } from '@peerkit/kademlia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvelopeCodec } from '../src/envelope';
 import { formatPeerId, parsePeerId } from '../src/peer-id';
-import { startBootstrap, startNode, type TestNode, until } from './helpers';
-import { ChatProcess, type Json, requireBuild, runCli, tempDir } from './process';
+import { startBootstrap, startNode, type TestNode, until } from './helpers/nodes';
+import { ChatProcess, type Json, requireBuild, runCli, tempDir } from './helpers/process';
 
 const ROOM = 'lobby';
 

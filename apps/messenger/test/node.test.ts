@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SELECTOR_GOSSIP } from '../src/control';
 import { PROLOGUE } from '../src/control-channel';
 import { formatPeerId } from '../src/peer-id';
-import { startBootstrap, startNode, type TestNode, until } from './helpers';
+import { startBootstrap, startNode, type TestNode, until } from './helpers/nodes';
 
 describe('MessengerNode on loopback (in process)', () => {
   let boot: BootstrapNode;

@@ -8,7 +8,7 @@ import {
   loadIdentity,
   loadOrCreateIdentity,
 } from '../src/state-dir';
-import { runCli, tempDir } from './process';
+import { runCli, tempDir } from './helpers/process';
 
 const dir = tempDir();
 afterAll(() => dir.remove());

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BootstrapNode } from '@peerkit/kademlia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBootstrap, until } from './helpers';
-import { ChatProcess, CLI, requireBuild, tempDir } from './process';
+import { startBootstrap, until } from './helpers/nodes';
+import { ChatProcess, CLI, requireBuild, tempDir } from './helpers/process';
 
 const SOCKET = `peerkit-chat-test-${process.pid}`;
 const tmux = (...args: string[]) =>

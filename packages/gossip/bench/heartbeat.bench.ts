@@ -6,7 +6,7 @@
  */
 import { fmt, percentile, rate, report } from '../../../scripts/bench-kit';
 import { SignatureVerifier, signedBytes } from '../src/index';
-import { fakePeer, harness } from '../test/helpers';
+import { fakePeer, harness } from '../test/helpers/router';
 
 const PEERS = 64;
 const TOPICS = 10;

@@ -7,7 +7,7 @@
 import { type SimHost, Simulation } from '@peerkit/netsim';
 import { percentile, report } from '../../../scripts/bench-kit';
 import type { GossipOptions } from '../src/index';
-import { idKey, pickBootstrap, type SimNode, startNode } from '../test/net';
+import { idKey, pickBootstrap, type SimNode, startNode } from '../test/helpers/net';
 
 const NODES = Number(process.env.NODES ?? 1000);
 const PUBLISHES = Number(process.env.PUBLISHES ?? 100);

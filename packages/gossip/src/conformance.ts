@@ -10,7 +10,7 @@
  * - `RawPeer`: a wire-level test peer with its own identity.
  * - the fast-check arbitraries of the wire format the rules draw their cases from.
  */
-export * from './arbitraries';
+
 export {
   type GossipContext,
   type GossipContextOptions,
@@ -19,3 +19,4 @@ export {
 } from './conformance/context';
 export { RawPeer, type RawPeerOptions } from './conformance/raw-peer';
 export { gossipRules } from './conformance/rules';
+export * from './testing/arbitraries';

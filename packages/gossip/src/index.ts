@@ -20,7 +20,13 @@ export {
   type GossipMessage,
   type MessageIdFn,
 } from './message';
-export { type AddStreamOptions, type GossipEvent, GossipNode, type PeerEvent } from './node';
+export {
+  type AddStreamOptions,
+  type GossipEvent,
+  type GossipEvents,
+  GossipNode,
+  type PeerEvent,
+} from './node';
 export {
   type GossipOptions,
   type ResolvedOptions,

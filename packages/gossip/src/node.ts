@@ -3,57 +3,24 @@
  * accepted streams (one `Connection` each), the heartbeat timer and the connection manager,
  * and hands everything protocol-related to the `Router`.
  */
-import type { Address, Network, Stream, StreamListener, Timer } from '@peerkit/transport';
+import {
+  type Address,
+  Emitter,
+  type Network,
+  reportHandlerError,
+  type Stream,
+  type StreamListener,
+  type Timer,
+} from '@peerkit/transport';
 import { Connection } from './connection';
 import { addressKey, ConnectionManager } from './connection-manager';
 import { GossipError, isGossipError } from './errors';
+import type { GossipEvent, GossipEvents, PeerEvent } from './events';
 import { msgKey, type PeerKey, peerKey } from './ids';
-import type { GossipMessage } from './message';
 import { type GossipOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type GossipStats, Router } from './router';
 import { Identity } from './signing';
 import { type Hello, type PeerRecord, PROTOCOL_VERSION, type Rpc, WireCodec } from './wire';
-
-/** A message delivered to the application. */
-export interface GossipEvent {
-  readonly message: GossipMessage;
-  /** The message id (by `msgIdFn`). */
-  readonly id: Uint8Array;
-  /** The peer we received it from (its propagation source), hex peer id. */
-  readonly from: PeerKey;
-}
-
-/**
- * A change in the node's connected peers (README, "Peer events"), for `onPeer` handlers:
- *
- * - `connect`: a peer completed the hello and is now in `peers()`;
- * - `disconnect`: an established peer left (`error`: why, when it was not a clean close);
- * - `refused`: a stream was closed before it became a peer because of a wire-level fault, e.g.
- *   `BAD_HELLO` when the hello named another peer id than the authenticated one (`expected`
- *   and `claimed` are then both set; the authenticated peer gets a behaviour penalty).
- *
- * Each established peer gets exactly one `connect` and, later, one `disconnect`; replacing a
- * duplicate connection to the same peer emits neither. No events are emitted after `close()`.
- */
-export type PeerEvent =
-  | {
-      readonly type: 'connect';
-      readonly peer: PeerKey;
-      readonly outbound: boolean;
-      /** The remote end of the stream. */
-      readonly remoteAddress: Address;
-    }
-  | { readonly type: 'disconnect'; readonly peer: PeerKey; readonly error?: unknown }
-  | {
-      readonly type: 'refused';
-      readonly error: GossipError;
-      readonly outbound: boolean;
-      readonly remoteAddress: Address;
-      /** The authenticated peer id the hello had to carry (hex), if one was required. */
-      readonly expected?: PeerKey;
-      /** The peer id the hello claimed instead (hex), on an id mismatch. */
-      readonly claimed?: PeerKey;
-    };
 
 /** Options of `addStream`. */
 export interface AddStreamOptions {
@@ -68,10 +35,12 @@ export interface AddStreamOptions {
   expectedPeerId?: Uint8Array;
 }
 
+export type { GossipEvent, GossipEvents, PeerEvent } from './events';
+
 const HELLO_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE: Rpc = { type: 'rpc' };
 
-export class GossipNode {
+export class GossipNode extends Emitter<GossipEvents> {
   readonly network: Network;
   readonly options: ResolvedOptions;
   readonly identity: Identity;
@@ -92,17 +61,17 @@ export class GossipNode {
   private readonly runs = new Set<Promise<void>>();
   private listener: StreamListener | undefined;
   private heartbeatTimer: Timer | undefined;
-  private handlers: ((event: GossipEvent) => void)[] = [];
-  private peerHandlers: ((event: PeerEvent) => void)[] = [];
   private closed = false;
   /** Aborts dials in flight when the node closes. */
   private readonly dials = new AbortController();
 
   private constructor(network: Network, options: GossipOptions) {
+    const onError = options.onError ?? ((error: unknown) => reportHandlerError(error, 'gossip'));
+    super({ onHandlerError: (error) => onError(error) });
     this.network = network;
     this.options = resolveOptions(options);
     this.upgrade = options.upgrade;
-    this.onError = options.onError ?? rethrow;
+    this.onError = onError;
     this.identity = Identity.fromSeed(options.identitySeed ?? network.random.bytes(32));
     this.peerId = this.identity.publicKey;
     this.peerKey = peerKey(this.peerId);
@@ -126,7 +95,7 @@ export class GossipNode {
         now: () => network.clock.now(),
         random: network.random,
         send: (peer, rpc) => this.connections.get(peer)?.send(rpc),
-        deliver: (message, id, from) => this.emit({ message, id, from }),
+        deliver: (message, id, from) => this.emit('message', { message, id, from }),
         connectPx: (records) => this.connectPx(records),
         pxRecord: (peer) => this.pxRecord(peer),
         onError: (error) => this.onError(error),
@@ -186,28 +155,23 @@ export class GossipNode {
     const result = this.router.publish(topic, data);
     if (this.options.emitSelf) {
       const message = this.router.mcache.get(msgKey(result.id));
-      if (message !== undefined) this.emit({ message, id: result.id, from: this.peerKey });
+      if (message !== undefined)
+        this.emit('message', { message, id: result.id, from: this.peerKey });
     }
     return result;
   }
 
-  /** Registers a handler for delivered messages; returns a function that removes it. */
+  /** `on('message', handler)`: delivered messages; returns the function that removes it. */
   onMessage(handler: (event: GossipEvent) => void): () => void {
-    this.handlers = [...this.handlers, handler];
-    return () => {
-      this.handlers = this.handlers.filter((h) => h !== handler);
-    };
+    return this.on('message', handler);
   }
 
   /**
-   * Registers a handler for peer events (`connect`, `disconnect`, `refused`); returns a
+   * `on('peer', handler)`: peer events (`connect`, `disconnect`, `refused`); returns the
    * function that removes it. A handler that throws goes to `onError`.
    */
   onPeer(handler: (event: PeerEvent) => void): () => void {
-    this.peerHandlers = [...this.peerHandlers, handler];
-    return () => {
-      this.peerHandlers = this.peerHandlers.filter((h) => h !== handler);
-    };
+    return this.on('peer', handler);
   }
 
   // ---- introspection ---------------------------------------------------------------------
@@ -306,7 +270,7 @@ export class GossipNode {
     stream: Stream,
     outbound: boolean,
     address: Address | undefined,
-    expectedId: Uint8Array | undefined = remoteIdentityOf(stream),
+    expectedId: Uint8Array | undefined = stream.remoteIdentity,
   ): void {
     const conn = new Connection(
       stream,
@@ -499,25 +463,7 @@ export class GossipNode {
   }
 
   private emitPeer(event: PeerEvent): void {
-    if (this.closed) return;
-    for (const handler of this.peerHandlers) {
-      try {
-        handler(event);
-      } catch (error) {
-        this.onError(error);
-      }
-    }
-  }
-
-  /** Handlers run in isolation: one that throws does not stop the others or the router. */
-  private emit(event: GossipEvent): void {
-    for (const handler of this.handlers) {
-      try {
-        handler(event);
-      } catch (error) {
-        this.onError(error);
-      }
-    }
+    if (!this.closed) this.emit('peer', event);
   }
 
   private checkOpen(): void {
@@ -549,17 +495,4 @@ export class GossipNode {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** The authenticated identity a secure stream (e.g. @peerkit/noise's) exposes, if any. */
-function remoteIdentityOf(stream: Stream): Uint8Array | undefined {
-  const id = (stream as Stream & { remoteIdentity?: unknown }).remoteIdentity;
-  return id instanceof Uint8Array && id.length === 32 ? id : undefined;
-}
-
-/** The default `onError`: the error surfaces as an uncaught exception, as EventEmitter does. */
-function rethrow(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
 }

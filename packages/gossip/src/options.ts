@@ -80,9 +80,10 @@ export interface GossipOptions extends Partial<MeshParams> {
   /** Application validation hook. */
   validator?: Validator;
   /**
-   * Called with errors thrown by application callbacks (message handlers, the validator); such
-   * a message is ignored, never counted against the peer. Default: rethrown asynchronously
-   * (an uncaught exception), so nothing is swallowed.
+   * Called with errors thrown by application callbacks (event handlers, the validator); such
+   * a message is ignored, never counted against the peer, and the other handlers still run.
+   * Default: one line on stderr (transport's `reportHandlerError`), so nothing is swallowed
+   * and nothing crashes the node.
    */
   onError?: (error: unknown) => void;
 

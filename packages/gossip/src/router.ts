@@ -8,7 +8,7 @@
  * processing", "Heartbeat"; gossipsub-v1.1.md "Flood Publishing", "Peer Exchange", "Spam
  * protection measures", "Peer Scoring".
  */
-import type { Random } from '@peerkit/transport';
+import { ControlHandler, type RouterHost, type RouterPeer } from './control';
 import { GossipError } from './errors';
 import { Fanout } from './fanout';
 import { GossipPromises } from './gossip-promises';
@@ -17,45 +17,12 @@ import { MessageCache } from './mcache';
 import { Mesh, type MeshView } from './mesh';
 import type { GossipMessage } from './message';
 import type { ResolvedOptions, ValidationResult } from './options';
-import { pick } from './pick';
 import { PeerScore } from './score/peer-score';
 import { SeenCache } from './seen-cache';
 import { type Identity, SignatureVerifier, signedBytes } from './signing';
-import {
-  type Control,
-  type IHaveEntry,
-  type PeerRecord,
-  type PruneEntry,
-  RPC_OVERHEAD,
-  type Rpc,
-} from './wire';
+import type { Control, Rpc } from './wire';
 
-/** Upper bound of a message's encoding beyond its data and topic (from, seqno, sig, keys). */
-const MESSAGE_OVERHEAD = 160;
-
-/** What the router needs from its node. */
-export interface RouterHost {
-  now(): number;
-  readonly random: Random;
-  send(peer: PeerKey, rpc: Rpc): void;
-  /** Hands a delivered message to the application. */
-  deliver(message: GossipMessage, id: Uint8Array, from: PeerKey): void;
-  /** Peer exchange: records from a trusted PRUNE. */
-  connectPx(records: readonly PeerRecord[]): void;
-  /** The listening address of a peer, for peer exchange records we send. */
-  pxRecord(peer: PeerKey): PeerRecord | undefined;
-  /** An application callback (validator, message handler) failed. */
-  onError(error: unknown): void;
-}
-
-interface RouterPeer {
-  readonly key: PeerKey;
-  readonly outbound: boolean;
-  readonly topics: Set<string>;
-  /** IHAVE entries received this heartbeat, and message ids asked for by IWANT. */
-  ihaves: number;
-  iasked: number;
-}
+export type { RouterHost } from './control';
 
 /** Counters of a node (README, "Stats"). */
 export interface GossipStats {
@@ -104,6 +71,7 @@ export class Router {
   private readonly fanout: Fanout;
   private seqno: number;
   readonly view: MeshView;
+  private readonly control: ControlHandler;
 
   constructor(options: ResolvedOptions, host: RouterHost, identity: Identity) {
     this.options = options;
@@ -122,6 +90,21 @@ export class Router {
       score: (peer) => this.score.score(peer),
       isOutbound: (peer) => this.peers.get(peer)?.outbound ?? false,
     };
+    this.control = new ControlHandler({
+      options,
+      host,
+      mesh: this.mesh,
+      score: this.score,
+      mcache: this.mcache,
+      seen: this.seen,
+      promises: this.promises,
+      fanout: this.fanout,
+      stats: this.stats,
+      view: this.view,
+      subscriptions: this.subscriptions,
+      topicPeers: (topic) => this.topicPeers.get(topic) ?? [],
+      subscribers: (topic) => this.subscribers(topic),
+    });
   }
 
   // ---- peers -----------------------------------------------------------------------------
@@ -266,7 +249,7 @@ export class Router {
     }
     if (rpc.subs !== undefined) this.handleSubscriptions(peer, rpc.subs);
     if (rpc.msgs !== undefined) for (const m of rpc.msgs) this.handleMessage(from, m);
-    if (rpc.control !== undefined) this.handleControl(peer, rpc.control);
+    if (rpc.control !== undefined) this.control.handle(peer, rpc.control);
   }
 
   private handleSubscriptions(peer: RouterPeer, subs: NonNullable<Rpc['subs']>): void {
@@ -396,119 +379,6 @@ export class Router {
     }
   }
 
-  // ---- control ---------------------------------------------------------------------------
-
-  private handleControl(peer: RouterPeer, control: Control): void {
-    const reply: Control = {};
-    if (control.ihave !== undefined) this.handleIHave(peer, control.ihave, reply);
-    let msgs: GossipMessage[] | undefined;
-    if (control.iwant !== undefined) msgs = this.handleIWant(peer, control.iwant);
-    if (control.graft !== undefined) this.handleGraft(peer, control.graft, reply);
-    if (control.prune !== undefined) this.handlePrune(peer, control.prune);
-    const hasControl = reply.iwant !== undefined || reply.prune !== undefined;
-    if (hasControl || msgs !== undefined) {
-      const rpc: Rpc = { type: 'rpc' };
-      if (hasControl) rpc.control = reply;
-      if (msgs !== undefined) {
-        rpc.msgs = msgs;
-        this.stats.sent += msgs.length;
-      }
-      this.host.send(peer.key, rpc);
-    }
-  }
-
-  /** IHAVE: ask for unseen ids, within the per-heartbeat limits; record the promise. */
-  private handleIHave(peer: RouterPeer, entries: readonly IHaveEntry[], reply: Control): void {
-    const o = this.options;
-    if (this.score.score(peer.key) < o.thresholds.gossipThreshold) return;
-    peer.ihaves++;
-    if (peer.ihaves > o.limits.maxIHaveMessages) return;
-    if (peer.iasked >= o.limits.maxIHaveLength) return;
-    const now = this.host.now();
-    const want = new Map<MsgKey, Uint8Array>();
-    for (const entry of entries) {
-      if (!this.subscriptions.has(entry.topic)) continue;
-      for (const id of entry.ids) {
-        const key = msgKey(id);
-        if (!this.seen.has(key, now)) want.set(key, id);
-      }
-    }
-    if (want.size === 0) return;
-    const room = Math.min(o.limits.maxIHaveLength - peer.iasked, o.limits.maxIWantLength);
-    const keys = this.shuffle([...want.keys()]).slice(0, room);
-    peer.iasked += keys.length;
-    reply.iwant = keys.map((k) => want.get(k) as Uint8Array);
-    this.stats.iwantSent++;
-    this.promises.addPromise(peer.key, keys, now, this.host.random);
-  }
-
-  /** IWANT: answer from the message cache, at most `gossipRetransmission` times per peer. */
-  private handleIWant(peer: RouterPeer, ids: readonly Uint8Array[]): GossipMessage[] | undefined {
-    const o = this.options;
-    if (this.score.score(peer.key) < o.thresholds.gossipThreshold) return undefined;
-    const msgs: GossipMessage[] = [];
-    // The answer must fit in one RPC: bounded by count and by bytes.
-    let bytes = RPC_OVERHEAD;
-    for (const id of ids) {
-      if (msgs.length >= o.limits.maxMessagesPerRpc) break;
-      const m = this.mcache.getForPeer(msgKey(id), peer.key, o.gossipRetransmission);
-      if (m === undefined) continue;
-      const size = m.data.length + m.topic.length * 3 + MESSAGE_OVERHEAD;
-      if (bytes + size > o.limits.maxRpcSize) break;
-      bytes += size;
-      msgs.push(m);
-    }
-    return msgs.length > 0 ? msgs : undefined;
-  }
-
-  private handleGraft(peer: RouterPeer, topics: readonly string[], reply: Control): void {
-    const now = this.host.now();
-    const prunes: PruneEntry[] = [];
-    for (const topic of topics) {
-      if (!peer.topics.has(topic)) continue; // a GRAFT for a topic it did not announce
-      const verdict = this.mesh.handleGraft(topic, peer.key, this.view, now);
-      if (verdict.accept) {
-        this.score.graft(peer.key, topic, now);
-        continue;
-      }
-      if (verdict.penalty > 0) this.score.addPenalty(peer.key, verdict.penalty);
-      prunes.push(this.pruneEntry(peer.key, topic, verdict.px, this.options.mesh.pruneBackoffMs));
-    }
-    if (prunes.length > 0) reply.prune = prunes;
-  }
-
-  private handlePrune(peer: RouterPeer, entries: readonly PruneEntry[]): void {
-    const now = this.host.now();
-    const px: PeerRecord[] = [];
-    for (const entry of entries) {
-      if (this.mesh.has(entry.topic, peer.key)) this.score.prune(peer.key, entry.topic);
-      const backoff = entry.backoff === undefined ? undefined : entry.backoff * 1000;
-      this.mesh.handlePrune(entry.topic, peer.key, backoff, now);
-      if (entry.px !== undefined) px.push(...entry.px);
-    }
-    // v1.1 "Peer Exchange": only from peers we trust enough.
-    if (px.length > 0 && this.score.score(peer.key) >= this.options.thresholds.acceptPXThreshold) {
-      this.host.connectPx(px.slice(0, this.options.limits.maxPrunePeers));
-    }
-  }
-
-  private pruneEntry(peer: PeerKey, topic: string, px: boolean, backoffMs: number): PruneEntry {
-    const entry: PruneEntry = { topic, backoff: Math.ceil(backoffMs / 1000) };
-    // PX only to peers with a non-negative score (v1.1 "Peer Exchange").
-    if (px && this.score.score(peer) >= 0) {
-      const records: PeerRecord[] = [];
-      const candidates = this.shuffle(this.subscribers(topic).filter((p) => p !== peer));
-      for (const other of candidates) {
-        if (records.length >= this.options.limits.maxPrunePeers) break;
-        if (this.score.score(other) < 0) continue;
-        const record = this.host.pxRecord(other);
-        if (record !== undefined) records.push(record);
-      }
-      if (records.length > 0) entry.px = records;
-    }
-    return entry;
-  }
-
   // ---- heartbeat -------------------------------------------------------------------------
 
   /**
@@ -544,7 +414,7 @@ export class Router {
         this.score.prune(p.peer, p.topic);
         const c = controlOf(p.peer);
         c.prune ??= [];
-        c.prune.push(this.pruneEntry(p.peer, p.topic, p.px, p.backoffMs));
+        c.prune.push(this.control.pruneEntry(p.peer, p.topic, p.px, p.backoffMs));
       }
       const publishThreshold = o.thresholds.publishThreshold;
       this.fanout.maintain(
@@ -552,7 +422,7 @@ export class Router {
         (topic) => this.topicPeers.get(topic) ?? [],
         (peer) => this.score.score(peer) >= publishThreshold,
       );
-      this.emitGossip(controlOf);
+      this.control.emitGossip(controlOf);
     }
     for (const [peer, control] of controls) this.host.send(peer, { type: 'rpc', control });
     this.mcache.shift();
@@ -561,39 +431,5 @@ export class Router {
       peer.ihaves = 0;
       peer.iasked = 0;
     }
-  }
-
-  /** IHAVE to Dlazy (or gossipFactor of) non-mesh peers per topic (v1.1 "Adaptive Gossip"). */
-  private emitGossip(controlOf: (peer: PeerKey) => Control): void {
-    const o = this.options;
-    const topics = new Set([...this.mesh.topics(), ...this.fanout.topics()]);
-    for (const topic of topics) {
-      const ids = this.mcache.gossipIds(topic);
-      if (ids.length === 0) continue;
-      const exclude = this.mesh.isJoined(topic) ? this.mesh.peers(topic) : this.fanout.peers(topic);
-      const eligible = [...(this.topicPeers.get(topic) ?? [])].filter(
-        (p) => !exclude?.has(p) && this.score.score(p) >= o.thresholds.gossipThreshold,
-      );
-      const n = Math.max(o.Dlazy, Math.floor(o.gossipFactor * eligible.length));
-      for (const peer of this.pick(eligible, n)) {
-        const sample =
-          ids.length > o.limits.maxIHaveLength ? this.pick([...ids], o.limits.maxIHaveLength) : ids;
-        const c = controlOf(peer);
-        c.ihave ??= [];
-        if (c.ihave.length >= o.limits.maxIHaveMessages) continue;
-        c.ihave.push({ topic, ids: sample });
-        this.stats.ihaveSent++;
-      }
-    }
-  }
-
-  // ---- helpers ---------------------------------------------------------------------------
-
-  private pick<T>(items: T[], n: number): T[] {
-    return pick(items, n, this.host.random);
-  }
-
-  private shuffle<T>(items: T[]): T[] {
-    return pick(items, items.length, this.host.random);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConnectionManager, GossipPromises, MessageCache, SeenCache } from '../src/index';
-import { seededRandom } from './helpers';
+import { seededRandom } from './helpers/router';
 
 const msg = (topic: string) => ({ topic, data: new Uint8Array([1]) });
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { DEFAULT_MESH_PARAMS, Mesh, type MeshParams, type MeshView } from '../src/index';
-import { seededRandom } from './helpers';
+import { seededRandom } from './helpers/router';
 
 const TOPIC = 't';
 const params: MeshParams = { ...DEFAULT_MESH_PARAMS, opportunisticGraftTicks: 3 };

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { DEFAULT_MESH_PARAMS, Mesh, type MeshView } from '../src/index';
-import { seededRandom } from './helpers';
+import { seededRandom } from './helpers/router';
 
 function view(scores: Map<string, number>, outbound = new Set<string>()): MeshView {
   return {

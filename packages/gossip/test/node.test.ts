@@ -1,6 +1,6 @@
 import { memoryStreamPair } from '@peerkit/framing/testing';
 import { Simulation } from '@peerkit/netsim';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { GossipError, GossipNode, type PeerEvent } from '../src/index';
 
 async function pair(sim: Simulation, options = {}) {
@@ -191,5 +191,40 @@ describe('authenticated peer ids, peer events, seqno across restarts', () => {
     expect(new Set(ids).size).toBe(6); // no id of the restarted node repeats an old one
     expect(got).toEqual(['first 0', 'first 1', 'first 2', 'second 0', 'second 1', 'second 2']);
     await sub.close();
+  });
+});
+
+describe('GossipNode events', () => {
+  test('a throwing handler neither crashes the node nor stops the other handlers (default reporter)', async () => {
+    const sim = new Simulation({ seed: 31 });
+    const reported: unknown[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args) => {
+      reported.push(args);
+    });
+    try {
+      const { a, b } = await pair(sim);
+      a.subscribe('t');
+      b.subscribe('t');
+      await sim.runFor(1500);
+      const got: number[] = [];
+      b.on('message', () => {
+        throw new Error('handler bug');
+      });
+      const off = b.on('message', (e) => got.push(e.message.data[0]!));
+      a.publish('t', new Uint8Array([1]));
+      await sim.runFor(100);
+      a.publish('t', new Uint8Array([2]));
+      await sim.runFor(100);
+      off();
+      a.publish('t', new Uint8Array([3]));
+      await sim.runFor(100);
+      expect(got).toEqual([1, 2]);
+      expect(reported).toHaveLength(3); // one report per throw, none of them fatal
+      expect(b.peers()).toEqual([a.peerKey]);
+      expect(b.stats.delivered).toBe(3);
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -6,7 +6,7 @@ import {
   type GossipOptions,
   msgKey,
 } from '../src/index';
-import { fakePeer, harness, sub } from './helpers';
+import { fakePeer, harness, sub } from './helpers/router';
 
 const T = 'topic';
 const data = new Uint8Array([1, 2, 3]);

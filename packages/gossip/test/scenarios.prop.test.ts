@@ -6,7 +6,7 @@
 import { Simulation } from '@peerkit/netsim';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { buildNetwork, closeAll, idKey, type SimNode } from './net';
+import { buildNetwork, closeAll, idKey, type SimNode } from './helpers/net';
 
 const TOPIC = 'prop';
 

@@ -7,7 +7,7 @@ import type { Random, Stream } from '@peerkit/transport';
 import { describe, expect, test } from 'vitest';
 import { peerKey } from '../src/index';
 import { RawPeer } from '../src/testing';
-import { buildNetwork, closeAll, idKey, PORT, type SimNode, startNode } from './net';
+import { buildNetwork, closeAll, idKey, PORT, type SimNode, startNode } from './helpers/net';
 
 const N = 200;
 

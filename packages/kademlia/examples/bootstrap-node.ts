@@ -19,7 +19,9 @@ const node = await runBootstrapNode({
 console.log(
   `bootstrap node ${Buffer.from(node.dht.id).toString('hex')} on ${node.address.host}:${node.address.port}`,
 );
-node.dht.on('node', (c) => console.log(`+ node ${c.address.host}:${c.address.port}`));
+node.dht.on('node', ({ contact }) =>
+  console.log(`+ node ${contact.address.host}:${contact.address.port}`),
+);
 process.once('SIGINT', () => {
   node.close().then(() => process.exit(0));
 });

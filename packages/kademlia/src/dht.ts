@@ -3,119 +3,57 @@
  * server) to a datagram socket from a transport `Network`, so the same node runs on real UDP
  * (`nodeNetwork()`) and inside netsim.
  */
-import { EventEmitter } from 'node:events';
 import type { BencodeInput } from '@peerkit/bencode';
-import type { Address, DatagramSocket, Network, Timer } from '@peerkit/transport';
-import { contactsOfResponse, isValidItem, peersOfResponse } from './answers';
+import {
+  type Address,
+  type DatagramSocket,
+  Emitter,
+  type Network,
+  type Timer,
+} from '@peerkit/transport';
+import { contactsOfResponse, peersOfResponse } from './answers';
 import { ExternalIpVotes, isValidNodeIdForIp, isVerifiedNode, nodeIdForIp } from './bep42';
 import { encodeValue, type Item, itemTarget } from './bep44';
 import { InfohashSampler, readSampleResponse, type SampleInfohashesResult } from './bep51';
 import type { Contact } from './compact';
-import { DHTError, isDHTError } from './errors';
-import { normalizeIp } from './ip';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_K,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_REFRESH_CHECK_MS,
+} from './defaults';
+import { DHTError } from './errors';
+import type { DHTEvents } from './events';
 import type { KrpcResponse, QueryArguments } from './krpc';
-import { type Candidate, Lookup } from './lookup';
 import { assertNodeId, idEquals, type NodeId, randomId, randomIdInBucket, toHex } from './node-id';
+import type { AnnounceOptions, DHTOptions, ListenOptions } from './options';
 import { type DHTState, parseState } from './persistence';
-import { type ObserveResult, RoutingTable, type TableNode } from './routing-table';
+import {
+  commitToClosest,
+  type LookupEvent,
+  type LookupOptions,
+  type LookupResult,
+  type QueryContext,
+  runQuery,
+  runQueryToEnd,
+} from './query';
+import { type ObserveResult, RoutingTable } from './routing-table';
 import { Rpc, type RpcOptions, type RpcStats } from './rpc';
 import { DEFAULT_MAX_VALUES, handleQuery, type ServerContext } from './server';
-import { Store, type StoreLimits } from './store';
+import { Store } from './store';
+import { TablePings } from './table-pings';
 import { TokenManager } from './token';
 
-export interface DHTOptions {
-  /** Where sockets, time and randomness come from. */
-  network: Network;
-  /** Our node id (20 bytes); default: random, or BEP 42-derived from `externalIp`. */
-  id?: NodeId;
-  /** Our external IP, if known: the id is derived from it (BEP 42). */
-  externalIp?: string;
-  /** Bucket size and lookup width (BEP 5: 8). */
-  k?: number;
-  /** Lookup parallelism (default 3). */
-  alpha?: number;
-  /** BEP 43 read-only node: sends `ro`, answers no queries. */
-  readOnly?: boolean;
-  /** Store limits for what other nodes announce and put here. */
-  store?: StoreLimits;
-  /** RPC tuning: timeouts, retries, congestion window, rate limit. */
-  rpc?: RpcOptions;
-  /** A saved state (`dht.toState()`): its id and nodes are reused. */
-  state?: DHTState;
-  /** How often to look for stale buckets to refresh (default 60 s). */
-  refreshCheckMs?: number;
-  /** Peers per get_peers response (default 50). */
-  maxValues?: number;
-  /** Follow BEP 42 votes about our external IP and re-derive our id (default true). */
-  adoptExternalIp?: boolean;
-  /**
-   * BEP 51 `interval` we answer `sample_infohashes` with, in seconds (0-21600, default 60): how
-   * long a sample of a store too big for one response is kept.
-   */
-  sampleIntervalSeconds?: number;
-}
+export type { DHTEvents, IdEvent, NodeEvent, PeerEvent } from './events';
+export type { LookupEvent, LookupMethod, LookupOptions, LookupResult, LookupStats } from './query';
+export type { AnnounceOptions, DHTOptions, ListenOptions };
 
-export interface ListenOptions {
-  /** Default 0.0.0.0. */
-  host?: string;
-  /** Default 0 (any free port). */
-  port?: number;
-}
-
-export interface LookupStats {
-  queried: number;
-  responded: number;
-  failed: number;
-  rounds: number;
-}
-
-/** Progress of a lookup, yielded as it happens (js-libp2p style). */
-export type LookupEvent =
-  | { type: 'query'; to: Contact; hop: number }
-  | { type: 'response'; from: Contact; closer: Contact[] }
-  | { type: 'failure'; to: Contact; error: DHTError }
-  | { type: 'peers'; from: Contact | 'self'; peers: Address[] }
-  | { type: 'value'; from: Contact | 'self'; item: Item }
-  | { type: 'done'; closest: Contact[]; stats: LookupStats };
-
-export type LookupMethod = 'find_node' | 'get_peers' | 'get';
-
-export interface LookupOptions {
-  /** find_node (default), get_peers (target = info-hash) or get (BEP 44 target). */
-  method?: LookupMethod;
-  /** BEP 44 get: the salt the target was made with (needed to verify mutable items). */
-  salt?: Uint8Array;
-  /** BEP 44 get: only items with a higher seq. */
-  seq?: number;
-  signal?: AbortSignal;
-}
-
-export interface LookupResult {
-  closest: Candidate[];
-  stats: LookupStats;
-  peers: Address[];
-  items: Item[];
-}
-
-export interface AnnounceOptions {
-  /** BEP 5 implied_port: the receiver uses our UDP source port (default: when no port given). */
-  impliedPort?: boolean;
-}
-
-export interface DHTEvents {
-  /** A node joined our routing table. */
-  node: [contact: Contact];
-  /** A lookup found a peer for an info-hash. */
-  peer: [peer: Address, infoHash: NodeId];
-  /** Someone announced a peer to us. */
-  announce: [peer: Address, infoHash: NodeId];
-  /** Our id changed (BEP 42, after enough nodes agreed on our external IP). */
-  id: [id: NodeId];
-}
+/** Queries whose answers carry nodes: the steps of a lookup. */
+const ANSWERED_WITH_NODES = new Set(['find_node', 'get_peers', 'get', 'sample_infohashes']);
 
 const VERSION = Uint8Array.of(0x50, 0x4b, 0x00, 0x01); // "PK" 0.1
 
-export class DHT extends EventEmitter<DHTEvents> {
+export class DHT extends Emitter<DHTEvents> {
   readonly network: Network;
   readonly k: number;
   readonly alpha: number;
@@ -128,8 +66,8 @@ export class DHT extends EventEmitter<DHTEvents> {
   private socket: DatagramSocket | undefined;
   private rpc: Rpc | undefined;
   private timers: Timer[] = [];
-  /** Hex ids of the nodes being pinged (BEP 5 replacement); created on the first ping. */
-  private pinging: Set<string> | undefined;
+  /** BEP 5 pings: questionable nodes of full buckets, and verification of query-only nodes. */
+  private tablePings: TablePings | undefined;
   private readonly savedNodes: Contact[];
   private readonly ipVotes = new ExternalIpVotes();
   private closed = false;
@@ -137,11 +75,11 @@ export class DHT extends EventEmitter<DHTEvents> {
   externalAddress: Address | undefined;
 
   constructor(options: DHTOptions) {
-    super();
+    super(options.onHandlerError ? { onHandlerError: options.onHandlerError } : {});
     this.options = options;
     this.network = options.network;
-    this.k = options.k ?? 8;
-    this.alpha = options.alpha ?? 3;
+    this.k = options.k ?? DEFAULT_K;
+    this.alpha = options.alpha ?? DEFAULT_ALPHA;
     const saved = options.state ? parseState(options.state) : undefined;
     let id = options.id ?? saved?.id;
     if (!id && options.externalIp) id = nodeIdForIp(options.externalIp, options.network.random);
@@ -157,6 +95,19 @@ export class DHT extends EventEmitter<DHTEvents> {
       this.network.random,
       options.sampleIntervalSeconds,
     );
+  }
+
+  /** Created on the first ping: a node at rest keeps no ping state (heap per node counts). */
+  private get pings(): TablePings {
+    this.tablePings ??= new TablePings({
+      rpc: () => this.rpc,
+      id: () => this.currentId,
+      table: () => this.routing,
+      isClosed: () => this.closed,
+      heard: (contact) => this.heard(contact, 'response'),
+      promoted: (contact) => this.emit('node', { contact }),
+    });
+    return this.tablePings;
   }
 
   get id(): NodeId {
@@ -207,12 +158,22 @@ export class DHT extends EventEmitter<DHTEvents> {
       maxValues: this.options.maxValues ?? DEFAULT_MAX_VALUES,
       sampler: this.sampler,
       versionBytes: rpcOptions.version?.length ?? 0,
-      onAnnounce: (infoHash, peer) => this.emit('announce', peer, infoHash),
+      onAnnounce: (infoHash, peer) => this.emit('announce', { peer, infoHash }),
+      onUnverified: (node) => this.pings.verify(node),
     };
     rpc.onQuery = (query, from) => {
       // BEP 43: a read-only querier does not go into the routing table.
       if (!query.ro) this.heard({ id: query.a.id, address: from }, 'query');
-      return handleQuery(ctx, query, from);
+      const reply = handleQuery(ctx, query, from);
+      // A lookup step from a node we know only by its queries: ping it back (after the reply),
+      // so that it is handed out to others once it answered (docs/security.md, "DHT").
+      if (!query.ro && ANSWERED_WITH_NODES.has(query.q)) {
+        const node = this.routing.get(query.a.id);
+        if (node?.lastResponse === undefined && node?.address.port === from.port) {
+          this.pings.verify(node);
+        }
+      }
+      return reply;
     };
     rpc.onResponse = (response, from) => this.voteExternalIp(response, from);
     const clock = this.network.clock;
@@ -221,7 +182,7 @@ export class DHT extends EventEmitter<DHTEvents> {
       clock.setInterval(() => {
         this.refresh();
         this.store.prune();
-      }, this.options.refreshCheckMs ?? 60_000),
+      }, this.options.refreshCheckMs ?? DEFAULT_REFRESH_CHECK_MS),
     );
     return socket.localAddress;
   }
@@ -319,14 +280,8 @@ export class DHT extends EventEmitter<DHTEvents> {
     const result = await this.runLookup(infoHash, { method: 'get_peers' });
     const args: QueryArguments = { id: this.currentId, infoHash, port: port ?? this.address.port };
     if (impliedPort) args.impliedPort = true;
-    const sends = result.closest
-      .filter((c) => c.token)
-      .map((c) => rpc.query(c.contact.address, 'announce_peer', { ...args, token: c.token! }));
-    const settled = await Promise.allSettled(sends);
-    return {
-      announced: settled.filter((s) => s.status === 'fulfilled').length,
-      peers: result.peers,
-    };
+    const { accepted } = await commitToClosest(rpc, result, 'announce_peer', args);
+    return { announced: accepted, peers: result.peers };
   }
 
   /**
@@ -351,11 +306,8 @@ export class DHT extends EventEmitter<DHTEvents> {
       // BEP 44 CAS: only overwrite nodes whose stored seq is `cas`.
       if (options.cas !== undefined) args.cas = options.cas;
     }
-    const sends = result.closest
-      .filter((c) => c.token)
-      .map((c) => rpc.query(c.contact.address, 'put', { ...args, token: c.token! }));
-    const settled = await Promise.allSettled(sends);
-    return { target, stored: settled.filter((s) => s.status === 'fulfilled').length };
+    const { accepted } = await commitToClosest(rpc, result, 'put', args);
+    return { target, stored: accepted };
   }
 
   /**
@@ -377,8 +329,9 @@ export class DHT extends EventEmitter<DHTEvents> {
   }
 
   /**
-   * The lookup as an async generator of progress events; the last event is `done` with the
-   * k closest nodes that answered. Peers (get_peers) and verified items (get) arrive as they come.
+   * The lookup as an async generator of progress events (the query driver, `query.ts`); the
+   * last event is `done` with the k closest nodes that answered. Peers (get_peers) and verified
+   * items (get) arrive as they come.
    */
   async *lookup(
     target: NodeId,
@@ -386,121 +339,7 @@ export class DHT extends EventEmitter<DHTEvents> {
     extraSeeds: readonly Contact[] = [],
   ): AsyncGenerator<LookupEvent, LookupResult> {
     assertNodeId(target, 'target');
-    const rpc = this.requireRpc();
-    const method = options.method ?? 'find_node';
-    const seeds = [...this.routing.closest(target, this.k * 2), ...extraSeeds].filter(
-      (c) => !idEquals(c.id, this.currentId),
-    );
-    const state = new Lookup(target, seeds, { k: this.k, alpha: this.alpha });
-    const result: LookupResult = { closest: [], stats: statsOf(state), peers: [], items: [] };
-    const seenPeers = new Set<string>();
-    const events: LookupEvent[] = [];
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const addPeers = (from: Contact | 'self', peers: Address[]) => {
-      const fresh = peers.filter((p) => {
-        const key = `${normalizeIp(p.host) ?? p.host}|${p.port}`;
-        if (seenPeers.has(key)) return false;
-        seenPeers.add(key);
-        return true;
-      });
-      if (fresh.length === 0) return;
-      result.peers.push(...fresh);
-      for (const p of fresh) this.emit('peer', p, target);
-      events.push({ type: 'peers', from, peers: fresh });
-    };
-    // We are part of the DHT too: what we store counts.
-    if (method === 'get_peers') addPeers('self', this.store.getPeers(target, 1000));
-    if (method === 'get') {
-      const own = this.store.getItem(target);
-      if (own && this.validItem(target, own, options.salt)) {
-        result.items.push(own);
-        events.push({ type: 'value', from: 'self', item: own });
-      }
-    }
-    const args: QueryArguments =
-      method === 'get_peers'
-        ? { id: this.currentId, infoHash: target }
-        : { id: this.currentId, target };
-    if (method === 'get' && options.seq !== undefined) args.seq = options.seq;
-    const slowMs = this.options.rpc?.timeoutMs ?? 1000;
-    const start = (c: Candidate) => {
-      events.push({ type: 'query', to: c.contact, hop: c.hop });
-      const slowTimer = this.network.clock.setTimeout(() => {
-        state.slow(c.contact.id);
-        notify();
-      }, slowMs);
-      const onFailure = (error: unknown) => {
-        slowTimer.cancel();
-        state.fail(c.contact.id);
-        // Our own RPC layer closing says nothing about the remote node.
-        if (!isDHTError(error, 'REMOTE_ERROR') && !isDHTError(error, 'CLOSED'))
-          this.routing.fail(c.contact.id);
-        events.push({
-          type: 'failure',
-          to: c.contact,
-          error: isDHTError(error) ? error : new DHTError('TIMEOUT', String(error)),
-        });
-        notify();
-      };
-      const onAnswer = (res: KrpcResponse) => {
-        slowTimer.cancel();
-        this.heard({ id: res.r.id, address: c.contact.address }, 'response');
-        if (!idEquals(res.r.id, c.contact.id)) {
-          // Someone else answers at that address now: the contact we had is stale.
-          onFailure(new DHTError('REMOTE_ERROR', 'node id changed'));
-          return;
-        }
-        const closer = this.contactsOf(res);
-        state.respond(c.contact.id, closer, res.r.token);
-        events.push({ type: 'response', from: c.contact, closer });
-        if (method === 'get_peers' && res.r.values) addPeers(c.contact, this.peersOf(res));
-        if (method === 'get' && res.r.v) {
-          const item: Item = { v: res.r.v };
-          if (res.r.k) Object.assign(item, { k: res.r.k, sig: res.r.sig, seq: res.r.seq });
-          if (options.salt && options.salt.length > 0 && item.k) item.salt = options.salt;
-          if (this.validItem(target, item, options.salt)) {
-            result.items.push(item);
-            events.push({ type: 'value', from: c.contact, item });
-          }
-        }
-        notify();
-      };
-      rpc.query(c.contact.address, method, args).then((res) => {
-        try {
-          onAnswer(res);
-        } catch (error) {
-          // A bug or an answer we cannot use must not stall the lookup.
-          onFailure(error);
-        }
-      }, onFailure);
-    };
-    // Stop asking once aborted or closed (close() or our socket closed under the RPC layer,
-    // which also rejects every query in flight with CLOSED, so the loop ends at once).
-    const stopped = () => options.signal?.aborted || this.closed || rpc.isClosed;
-    for (let guard = 0; guard < 100_000; guard++) {
-      if (!stopped()) for (const c of state.next()) start(c);
-      while (events.length > 0) yield events.shift()!;
-      if (state.pending === 0 && (state.done || stopped())) break;
-      // Stop early when an immutable item was found: its hash proves it.
-      if (method === 'get' && result.items.some((i) => !i.k) && state.pending === 0) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-    result.closest = state.closest();
-    result.stats = statsOf(state);
-    const done: LookupEvent = {
-      type: 'done',
-      closest: result.closest.map((c) => c.contact),
-      stats: result.stats,
-    };
-    yield done;
-    return result;
+    return yield* runQuery(this.queryContext(), target, options, extraSeeds);
   }
 
   /** Runs `lookup` to the end and returns its result. */
@@ -509,11 +348,8 @@ export class DHT extends EventEmitter<DHTEvents> {
     options: LookupOptions = {},
     extraSeeds: readonly Contact[] = [],
   ): Promise<LookupResult> {
-    const it = this.lookup(target, options, extraSeeds);
-    for (;;) {
-      const step = await it.next();
-      if (step.done) return step.value;
-    }
+    assertNodeId(target, 'target');
+    return runQueryToEnd(this.queryContext(), target, options, extraSeeds);
   }
 
   /** The routing table as plain data, for `saveState` and `new DHT({ state })`. */
@@ -546,16 +382,31 @@ export class DHT extends EventEmitter<DHTEvents> {
     return this.rpc;
   }
 
+  /** What the query driver needs from this node, read at the start of each lookup. */
+  private queryContext(): QueryContext {
+    return {
+      rpc: this.requireRpc(),
+      clock: this.network.clock,
+      id: this.currentId,
+      table: this.routing,
+      store: this.store,
+      k: this.k,
+      alpha: this.alpha,
+      slowMs: this.options.rpc?.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      isClosed: () => this.closed,
+      heard: (contact, kind) => this.heard(contact, kind),
+      contactsOf: (res) => this.contactsOf(res),
+      peersOf: (res) => this.peersOf(res),
+      foundPeer: (peer, infoHash) => this.emit('peer', { peer, infoHash }),
+    };
+  }
+
   private contactsOf(res: KrpcResponse): Contact[] {
     return contactsOfResponse(res, this.currentId, this.countMalformed);
   }
 
   private peersOf(res: KrpcResponse): Address[] {
     return peersOfResponse(res, this.countMalformed);
-  }
-
-  private validItem(target: NodeId, item: Item, salt?: Uint8Array): boolean {
-    return isValidItem(target, item, salt);
   }
 
   private readonly countMalformed = () => {
@@ -570,38 +421,8 @@ export class DHT extends EventEmitter<DHTEvents> {
       kind,
       isVerifiedNode(contact.id, contact.address.host),
     );
-    if (result.kind === 'added') this.emit('node', contact);
-    if (result.kind === 'pending') this.pingOne(result.ping);
-  }
-
-  /** BEP 5: ping the least recently seen questionable node of a full bucket. */
-  private pingOne(candidates: TableNode[]) {
-    const rpc = this.rpc;
-    if (!rpc) return;
-    const lastSeen = (n: TableNode) => Math.max(n.lastResponse ?? -1, n.lastQuery ?? -1);
-    this.pinging ??= new Set();
-    const pinging = this.pinging;
-    const node = [...candidates]
-      .sort((a, b) => lastSeen(a) - lastSeen(b))
-      .find((n) => !pinging.has(toHex(n.id)));
-    if (!node) return;
-    const key = toHex(node.id);
-    pinging.add(key);
-    rpc.query(node.address, 'ping', { id: this.currentId }).then(
-      (res) => {
-        pinging.delete(key);
-        if (idEquals(res.r.id, node.id))
-          this.heard({ id: node.id, address: node.address }, 'response');
-        else this.routing.fail(node.id, true);
-      },
-      (error: unknown) => {
-        pinging.delete(key);
-        if (isDHTError(error, 'CLOSED')) return; // we closed, the node did nothing wrong
-        // The RPC layer already retried: BEP 5's "try once more before discarding".
-        const { promoted } = this.routing.fail(node.id, true);
-        if (promoted) this.emit('node', promoted);
-      },
-    );
+    if (result.kind === 'added') this.emit('node', { contact });
+    if (result.kind === 'pending') this.pings.pingQuestionable(result.ping);
   }
 
   /** BEP 5: refresh buckets unchanged for 15 minutes with a lookup of a random id in them. */
@@ -639,10 +460,6 @@ export class DHT extends EventEmitter<DHTEvents> {
     for (const n of old) {
       this.routing.observe(n, n.lastResponse !== undefined ? 'response' : 'query', n.verified);
     }
-    this.emit('id', id);
+    this.emit('id', { id });
   }
-}
-
-function statsOf(l: Lookup): LookupStats {
-  return { queried: l.queried, responded: l.responded, failed: l.failed, rounds: l.rounds };
 }

@@ -40,16 +40,24 @@ export {
 } from './compact';
 export { crc32c } from './crc32c';
 export {
+  DEFAULT_ALPHA,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_REFRESH_CHECK_MS,
+} from './defaults';
+export {
   type AnnounceOptions,
   DHT,
   type DHTEvents,
   type DHTOptions,
+  type IdEvent,
   type ListenOptions,
   type LookupEvent,
   type LookupMethod,
   type LookupOptions,
   type LookupResult,
   type LookupStats,
+  type NodeEvent,
+  type PeerEvent,
 } from './dht';
 export { DHTError, type DHTErrorCode, isDHTError } from './errors';
 export { isLocalAddress } from './ip';

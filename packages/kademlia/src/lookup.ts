@@ -12,6 +12,7 @@
  * h + 1; `rounds` is the deepest hop queried, the classic "number of rounds" of a lookup.
  */
 import type { Contact } from './compact';
+import { DEFAULT_ALPHA, DEFAULT_K } from './defaults';
 import { compareDistance, idEquals, type NodeId, toHex } from './node-id';
 
 export type CandidateState = 'new' | 'querying' | 'responded' | 'failed';
@@ -51,8 +52,8 @@ export class Lookup {
 
   constructor(target: NodeId, seeds: readonly Contact[], options: LookupOptions = {}) {
     this.target = target;
-    this.k = options.k ?? 8;
-    this.alpha = options.alpha ?? 3;
+    this.k = options.k ?? DEFAULT_K;
+    this.alpha = options.alpha ?? DEFAULT_ALPHA;
     this.maxCandidates = options.maxCandidates ?? 20 * this.k;
     this.add(seeds, 0);
   }

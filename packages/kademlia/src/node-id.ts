@@ -2,6 +2,7 @@
  * 160-bit node ids and info-hashes (BEP 5 "Overview"): the same space, compared by XOR distance.
  * Ids are plain 20-byte `Uint8Array`s; these helpers never allocate hex strings on hot paths.
  */
+import { Buffer } from 'node:buffer';
 import type { Random } from '@peerkit/transport';
 import { DHTError } from './errors';
 
@@ -102,12 +103,9 @@ export function randomIdInBucket(self: NodeId, prefixLength: number, random: Ran
   return out;
 }
 
-const HEX = '0123456789abcdef';
-
+/** Lowercase hex of any bytes (for maps, logs and saved state). */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Parses hex (even length); throws `DHTError` `INVALID_ARGUMENT` on anything else. */
@@ -115,9 +113,7 @@ export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
     throw new DHTError('INVALID_ARGUMENT', 'not a hex string');
   }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 /** A 20-byte id from 40 hex characters or 20 bytes. */

@@ -16,12 +16,14 @@
  *
  * No I/O here: the DHT node sends the pings and lookups this table asks for.
  */
+
 import type { Address, Clock } from '@peerkit/transport';
 import type { Contact } from './compact';
+import { DEFAULT_K } from './defaults';
 import { commonPrefixLength, ID_BITS, idEquals, type NodeId } from './node-id';
 import { NodeRecords } from './node-records';
 
-export const DEFAULT_K = 8;
+export { DEFAULT_K };
 /** BEP 5: "After 15 minutes of inactivity, a node becomes questionable." */
 export const GOOD_NODE_MS = 15 * 60 * 1000;
 /** BEP 5: "Buckets that have not been changed in 15 minutes should be refreshed." */

@@ -13,7 +13,16 @@
  *   RPC layer is closed or its socket turns out to be closed under it (a send fails with the
  *   transport's `CLOSED`: no response can come and, on a dead host, no timer may fire either).
  */
-import type { Address, Clock, DatagramSocket, Random, Timer } from '@peerkit/transport';
+
+import {
+  type Address,
+  type Clock,
+  type DatagramSocket,
+  type Random,
+  RateLimiter,
+  type Timer,
+} from '@peerkit/transport';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './defaults';
 import { DHTError } from './errors';
 import { bytesToIp, ipToBytes, isLocalAddress, normalizeIp } from './ip';
 import {
@@ -100,9 +109,9 @@ export class Rpc {
   private readonly options: Required<Omit<RpcOptions, 'version'>> & { version?: Uint8Array };
   private readonly pending = new Map<number, Pending>();
   private readonly queue: Pending[] = [];
-  private readonly buckets = new Map<string | number, number>();
+  /** The per-IP query limit (BEP 5 leaves it to the node; transport's token bucket). */
+  private readonly limiter: RateLimiter<string | number>;
   private nextTid: number;
-  private allowCalls = 0;
   /** Forgets idle senders of the rate limit once their buckets refilled (armed while any is known). */
   private sweepTimer: Timer | undefined;
   private closed = false;
@@ -115,7 +124,7 @@ export class Rpc {
     this.socket = socket;
     this.clock = clock;
     this.options = {
-      timeoutMs: options.timeoutMs ?? 1000,
+      timeoutMs: options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       retries: options.retries ?? 3,
       maxInFlight: options.maxInFlight ?? 64,
       maxQueued: options.maxQueued ?? 4096,
@@ -125,6 +134,7 @@ export class Rpc {
       readOnly: options.readOnly ?? false,
       ...(options.version ? { version: options.version } : {}),
     };
+    this.limiter = new RateLimiter(clock, this.options.ratePerSecond, this.options.rateBurst);
     this.nextTid = random.int(0x10000);
     this.unsubscribe = socket.onMessage((data, from) => this.receive(data, from));
   }
@@ -191,7 +201,7 @@ export class Rpc {
     this.queue.length = 0;
     this.sweepTimer?.cancel();
     this.sweepTimer = undefined;
-    this.buckets.clear();
+    this.limiter.clear();
     for (const p of all) {
       p.timer?.cancel();
       p.reject(new DHTError('CLOSED', reason));
@@ -317,42 +327,24 @@ export class Rpc {
   }
 
   /**
-   * Per-IP rate limit as a token bucket in its GCRA form: one number per sender, the time its
-   * bucket will be full again ("theoretical arrival time"). Local addresses are keyed by IP and
-   * port (many nodes share 127.0.0.1).
+   * Per-IP rate limit (transport's `RateLimiter`, a token bucket per sender). Local addresses
+   * are keyed by IP and port (many nodes share 127.0.0.1).
    */
   private allow(from: Address): boolean {
-    // Exact arithmetic: rounding each step up to a whole millisecond would cap any rate at
-    // 1,000 queries per second, whatever `ratePerSecond` says.
-    const now = this.clock.now();
-    const key = rateKey(from);
-    const interval = 1000 / this.options.ratePerSecond;
-    const tolerance = interval * (this.options.rateBurst - 1);
-    // Now and then, forget senders whose bucket has refilled (they are idle): bounded memory.
-    if (++this.allowCalls % 256 === 0 || this.buckets.size >= 10_000) this.sweepBuckets(now);
-    const tat = Math.max(this.buckets.get(key) ?? now, now);
-    if (tat - now > tolerance) return false;
-    this.buckets.set(key, tat + interval);
-    // A sender's entry is useless once its bucket is full again (after `rateBurst` intervals):
-    // one timer per node drops those, so a node at rest keeps no rate-limit state.
-    this.sweepTimer ??= this.clock.setTimeout(() => this.sweepIdle(), tolerance + interval);
+    if (!this.limiter.take(rateKey(from))) return false;
+    // A sender's bucket is forgotten once full again: one timer per node sweeps them, so a node
+    // at rest keeps no rate-limit state.
+    this.sweepTimer ??= this.clock.setTimeout(() => this.sweepIdle(), this.limiter.refillMs);
     return true;
   }
 
   private sweepIdle() {
     this.sweepTimer = undefined;
     if (this.closed) return;
-    this.sweepBuckets(this.clock.now());
-    if (this.buckets.size > 0) {
-      const refill = (1000 / this.options.ratePerSecond) * this.options.rateBurst;
-      this.sweepTimer = this.clock.setTimeout(() => this.sweepIdle(), refill);
+    this.limiter.sweep();
+    if (this.limiter.size > 0) {
+      this.sweepTimer = this.clock.setTimeout(() => this.sweepIdle(), this.limiter.refillMs);
     }
-  }
-
-  private sweepBuckets(now: number) {
-    for (const [key, tat] of this.buckets) if (tat <= now) this.buckets.delete(key);
-    // Still full of active senders: start over rather than grow without bound.
-    if (this.buckets.size >= 10_000) this.buckets.clear();
   }
 }
 

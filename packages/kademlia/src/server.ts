@@ -42,6 +42,11 @@ export interface ServerContext {
   readonly versionBytes: number;
   /** Called when a peer announced itself to us. */
   onAnnounce(infoHash: NodeId, peer: Address): void;
+  /**
+   * Called for a node left out of an answer because it never answered us (it only queried):
+   * the node pings it, so that once it answers it is handed out too.
+   */
+  onUnverified(node: Contact): void;
 }
 
 const protocolError = (message: string): QueryReply => ({
@@ -76,7 +81,12 @@ export function handleQuery(ctx: ServerContext, query: KrpcQuery, from: Address)
       const port = a.impliedPort ? from.port : a.port;
       if (port === undefined || port === 0) return protocolError('announce_peer needs port');
       const peer = { host: from.host, port };
-      if (ctx.store.addPeer(a.infoHash, peer)) ctx.onAnnounce(a.infoHash, peer);
+      // A full store says so (KRPC 202) instead of a success reply for a peer it did not keep:
+      // the announcer learns the truth and counts this node as not storing (docs/security.md).
+      if (!ctx.store.addPeer(a.infoHash, peer)) {
+        return { e: { code: KRPC_ERROR.SERVER, message: 'store full' } };
+      }
+      ctx.onAnnounce(a.infoHash, peer);
       return { r: { id: ctx.id } };
     }
     case 'get': {
@@ -196,6 +206,14 @@ function closestNodes(
     const contacts: Contact[] = [];
     for (const n of ctx.table.closest(target, ctx.table.k * 4)) {
       if (contacts.length >= ctx.table.k) break;
+      // Only nodes that answered one of our queries are handed out: a sender that only queried
+      // us is unverified (it may not even own that address) until it answers our ping
+      // (BEP 5 "good" nodes; docs/security.md, "DHT").
+      if (n.lastResponse === undefined) {
+        // (The querier itself is being answered right now; it is verified when it matters.)
+        if (n.address.port !== from.port || n.address.host !== from.host) ctx.onUnverified(n);
+        continue;
+      }
       if (ipFamily(n.address.host) === family) contacts.push(n);
     }
     const bytes = encodeCompactNodes(contacts, family);

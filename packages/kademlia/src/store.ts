@@ -3,7 +3,9 @@
  * BEP 44 items. Both expire (peers after 30 minutes, items after 2 hours without a re-put) and
  * both have hard limits, so that a flood of announces or puts cannot exhaust memory:
  *
- * - at most `maxInfoHashes` info-hashes; a new info-hash beyond that is refused;
+ * - at most `maxInfoHashes` info-hashes; a new info-hash beyond that is refused (after dropping
+ *   expired entries), and the server tells the announcer so with KRPC error 202 "store full"
+ *   rather than a success reply (docs/security.md, "DHT");
  * - at most `maxPeersPerInfoHash` peers per info-hash; beyond that the least recently announced
  *   peer makes room (honest peers re-announce, so they come back);
  * - at most `maxItems` items and `maxItemBytes` bytes of items; new items beyond that are refused.

@@ -8,6 +8,7 @@ import { type DescribeRulesOptions, describeRules } from '@peerkit/transport/tes
 import { openDhtContext } from './conformance/context';
 import { dhtRules } from './conformance/rules';
 
+export * from './conformance';
 export {
   arbAddress,
   arbContact,
@@ -16,8 +17,7 @@ export {
   arbKrpcQuery,
   arbKrpcResponse,
   arbNodeId,
-} from './arbitraries';
-export * from './conformance';
+} from './testing/arbitraries';
 
 export interface KrpcComplianceOptions extends DescribeRulesOptions {
   /** Where the probes' sockets come from (default `nodeNetwork()`: real UDP). */

@@ -43,3 +43,4 @@ export {
   nodeNetwork,
 } from './node-network';
 export { cryptoRandom } from './random';
+export { RateLimiter } from './rate-limit';

@@ -3,7 +3,7 @@ import { ensure, RuleViolation } from '@peerkit/transport/conformance';
 import * as fc from 'fast-check';
 import { type Contact, decodeCompactNodes } from '../compact';
 import type { KrpcMessage, KrpcQuery, KrpcResponse, QueryArguments } from '../krpc';
-import { compareDistance, type NodeId } from '../node-id';
+import { compareDistance, type NodeId, toHex } from '../node-id';
 import type { DhtContext } from './context';
 import type { KrpcReply } from './probe';
 
@@ -21,9 +21,8 @@ export const arbId = (): fc.Arbitrary<Uint8Array> =>
 export const arbTransactionId = (): fc.Arbitrary<Uint8Array> =>
   fc.uint8Array({ minLength: 1, maxLength: 8 });
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
+/** Hex of bytes, for rule reports (the package's one hex helper). */
+export const hex = toHex;
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

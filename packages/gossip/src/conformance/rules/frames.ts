@@ -4,7 +4,7 @@
  */
 import { defineRule, ensure } from '@peerkit/transport/conformance';
 import * as fc from 'fast-check';
-import { arbHostileFrameBytes } from '../../arbitraries';
+import { arbHostileFrameBytes } from '../../testing/arbitraries';
 import { DEFAULT_WIRE_LIMITS } from '../../wire';
 import type { GossipContext } from '../context';
 import { hex, SPEC } from './shared';

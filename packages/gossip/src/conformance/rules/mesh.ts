@@ -4,7 +4,7 @@
  */
 import { defineRule, ensure } from '@peerkit/transport/conformance';
 import * as fc from 'fast-check';
-import { arbTopic } from '../../arbitraries';
+import { arbTopic } from '../../testing/arbitraries';
 import type { GossipContext } from '../context';
 import { join, needsTopic, pruneFor, SPEC, topicOf } from './shared';
 

@@ -4,6 +4,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { ensure } from '@peerkit/transport/conformance';
+import { peerKey } from '../../ids';
 import { defaultMessageId, type GossipMessage } from '../../message';
 import type { Frame, PruneEntry } from '../../wire';
 import type { GossipContext } from '../context';
@@ -12,7 +13,8 @@ import type { RawPeer } from '../raw-peer';
 /** Every gossip rule cites the package README: its "Wire spec" and "How it works" sections. */
 export const SPEC = 'peerkit gossip';
 
-export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+/** Hex of bytes, for rule reports (the package's one hex helper, `peerKey`). */
+export const hex: (bytes: Uint8Array) => string = peerKey;
 
 export function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   return a !== undefined && b !== undefined && Buffer.compare(a, b) === 0;

@@ -2,8 +2,8 @@
 import { type BootstrapNode, runBootstrapNode } from '@peerkit/kademlia';
 import { generateIdentity } from '@peerkit/noise';
 import { type Address, nodeNetwork } from '@peerkit/transport';
-import type { ChatEvent } from '../src/events';
-import { MessengerNode, type MessengerOptions } from '../src/node';
+import type { ChatEvent } from '../../src/events';
+import { MessengerNode, type MessengerOptions } from '../../src/node';
 
 export async function startBootstrap(): Promise<BootstrapNode> {
   return runBootstrapNode({ network: nodeNetwork(), host: '127.0.0.1', port: 0 });

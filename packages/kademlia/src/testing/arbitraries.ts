@@ -7,8 +7,8 @@ import { encode } from '@peerkit/bencode';
 import { arbBencodeValue } from '@peerkit/bencode/testing';
 import type { Address } from '@peerkit/transport';
 import fc from 'fast-check';
-import type { Contact } from './compact';
-import { bytesToIp } from './ip';
+import type { Contact } from '../compact';
+import { bytesToIp } from '../ip';
 import type {
   KrpcErrorMessage,
   KrpcMessage,
@@ -16,8 +16,8 @@ import type {
   KrpcResponse,
   QueryArguments,
   ResponseValues,
-} from './krpc';
-import type { NodeId } from './node-id';
+} from '../krpc';
+import type { NodeId } from '../node-id';
 
 /** A 20-byte node id / info-hash. */
 export function arbNodeId(): fc.Arbitrary<NodeId> {

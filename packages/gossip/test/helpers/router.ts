@@ -11,7 +11,7 @@ import {
   type Rpc,
   resolveOptions,
   signedBytes,
-} from '../src/index';
+} from '../../src/index';
 
 export function seededRandom(seed: number): Random {
   let s = seed >>> 0 || 1;

@@ -4,7 +4,7 @@
  * 2 × degree connections), all drawing randomness from the simulation's seed.
  */
 import type { SimHost, Simulation } from '@peerkit/netsim';
-import { type GossipEvent, GossipNode, type GossipOptions } from '../src/index';
+import { type GossipEvent, GossipNode, type GossipOptions } from '../../src/index';
 
 export const PORT = 4001;
 

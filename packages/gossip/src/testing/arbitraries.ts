@@ -3,7 +3,7 @@
  * kind, and hostile frame payloads. vitest-free: the conformance rules use them too.
  */
 import fc from 'fast-check';
-import type { GossipMessage } from './message';
+import type { GossipMessage } from '../message';
 import {
   type Control,
   DEFAULT_WIRE_LIMITS,
@@ -11,7 +11,7 @@ import {
   type Rpc,
   WireCodec,
   type WireLimits,
-} from './wire';
+} from '../wire';
 
 /** Small limits so generated frames stay fast; pass them to `WireCodec` too. */
 export const TEST_LIMITS: WireLimits = {

@@ -1,0 +1,70 @@
+/**
+ * peerkit's one token bucket: a rate limit per key (a sender's IP, an author, a connection),
+ * `ratePerSecond` tokens refilling continuously up to `burst`, one token per `take`. Used by
+ * kademlia's per-IP query limit and the messenger's per-author and per-peer limits.
+ *
+ * Each bucket is stored in its GCRA form (the "generic cell rate algorithm", ITU-T I.371): one
+ * number per key, the time at which its bucket will be full again (the "theoretical arrival
+ * time"). A bucket that is full again behaves exactly like a new one, so `sweep` forgets it:
+ * memory holds only the keys that were active within the last `burst / ratePerSecond` seconds,
+ * and never more than `maxKeys` (beyond that everything is forgotten at once: a flood of fresh
+ * keys costs bounded memory and starts every key over with a full bucket).
+ *
+ * Pure: time comes from the injected clock; exact arithmetic (no rounding to whole ms, which
+ * would cap every rate at 1,000 per second).
+ */
+import type { Clock } from './interfaces';
+
+export class RateLimiter<K = string> {
+  /** Time between two tokens, ms. */
+  readonly intervalMs: number;
+  /** How far ahead of now a bucket's full-again time may run: `burst - 1` intervals. */
+  private readonly toleranceMs: number;
+  private readonly tats = new Map<K, number>();
+  private calls = 0;
+
+  constructor(
+    private readonly clock: Pick<Clock, 'now'>,
+    readonly ratePerSecond: number,
+    readonly burst: number,
+    readonly maxKeys = 10_000,
+  ) {
+    if (!(ratePerSecond > 0) || !(burst >= 1)) {
+      throw new RangeError('ratePerSecond must be > 0 and burst >= 1');
+    }
+    this.intervalMs = 1000 / ratePerSecond;
+    this.toleranceMs = this.intervalMs * (burst - 1);
+  }
+
+  /** Takes a token for `key`; false (and nothing taken) when its bucket is empty. */
+  take(key: K): boolean {
+    const now = this.clock.now();
+    // Now and then, forget the keys whose bucket refilled: bounded memory.
+    if (++this.calls % 256 === 0 || this.tats.size >= this.maxKeys) this.sweep(now);
+    const tat = Math.max(this.tats.get(key) ?? now, now);
+    if (tat - now > this.toleranceMs) return false;
+    this.tats.set(key, tat + this.intervalMs);
+    return true;
+  }
+
+  /** Forgets full buckets; if `maxKeys` are still active, forgets everything. */
+  sweep(now = this.clock.now()): void {
+    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+    if (this.tats.size >= this.maxKeys) this.tats.clear();
+  }
+
+  /** Forgets every bucket. */
+  clear(): void {
+    this.tats.clear();
+  }
+
+  /** Keys with a bucket that is not full. */
+  get size(): number {
+    return this.tats.size;
+  }
+
+  /** How long an empty bucket takes to fill up, ms (after that its key is forgotten). */
+  get refillMs(): number {
+    return this.intervalMs * this.burst;
+  }
+}

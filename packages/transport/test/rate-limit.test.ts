@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/index';
+
+function manualClock() {
+  let t = 0;
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+describe('RateLimiter (token bucket per key, GCRA form)', () => {
+  it('allows a burst, then one token per interval', () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter(clock, 10, 3);
+    expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([true, true, true, false]);
+    expect(limiter.take('b')).toBe(true); // keys are independent
+    clock.advance(100);
+    expect(limiter.take('a')).toBe(true);
+    expect(limiter.take('a')).toBe(false);
+  });
+
+  it('forgets buckets that refilled, and never holds more than maxKeys', () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter<number>(clock, 10, 2, 100);
+    for (let k = 0; k < 1000; k++) limiter.take(k);
+    expect(limiter.size).toBeLessThanOrEqual(100);
+    clock.advance(limiter.refillMs);
+    limiter.sweep();
+    expect(limiter.size).toBe(0);
+  });
+
+  it('matches a reference token bucket (model)', () => {
+    fc.assert(
+      fc.property(
+        // Rates whose interval is a whole number of ms, so both sides compute exactly.
+        fc.constantFrom(1, 2, 4, 5, 8, 10, 20, 25, 40, 50),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 60 }),
+        (rate, burst, gaps) => {
+          const clock = manualClock();
+          const limiter = new RateLimiter(clock, rate, burst);
+          // The reference counts thousandths of a token, in integers.
+          let milli = burst * 1000;
+          for (const gap of gaps) {
+            clock.advance(gap);
+            milli = Math.min(burst * 1000, milli + gap * rate);
+            const expected = milli >= 1000;
+            if (expected) milli -= 1000;
+            expect(limiter.take('k')).toBe(expected);
+          }
+        },
+      ),
+    );
+  });
+});
