@@ -27,6 +27,8 @@ export interface ShareOptions
   torrentFile?: string;
   /** Piece length of a torrent made on the fly. */
   pieceLength?: number;
+  /** Stops hashing a torrent made on the fly (Ctrl-C); `runShare` rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /** What `share` remembers about a path it made a torrent for. */
@@ -132,6 +134,8 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       const made = await makeTorrent({
         path,
         ...(options.pieceLength !== undefined ? { pieceLength: options.pieceLength } : {}),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        onProgress: (p) => options.onEvent?.({ type: 'hashing', ...p }),
       });
       metainfo = made.metainfo;
       await writeAtomic(options.state.torrentPath(hexOf(metainfo)), made.bytes);
