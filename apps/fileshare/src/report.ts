@@ -291,7 +291,7 @@ export function humanReporter(
           display?.finish();
           out.setLineSink(undefined);
           out.info(
-            `stopped: ${event.verified}/${event.pieces} pieces verified${event.pieces > 0 && event.verified < event.pieces ? ' (kept; the next run resumes from there)' : ''}`,
+            `stopped: ${event.verified}/${event.pieces} pieces verified${event.verified > 0 && event.verified < event.pieces ? ' (kept; the next run resumes from there)' : ''}`,
           );
           return;
         default:

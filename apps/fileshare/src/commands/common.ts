@@ -214,7 +214,7 @@ export async function runUntilStopped(node: ShareNode, options: RunOptions): Pro
   if (reason.kind === 'timeout') {
     throw new CliError(
       'TIMEOUT',
-      `gave up after ${options.timeoutSeconds} s (--timeout): ${status.verified}/${status.pieces} pieces verified, ${status.peers} peer(s) connected; what was verified is kept`,
+      `gave up after ${options.timeoutSeconds} s (--timeout): ${status.verified}/${status.pieces} pieces verified, ${status.peers} peer(s) connected${status.verified > 0 ? ' (the verified pieces are kept)' : ''}`,
     );
   }
 }
