@@ -15,7 +15,7 @@ export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` first`);
 }
 
-export type Json = Record<string, unknown> & { type: string };
+export type Json = Record<string, unknown> & { event: string; time: number };
 
 export class ChatProcess {
   readonly child: ChildProcess;
