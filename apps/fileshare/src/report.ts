@@ -135,6 +135,7 @@ export function humanReporter(
   let seeding = mode === 'share';
   let statusCount = 0;
   let hashStarted = 0;
+  let hashAnnounced = false;
   const failedOnce = new Set<string>();
   const payload = (e: Extract<NodeEvent, { type: 'status' }>) => ({
     name,
@@ -150,22 +151,26 @@ export function humanReporter(
         case 'hashing': {
           if (event.hashed === 0 || hashStarted === 0) {
             hashStarted = Date.now();
-            if (display === undefined)
-              out.info(`hashing ${event.name} (${formatBytes(event.length)})`);
-            else
-              display.show(
-                `hashing {name} ${c.cyan('{bar}')} {percentage}% | {hashedText} of {lengthText} | {rateText}`,
-                event.length,
-                event.hashed,
-                {
-                  name: event.name,
-                  hashedText: '0 B',
-                  lengthText: formatBytes(event.length),
-                  rateText: '--',
-                },
-              );
+            hashAnnounced = false;
+            display?.show(
+              `hashing {name} ${c.cyan('{bar}')} {percentage}% | {hashedText} of {lengthText} | {rateText}`,
+              event.length,
+              event.hashed,
+              {
+                name: event.name,
+                hashedText: '0 B',
+                lengthText: formatBytes(event.length),
+                rateText: '--',
+              },
+            );
           }
           const seconds = Math.max(0.001, (Date.now() - hashStarted) / 1000);
+          // Without a bar, hashing is mentioned once it has taken a second (a small file is
+          // hashed before anyone could read the line; a big one says what the wait is).
+          if (display === undefined && !hashAnnounced && seconds >= 1) {
+            hashAnnounced = true;
+            out.info(`hashing ${event.name} (${formatBytes(event.length)})…`);
+          }
           display?.update(event.hashed, {
             name: event.name,
             hashedText: formatBytes(event.hashed),
@@ -173,8 +178,9 @@ export function humanReporter(
             rateText: formatRate(event.hashed / seconds),
           });
           if (event.hashed >= event.length) {
+            const shown = display !== undefined || hashAnnounced;
             display?.finish();
-            out.info(`hashed ${event.name} in ${seconds.toFixed(1)} s`);
+            if (shown) out.info(`hashed ${event.name} in ${seconds.toFixed(1)} s`);
           }
           return;
         }
