@@ -48,10 +48,12 @@ async function withNode(
 ): Promise<void> {
   const steps = new Steps(out);
   let timer: NodeJS.Timeout | undefined;
+  // Counted from the start of the process (`performance.now()`: ms since then), module loading
+  // included, so that `--timeout 5` means five seconds of the user's time.
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new ChatError('TIMEOUT', onTimeout(steps.current))),
-      options.timeout * 1000,
+      Math.max(0, options.timeout * 1000 - performance.now()),
     );
   });
   let node: MessengerNode | undefined;
