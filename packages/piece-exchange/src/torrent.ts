@@ -293,7 +293,7 @@ export class Torrent extends Emitter<TorrentEvents> implements PeerHost {
 
   /** Resume data (checking that the files are there), or a full re-check. */
   private initialPieces(store: PieceStore): Promise<Bitfield> {
-    if (this.options.recheck) return store.recheck();
+    if (this.options.recheck) return store.recheck(this.options.onRecheck);
     if (this.options.assumeComplete) return presentPieces(store);
     return verifiedAtStart(this.fs, this.resumePath(), this.infoHash, store);
   }
