@@ -22,14 +22,14 @@ export function parseHostPort(text: string, name = 'HOST:PORT'): HostPort {
   const port = Number(match?.[2]);
   if (match === null || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(
-      `${name} must be HOST:PORT (e.g. 127.0.0.1:6881 or [::1]:6881), got ${JSON.stringify(text)}`,
+      `${name}: expected HOST:PORT (e.g. 127.0.0.1:6881 or [::1]:6881), got ${JSON.stringify(text)}`,
       'INVALID_ADDRESS',
     );
   }
   const host = match[1] as string;
   if (match[0].startsWith('[') && isIP(host) !== 6) {
     throw new UsageError(
-      `${name} must be HOST:PORT (e.g. 127.0.0.1:6881 or [::1]:6881), got ${JSON.stringify(text)}`,
+      `${name}: expected HOST:PORT (e.g. 127.0.0.1:6881 or [::1]:6881), got ${JSON.stringify(text)}`,
       'INVALID_ADDRESS',
     );
   }

@@ -68,7 +68,7 @@ describe('parsing', () => {
       '[x]:1',
       'a:b',
     ]) {
-      expect(() => parseHostPort(bad, '--peer')).toThrow(/^--peer must be HOST:PORT/);
+      expect(() => parseHostPort(bad, '--peer')).toThrow(/^--peer: expected HOST:PORT/);
       try {
         parseHostPort(bad);
       } catch (error) {
