@@ -69,6 +69,8 @@ export interface ShareNodeOptions {
   maxUploadRate?: number;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
+  /** Stops a re-check between two pieces (Ctrl-C): starting rejects with the signal's reason. */
+  signal?: AbortSignal;
   /**
    * The content on disk was just hashed into `info` by the caller (`share` making a torrent):
    * seed at once, without hashing or resume data (piece-exchange's `assumeComplete`).
@@ -152,6 +154,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   const torrentNetwork = options.maxUploadRate
     ? throttledNetwork(network, options.maxUploadRate)
     : network;
+  const recheckLength = info?.files.reduce((n, f) => n + f.length, 0) ?? 0;
   let torrent: Torrent;
   try {
     torrent = await Torrent.open({
@@ -161,6 +164,13 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       listen: { host, port: options.port ?? 0 },
       resume: options.state.resumePath(hex),
       recheck: options.recheck ?? false,
+      // A re-check reports its progress as `hashing` events and stops on the signal.
+      onRecheck: (piece) => {
+        options.signal?.throwIfAborted();
+        if (info === undefined) return;
+        const hashed = Math.min(recheckLength, (piece + 1) * info.pieceLength);
+        emit({ type: 'hashing', name: info.name, hashed, length: recheckLength });
+      },
       assumeComplete: options.assumeComplete ?? false,
       clientName: 'peerkit-share 0.1',
     });
