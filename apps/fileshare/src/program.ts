@@ -241,6 +241,7 @@ export function buildProgram(): Command {
           out: o.out,
           ...(await nodeOptionsFrom(o, onEvent)),
           ...(o.recheck ? { recheck: true } : {}),
+          signal: interrupts.signal,
         });
         await runUntilStopped(node, {
           interrupts,
@@ -252,6 +253,8 @@ export function buildProgram(): Command {
           ...(o.onComplete !== undefined ? { onComplete: o.onComplete } : {}),
           contentPath: () => contentPath,
         });
+      } catch (error) {
+        if (!interrupted(out, error, 'the re-check')) throw error;
       } finally {
         reporter.close();
         interrupts.close();

@@ -169,6 +169,38 @@ describe('peerkit-share on a terminal (tmux)', () => {
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 
+  it('Ctrl-C while share re-checks its files stops it at once', async () => {
+    const dir = await harness.tempDir();
+    const big = join(dir, 'big.bin');
+    const handle = await open(big, 'w');
+    await handle.truncate(3 * 1024 ** 3);
+    await handle.close();
+    const torrent = join(dir, 'big.torrent');
+    const create = harness.spawn(['create', big, '-o', torrent, '--piece-length', '4M', '-q']);
+    expect((await create.exited).code, create.stderr).toBe(0);
+    // The first share of a given .torrent verifies the files against it.
+    const name = runInTmux([
+      'share',
+      big,
+      '--torrent',
+      torrent,
+      '--no-dht',
+      '--host',
+      '127.0.0.1',
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    await until(() => /hashing big\.bin .*\d+% \|/.test(screen(name)), 'the re-check bar');
+    const sent = Date.now();
+    tmux('send-keys', '-t', name, 'C-c');
+    await until(() => exitOf(name) !== undefined, 'share to exit', 10_000);
+    console.log(
+      `share exited ${Date.now() - sent} ms after Ctrl-C during its re-check (bound: 10 s)`,
+    );
+    expect(exitOf(name), screen(name)).toBe('130');
+    expect(screen(name)).toContain('stopped: hashing interrupted (SIGINT); nothing written');
+  }, 90_000);
+
   it('no colour in a redirected stderr; colour when stderr is the terminal', async () => {
     const dir = await harness.tempDir();
     const missing = join(dir, 'missing.bin');
