@@ -36,13 +36,13 @@ afterAll(() => {
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 let sessions = 0;
 
-/** Starts `peerkit-share ...args` in a new tmux window (140x40); returns its name. */
-function runInTmux(args: string[], redirect = ''): string {
+/** Starts `peerkit-share ...args` in a new tmux window (`width`x40); returns its name. */
+function runInTmux(args: string[], redirect = '', width = 140): string {
   const name = `s${sessions++}`;
   const command = [process.execPath, CLI, ...args].map(quote).join(' ');
   // Ctrl-C goes to node; bash's own trap only keeps bash alive to print the exit code.
   const script = `trap 'true' INT; env -u NO_COLOR -u FORCE_COLOR TERM=xterm-256color ${command} ${redirect}; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', name, '-x', '140', '-y', '40', 'bash', '-c', script);
+  tmux('new-session', '-d', '-s', name, '-x', String(width), '-y', '40', 'bash', '-c', script);
   return name;
 }
 
@@ -84,7 +84,7 @@ async function seed(
   return { seeder, peer: `127.0.0.1:${listening.port}`, magnet: String(torrent.magnet) };
 }
 
-const getArgs = (dir: string, magnet: string, peer: string) => [
+const getArgs = (dir: string, magnet: string, peer: string, out = join(dir, 'out')) => [
   'get',
   magnet,
   '--peer',
@@ -93,17 +93,19 @@ const getArgs = (dir: string, magnet: string, peer: string) => [
   '--host',
   '127.0.0.1',
   '--out',
-  join(dir, 'out'),
+  out,
   '--state-dir',
   join(dir, 'get-state'),
   '--exit-when-done',
 ];
 
 describe('peerkit-share on a terminal (tmux)', () => {
-  it('a fast download keeps every line before done:', async () => {
+  it('a fast download keeps every line before done:, long ones wrapped whole', async () => {
     const dir = await harness.tempDir();
     const { magnet, peer } = await seed(dir, 1024 * 1024);
-    const name = runInTmux(getArgs(dir, magnet, peer));
+    // A download directory long enough that the done: line is wider than the 140-column pane.
+    const out = join(dir, `out-${'x'.repeat(150)}`);
+    const name = runInTmux(getArgs(dir, magnet, peer, out));
     await until(() => exitOf(name) !== undefined, 'get to exit');
     const text = screen(name);
     expect(exitOf(name), text).toBe('0');
@@ -120,19 +122,26 @@ describe('peerkit-share on a terminal (tmux)', () => {
       return text.indexOf(line);
     });
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // capture-pane -J joins wrapped lines: the whole line is there, not cut at the pane's edge.
+    expect(text).toContain(`done: ${join(out, 'movie.bin')} verified (`);
   }, 60_000);
 
   it('a resumed download keeps its lines too, and Ctrl-C says what was kept', async () => {
     const dir = await harness.tempDir();
     const { magnet, peer } = await seed(dir, 3 * 1024 * 1024, '512k');
-    const first = runInTmux(getArgs(dir, magnet, peer));
+    // 60 columns: the stopping: line, printed while the bar is up, is wider than the pane.
+    const first = runInTmux(getArgs(dir, magnet, peer), '', 60);
     // The bar shows a percentage once pieces come in; stop half-way with Ctrl-C.
     await until(() => /\s([1-9]\d?)% \|/.test(screen(first)), 'the download bar to move');
     tmux('send-keys', '-t', first, 'C-c');
     await until(() => exitOf(first) !== undefined, 'the first get to stop');
     const stopped = screen(first);
     expect(exitOf(first), stopped).toBe('0');
-    expect(stopped).toContain('stopping: closing connections');
+    // Whole (capture-pane -J joins wrapped lines), not cut at the pane's edge by the bar's
+    // disabled line wrap.
+    expect(stopped).toContain(
+      'stopping: closing connections, saving resume data and the DHT table',
+    );
     expect(stopped).toMatch(/stopped: \d+\/192 pieces verified \(kept; the next run resumes/);
 
     const second = runInTmux(getArgs(dir, magnet, peer));
