@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapNode } from '@peerkit/kademlia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBootstrap } from './helpers';
+import { startBootstrap, until } from './helpers';
 import { ChatProcess, requireBuild, runCli, tempDir } from './process';
 
 describe('peerkit-chat command line', () => {
@@ -46,6 +46,19 @@ describe('peerkit-chat command line', () => {
     });
     // Every line is one envelope: event first, then time.
     for (const e of p.events) expect(Object.keys(e).slice(0, 2)).toEqual(['event', 'time']);
+  });
+
+  it('join says what it waits for, and prompts before the member lookup is over', async () => {
+    const p = new ChatProcess(['join', 'status-room', ...common('cyd')]);
+    await until(() => p.stdoutText.includes('joined #status-room'), 'the prompt line');
+    expect(p.stderr).toContain(`joining the DHT through 127.0.0.1:${boot.address.port}…`);
+    const text = p.stdoutText;
+    expect(text.indexOf('looking for members of #status-room in the DHT…')).toBeGreaterThanOrEqual(
+      0,
+    );
+    expect(text.indexOf('looking for members')).toBeLessThan(text.indexOf('joined #status-room'));
+    p.input('/quit');
+    expect(await p.exited).toBe(0);
   });
 
   it('a bad room name is refused (exit 2) before any node starts', async () => {

@@ -21,6 +21,8 @@ export class ChatProcess {
   readonly child: ChildProcess;
   readonly events: Json[] = [];
   stderr = '';
+  /** Everything written to stdout (human lines and JSON alike). */
+  stdoutText = '';
   exitCode: number | null | undefined;
   readonly exited: Promise<number | null>;
   private buffer = '';
@@ -30,6 +32,7 @@ export class ChatProcess {
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       this.buffer += chunk;
+      this.stdoutText += chunk;
       let i = this.buffer.indexOf('\n');
       while (i >= 0) {
         const line = this.buffer.slice(0, i);
