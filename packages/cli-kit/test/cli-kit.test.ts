@@ -8,6 +8,8 @@ import {
   envelope,
   errorLine,
   exitCodeFor,
+  InterruptedError,
+  Interrupts,
   jsonLine,
   Output,
   parseEnvelope,
@@ -213,5 +215,25 @@ describe('a program with the shared conventions', () => {
 
   it('is a commander Command', () => {
     expect(createProgram({ name: 'x', version: '0', description: '' })).toBeInstanceOf(Command);
+  });
+});
+
+describe('Interrupts', () => {
+  it('the first signal aborts and resolves next(); a second exits 130; close() lets go', async () => {
+    const exits: number[] = [];
+    const before = process.listenerCount('SIGINT');
+    const interrupts = new Interrupts((code) => exits.push(code));
+    expect(process.listenerCount('SIGINT')).toBe(before + 1);
+    const next = interrupts.next();
+    process.emit('SIGINT');
+    expect(await next).toBe('SIGINT');
+    expect(interrupts.signal.aborted).toBe(true);
+    expect(interrupts.signal.reason).toBeInstanceOf(InterruptedError);
+    expect(interrupts.signal.reason).toMatchObject({ code: 'INTERRUPTED', signal: 'SIGINT' });
+    expect(exits).toEqual([]);
+    process.emit('SIGTERM');
+    expect(exits).toEqual([130]);
+    interrupts.close();
+    expect(process.listenerCount('SIGINT')).toBe(before);
   });
 });
