@@ -84,6 +84,8 @@ class BarDisplay {
         format,
         hideCursor: true,
         clearOnComplete: false,
+        // Redraw even when nothing changed: a log line written above clears the bar's line.
+        forceRedraw: true,
         barsize: 30,
         fps: 5,
         stream: this.stream,
@@ -105,6 +107,12 @@ class BarDisplay {
     }
     this.multibar.log(`${WRAP_ON}${line}\n${WRAP_OFF}`);
     this.multibar.update();
+  }
+
+  /** Shows the bar full (the download is complete), then `finish`. */
+  complete(): void {
+    if (this.bar !== undefined) this.bar.update(this.bar.getTotal());
+    this.finish();
   }
 
   /** Draws the bar one last time and leaves it on screen as an ordinary line. */
@@ -275,7 +283,7 @@ export function humanReporter(
           if (!seeding) {
             seeding = true;
             // The download bar's job is over: leave it full on screen; the seeding bar follows.
-            if (display?.active) display.finish();
+            if (display?.active) display.complete();
             out.info(
               c.green(
                 `done: ${event.path} verified (${formatBytes(event.downloaded)} downloaded in ${(event.elapsedMs / 1000).toFixed(1)} s)${options.afterDone ? `; ${options.afterDone}` : ''}`,
