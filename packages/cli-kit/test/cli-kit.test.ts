@@ -79,6 +79,32 @@ describe('parsing', () => {
     }
   });
 
+  it('every parser returns a value or throws a UsageError, for any string', () => {
+    const parsers = [
+      (t: string) => parseHostPort(t, 'x'),
+      (t: string) => parsePort(t, 'x'),
+      (t: string) => parseSize(t, 'x'),
+      (t: string) => parsePositive(t, 'x'),
+      (t: string) => parseInteger(t, 'x', -5, 5),
+    ];
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^[\d.:[\]a-fkmgib ]{0,12}$/)),
+        (text) => {
+          for (const parse of parsers) {
+            try {
+              parse(text);
+            } catch (error) {
+              expect(error).toBeInstanceOf(UsageError);
+              expect(exitCodeFor(error)).toBe(2);
+            }
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('ports, sizes, positive numbers and integers', () => {
     expect(parsePort('0', '--port')).toBe(0);
     expect(() => parsePort('65536', '--port')).toThrow(UsageError);
