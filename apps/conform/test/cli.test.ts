@@ -146,6 +146,20 @@ describe('peerkit-conform (the command)', () => {
     }
   }, 120_000);
 
+  it('with its default pace it passes against a peerkit DHT node with default limits', async () => {
+    const peerkit = new DHT({ network: nodeNetwork() }); // 20 queries/s per IP, bursts of 40
+    await peerkit.listen({ host: '127.0.0.1' });
+    try {
+      await peerkit.bootstrap([node.address]);
+      const only = ['--only', 'dht.krpc,dht.announce_peer', '--runs', '5', '--seed', '9'];
+      const run = await cli(['dht', `127.0.0.1:${peerkit.address.port}`, ...only]);
+      expect(run.stdout, run.stderr).toContain('7 rules: 7 passed, 0 failed');
+      expect(run.code).toBe(0);
+    } finally {
+      await peerkit.close();
+    }
+  }, 120_000);
+
   it('--version prints the version; usage errors are one line and exit 2', async () => {
     expect(await cli(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
     const bad = await cli(['dht', '127.0.0.1:1', '--runs', 'many']);
