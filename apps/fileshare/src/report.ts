@@ -236,7 +236,13 @@ export function humanReporter(
             if (failedOnce.has(event.address)) out.detail(line);
             else {
               failedOnce.add(event.address);
-              out.info(c.yellow(line));
+              // The first dial failure of a download says what happens next.
+              const dial = /refused|timed out|unreachable/.test(event.reason ?? '');
+              const hint =
+                mode === 'get' && dial && failedOnce.size === 1
+                  ? ' (retried with backoff; --timeout gives up)'
+                  : '';
+              out.info(c.yellow(`${line}${hint}`));
             }
           } else {
             out.detail(
