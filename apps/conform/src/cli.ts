@@ -1,15 +1,28 @@
 #!/usr/bin/env node
 /**
  * peerkit-conform: property-based conformance testing of a live DHT node, BitTorrent peer or
- * gossip node. `peerkit-conform --help` lists the commands and options.
+ * gossip node. `peerkit-conform --help` lists the commands and options. The conventions shared
+ * with the other peerkit CLIs (docs/cli.md): `--json` envelopes (`result` per rule, then
+ * `report`), exit 0 (all passed) / 1 (a rule failed, or the target cannot be tested) / 2 (usage),
+ * one-line errors, `-q` / `-v`, `-V` / `--version`.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import {
+  addOutputOptions,
+  colorEnabled,
+  createProgram,
+  Output,
+  type OutputFlags,
+  parseInteger,
+  runProgram,
+  verbosityFrom,
+} from '@peerkit/cli-kit';
 import { DEFAULT_RUNS, type RuleResult, type SuiteReport } from '@peerkit/transport/conformance';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import pc from 'picocolors';
-import { formatJson, formatTable } from './framework/report';
+import type { Command } from 'commander';
+import { formatTable } from './framework/report';
 import { parseHostPort } from './host-port';
 import {
+  DEFAULT_DHT_RATE,
   DEFAULT_TIMEOUT_MS,
   loadTorrent,
   runDhtSuite,
@@ -18,24 +31,17 @@ import {
   type SuiteOptions,
 } from './suites';
 
-interface CommonFlags {
+interface CommonFlags extends OutputFlags {
   runs: number;
   seed?: number;
   path?: string;
   only?: string[];
-  json?: boolean;
   timeout: number;
   color: boolean;
 }
 
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}`);
-    return n;
-  };
-}
+const integer = (name: string, min: number, max: number) => (value: string) =>
+  parseInteger(value, name, min, max);
 
 function collect(value: string, previous: string[] = []): string[] {
   return [
@@ -48,7 +54,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function withCommonOptions(command: Command): Command {
-  return command
+  command
     .option('--runs <n>', 'cases per rule', integer('--runs', 1, 1_000_000), DEFAULT_RUNS)
     .option(
       '--seed <s>',
@@ -64,7 +70,6 @@ function withCommonOptions(command: Command): Command {
       'run only this rule id or id prefix (repeatable, or comma separated)',
       collect,
     )
-    .option('--json', 'print the report as JSON')
     .option(
       '--timeout <ms>',
       'longest wait for one answer, in ms',
@@ -72,51 +77,68 @@ function withCommonOptions(command: Command): Command {
       DEFAULT_TIMEOUT_MS,
     )
     .option('--no-color', 'plain output');
+  return addOutputOptions(command);
 }
 
-function suiteOptions(flags: CommonFlags, onResult: (r: RuleResult) => void): SuiteOptions {
+function outputFor(flags: CommonFlags): Output {
+  return new Output({
+    program: 'peerkit-conform',
+    json: flags.json === true,
+    verbosity: verbosityFrom(flags),
+  });
+}
+
+function suiteOptions(flags: CommonFlags, out: Output): SuiteOptions {
   return {
     runs: flags.runs,
     timeoutMs: flags.timeout,
-    onResult,
+    onResult: progress(flags, out),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     ...(flags.path === undefined ? {} : { path: flags.path }),
     ...(flags.only === undefined ? {} : { only: flags.only }),
   };
 }
 
-function progress(flags: CommonFlags) {
-  const colors = pc.createColors(flags.color && pc.isColorSupported);
+/** Whether a line of progress marks is open on stderr (to end it before an error line). */
+let marksOpen = false;
+
+/** A mark per rule on stderr (`.` passed, `F` failed, `-` n/a), or a `result` event. */
+function progress(flags: CommonFlags, out: Output) {
+  const c = out.errColors;
   return (r: RuleResult) => {
-    if (flags.json) return;
+    marksOpen = true;
+    out.event('result', { ...r });
+    if (out.json || out.verbosity === 'quiet') return;
+    if (out.verbosity === 'verbose') {
+      out.detail(`${r.id}: ${r.outcome} (${r.runs} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
+      return;
+    }
     const mark =
-      r.outcome === 'passed'
-        ? colors.green('.')
-        : r.outcome === 'failed'
-          ? colors.red('F')
-          : colors.dim('-');
-    process.stderr.write(mark);
+      r.outcome === 'passed' ? c.green('.') : r.outcome === 'failed' ? c.red('F') : c.dim('-');
+    out.stderr.write(
+      flags.color ? mark : r.outcome === 'passed' ? '.' : r.outcome === 'failed' ? 'F' : '-',
+    );
   };
 }
 
-function finish(report: SuiteReport, flags: CommonFlags): void {
-  if (!flags.json) process.stderr.write('\n');
-  process.stdout.write(
-    `${flags.json ? formatJson(report) : formatTable(report, { color: flags.color && pc.isColorSupported })}\n`,
-  );
+function endMarks(out: Output): void {
+  if (marksOpen && !out.json && out.verbosity === 'normal') out.stderr.write('\n');
+  marksOpen = false;
+}
+
+function finish(report: SuiteReport, flags: CommonFlags, out: Output): void {
+  endMarks(out);
+  out.event('report', { ...report });
+  out.result(formatTable(report, { color: flags.color && colorEnabled(process.stdout) }));
   process.exitCode = report.ok ? 0 : 1;
 }
 
-const program = new Command()
-  .name('peerkit-conform')
-  .description(
+const program = createProgram({
+  name: 'peerkit-conform',
+  version: '0.1.0',
+  description:
     'Property-based conformance tests against a live DHT node, BitTorrent peer or gossip node.',
-  )
-  .showHelpAfterError()
-  // Usage errors exit with 2 (1 means "a rule failed"); --help and --version with 0.
-  .exitOverride((error) => {
-    process.exit(error.exitCode === 0 ? 0 : 2);
-  });
+});
 
 withCommonOptions(
   program
@@ -127,15 +149,13 @@ withCommonOptions(
     .argument('<host:port>', 'the node', parseHostPort)
     .option(
       '--rate <n>',
-      'most datagrams per second to send (nodes rate-limit per IP; peerkit: 20)',
+      `most datagrams per second to send (nodes rate-limit per IP; peerkit: 20) (default: ${DEFAULT_DHT_RATE})`,
       integer('--rate', 1, 1_000_000),
     ),
 ).action(async (address, flags: CommonFlags & { rate?: number }) => {
-  const options = {
-    ...suiteOptions(flags, progress(flags)),
-    ...(flags.rate === undefined ? {} : { rate: flags.rate }),
-  };
-  finish(await runDhtSuite(address, options), flags);
+  const out = outputFor(flags);
+  const options = { ...suiteOptions(flags, out), rate: flags.rate ?? DEFAULT_DHT_RATE };
+  finish(await runDhtSuite(address, options).finally(() => endMarks(out)), flags, out);
 });
 
 withCommonOptions(
@@ -145,22 +165,33 @@ withCommonOptions(
       'peer wire rules (BEP 3, 6, 9, 10) against a peer at HOST:PORT (TCP) that seeds --torrent FILE',
     )
     .argument('<host:port>', 'the peer', parseHostPort)
-    .addOption(
-      new Option('--torrent <file>', 'the v1 .torrent the peer seeds').makeOptionMandatory(),
-    )
+    .requiredOption('--torrent <file>', 'the v1 .torrent the peer seeds')
     .option(
       '--unchoke-timeout <ms>',
       'longest wait to be unchoked, in ms (default 30000)',
       integer('--unchoke-timeout', 1, 600_000),
     ),
 ).action(async (address, flags: CommonFlags & { torrent: string; unchokeTimeout?: number }) => {
-  const torrent = loadTorrent(new Uint8Array(readFileSync(flags.torrent)));
+  const out = outputFor(flags);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(flags.torrent));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw Object.assign(
+      new Error(
+        `cannot read --torrent ${flags.torrent}: ${code === 'ENOENT' ? 'no such file' : String(error)}`,
+      ),
+      { code: 'MISSING_PATH' },
+    );
+  }
+  const torrent = loadTorrent(bytes);
   const options = {
-    ...suiteOptions(flags, progress(flags)),
+    ...suiteOptions(flags, out),
     torrentLabel: flags.torrent,
     ...(flags.unchokeTimeout === undefined ? {} : { unchokeTimeoutMs: flags.unchokeTimeout }),
   };
-  finish(await runPeerSuite(address, torrent, options), flags);
+  finish(await runPeerSuite(address, torrent, options).finally(() => endMarks(out)), flags, out);
 });
 
 withCommonOptions(
@@ -172,16 +203,14 @@ withCommonOptions(
     .argument('<host:port>', 'the node', parseHostPort)
     .option('--topic <topic>', 'a topic the node subscribes to (default: the first it announces)'),
 ).action(async (address, flags: CommonFlags & { topic?: string }) => {
+  const out = outputFor(flags);
   const options = {
-    ...suiteOptions(flags, progress(flags)),
+    ...suiteOptions(flags, out),
     ...(flags.topic === undefined ? {} : { topic: flags.topic }),
   };
-  finish(await runGossipSuite(address, options), flags);
+  finish(await runGossipSuite(address, options).finally(() => endMarks(out)), flags, out);
 });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(
-    `peerkit-conform: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exitCode = 2;
+void runProgram(program, process.argv).then((code) => {
+  process.exitCode = code;
 });

@@ -1,16 +1,9 @@
-/** Parsing `HOST:PORT` arguments (`127.0.0.1:6881`, `[::1]:6881`). */
+/** Parsing `HOST:PORT` arguments (`127.0.0.1:6881`, `[::1]:6881`): cli-kit's one parser. */
+import { parseHostPort as parse } from '@peerkit/cli-kit';
 import type { Address } from '@peerkit/transport';
-import { InvalidArgumentError } from 'commander';
 
+/** `localhost` becomes `127.0.0.1`; a malformed value is a usage error (exit 2). */
 export function parseHostPort(value: string): Address {
-  const match = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(value) ?? /^([^:\s]+):(\d+)$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InvalidArgumentError(
-      `expected HOST:PORT (e.g. 127.0.0.1:6881 or [::1]:6881), got "${value}"`,
-    );
-  }
-  const host = match[1] as string;
-  if (host === 'localhost') return { host: '127.0.0.1', port };
+  const { host, port } = parse(value, '<host:port>');
   return { host, port };
 }

@@ -50,6 +50,7 @@ export {
 export { formatJson, formatTable } from './framework/report';
 export { parseHostPort } from './host-port';
 export {
+  DEFAULT_DHT_RATE,
   DEFAULT_TIMEOUT_MS,
   type DhtSuiteOptions,
   formatAddress,
@@ -60,4 +61,5 @@ export {
   runGossipSuite,
   runPeerSuite,
   type SuiteOptions,
+  TargetError,
 } from './suites';

@@ -21,7 +21,19 @@ export type CliErrorCode =
   /** The state directory cannot be used. */
   | 'STATE_DIR'
   /** A torrent whose content does not match the path given to `share`. */
-  | 'CONTENT_MISMATCH';
+  | 'CONTENT_MISMATCH'
+  /** A file `create` would overwrite (without `--force`). */
+  | 'EXISTS'
+  /** `get --timeout` ran out before every piece was verified. */
+  | 'TIMEOUT';
+
+/** Codes of a wrong command line: the exit code is 2 (docs/cli.md), not 1. */
+const USAGE_CODES: ReadonlySet<CliErrorCode> = new Set([
+  'INVALID_TARGET',
+  'INVALID_MAGNET',
+  'INVALID_ADDRESS',
+  'INVALID_OPTION',
+]);
 
 export class CliError extends Error {
   readonly code: CliErrorCode;
@@ -29,6 +41,11 @@ export class CliError extends Error {
     super(message, options);
     this.name = 'CliError';
     this.code = code;
+  }
+
+  /** A usage error (exit code 2): the command line itself is wrong. */
+  get usage(): boolean {
+    return USAGE_CODES.has(this.code);
   }
 }
 

@@ -34,6 +34,8 @@ export interface StatusFields {
 }
 
 export type NodeEvent =
+  /** Hashing content into a torrent (`create`, `share`): bytes read so far of `length`. */
+  | { type: 'hashing'; name: string; hashed: number; length: number }
   /** TCP listener (peer wire) and, unless `--no-dht`, the UDP DHT socket are bound. */
   | { type: 'listening'; port: number; dhtPort: number | undefined; host: string }
   /** The torrent this node serves or fetches. */
@@ -66,7 +68,8 @@ export type NodeEvent =
   | { type: 'lookup'; peers: number }
   /**
    * A peer connection opened (handshakes done), closed, or was refused or failed before opening
-   * (`rejected`: ourselves, a duplicate, a banned IP, a failed handshake such as an encrypted one).
+   * (`rejected`: a dial refused, timed out or unreachable; ourselves, a duplicate, a banned IP, a
+   * failed handshake such as an encrypted one), with the `reason`.
    */
   | {
       type: 'peer';
@@ -97,6 +100,8 @@ export type NodeEvent =
    * `retryInMs`; reported once until the condition clears (a piece is stored again).
    */
   | { type: 'storage-error'; code: string; message: string; retryInMs: number }
+  /** The `--on-complete` command ran: its exit code (or the signal that ended it). */
+  | { type: 'hook'; command: string; exitCode: number | null; signal: string | null }
   | { type: 'stopping'; signal: string | undefined }
   | ({ type: 'stopped'; peerTotals: PeerTotals } & StatusFields);
 

@@ -30,7 +30,7 @@ export {
 export { type ShareNode, type ShareNodeOptions, startShareNode } from './node';
 export { PeerTotalsTracker } from './peer-totals';
 export { buildProgram, main } from './program';
-export { formatBytes, formatRate, humanReporter, jsonReporter, type Reporter } from './report';
+export { formatBytes, formatRate } from './report';
 export { defaultStateDir, openStateDir, type StateDir } from './state-dir';
 export { TokenBucket, throttledNetwork } from './throttle';
 export {

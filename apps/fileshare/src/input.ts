@@ -3,18 +3,19 @@
  * .torrent file or a bare info-hash), peer addresses, ports and sizes. Every failure is a
  * `CliError` with a one-line message.
  */
-import { lookup } from 'node:dns/promises';
 import { readFile, stat } from 'node:fs/promises';
+import * as kit from '@peerkit/cli-kit';
 import {
   base32Decode,
   type MagnetLink,
   type MagnetPeer,
+  type Metainfo,
   parseMagnet,
   parseTorrent,
   requireV1,
   type V1Metainfo,
 } from '@peerkit/piece-exchange';
-import { type Address, addressFamily, isValidPort } from '@peerkit/transport';
+import type { Address } from '@peerkit/transport';
 import { CliError, describeError, errorCode } from './errors';
 
 /** What `get` and `info` were asked about. */
@@ -45,15 +46,32 @@ export async function readTorrentFile(
       cause: error,
     });
   }
+  return { bytes, metainfo: parseTorrentBytes(path, bytes, true) as V1Metainfo };
+}
+
+/**
+ * Parses the bytes of `path` as a .torrent (`v1`: a v2-only torrent is refused); the one
+ * `INVALID_TORRENT` message `info` and `get` both give.
+ */
+export function parseTorrentBytes(path: string, bytes: Uint8Array, v1: boolean): Metainfo {
+  let metainfo: Metainfo;
   try {
-    return { bytes, metainfo: requireV1(parseTorrent(bytes)) };
+    metainfo = parseTorrent(bytes);
+  } catch (error) {
+    throw new CliError(
+      'INVALID_TORRENT',
+      `${path} is not a valid .torrent file: ${describeError(error)} (${errorCode(error)})`,
+      { cause: error },
+    );
+  }
+  if (!v1) return metainfo;
+  try {
+    return requireV1(metainfo);
   } catch (error) {
     throw new CliError(
       'INVALID_TORRENT',
       `${path} is not a usable .torrent file: ${describeError(error)} (${errorCode(error)})`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }
@@ -81,14 +99,16 @@ export function readMagnet(text: string): { magnet: MagnetLink; infoHash: Uint8A
   return { magnet, infoHash: magnet.infoHash };
 }
 
-/** A magnet link, an existing .torrent file, or a bare info-hash (hex or base32). */
-export async function readTarget(text: string): Promise<Target> {
-  if (/^magnet:/i.test(text)) return { kind: 'magnet', ...readMagnet(text) };
+/** What a target argument is, from its text and whether it names a file (nothing is read). */
+export async function classifyTarget(
+  text: string,
+): Promise<{ kind: 'magnet' } | { kind: 'torrent' } | { kind: 'info-hash'; infoHash: Uint8Array }> {
+  if (/^magnet:/i.test(text)) return { kind: 'magnet' };
   const exists = await stat(text).then(
     (s) => s.isFile(),
     () => false,
   );
-  if (exists) return { kind: 'torrent', path: text, ...(await readTorrentFile(text)) };
+  if (exists) return { kind: 'torrent' };
   const infoHash = parseInfoHash(text);
   if (infoHash !== undefined) return { kind: 'info-hash', infoHash };
   if (text.endsWith('.torrent')) throw new CliError('MISSING_PATH', `no such file: ${text}`);
@@ -98,23 +118,26 @@ export async function readTarget(text: string): Promise<Target> {
   );
 }
 
+/** A magnet link, an existing .torrent file, or a bare info-hash (hex or base32). */
+export async function readTarget(text: string): Promise<Target> {
+  const kind = await classifyTarget(text);
+  if (kind.kind === 'magnet') return { kind: 'magnet', ...readMagnet(text) };
+  if (kind.kind === 'torrent')
+    return { kind: 'torrent', path: text, ...(await readTorrentFile(text)) };
+  return kind;
+}
+
+/** A cli-kit usage error as this app's `CliError` (same code, same message). */
+function asCliError(error: unknown, code: 'INVALID_ADDRESS' | 'INVALID_OPTION'): CliError {
+  return new CliError(code, describeError(error), { cause: error });
+}
+
 /** `host:port`, `[v6]:port` or `name:port` (resolved); `INVALID_ADDRESS` otherwise. */
-export async function parsePeerAddress(text: string): Promise<Address> {
-  const bad = () =>
-    new CliError('INVALID_ADDRESS', `not a host:port address: ${JSON.stringify(text)}`);
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  if (match === null) throw bad();
-  const port = Number(match[2]);
-  if (!isValidPort(port) || port === 0) throw bad();
-  const host = match[1]!;
-  if (addressFamily(host) !== undefined) return { host, port };
+export async function parsePeerAddress(text: string, name = 'HOST:PORT'): Promise<Address> {
   try {
-    const resolved = await lookup(host);
-    return { host: resolved.address, port };
+    return await kit.resolveHostPort(text, name);
   } catch (error) {
-    throw new CliError('INVALID_ADDRESS', `cannot resolve ${host}: ${nodeReason(error)}`, {
-      cause: error,
-    });
+    throw asCliError(error, 'INVALID_ADDRESS');
   }
 }
 
@@ -134,28 +157,29 @@ export async function magnetPeers(peers: readonly MagnetPeer[]): Promise<Address
 
 /** A TCP/UDP port option: 0 (any free port) to 65535. */
 export function parsePort(text: string, name: string): number {
-  const port = Number(text);
-  if (!/^\d{1,5}$/.test(text) || !isValidPort(port)) {
-    throw new CliError(
-      'INVALID_OPTION',
-      `${name} must be a port number 0-65535, got ${JSON.stringify(text)}`,
-    );
+  try {
+    return kit.parsePort(text, name);
+  } catch (error) {
+    throw asCliError(error, 'INVALID_OPTION');
   }
-  return port;
 }
 
 /** A byte size: `262144`, `256k`, `4M`, `1.5MiB`, `1G`. */
 export function parseSize(text: string, name: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
-  if (match === null)
-    throw new CliError(
-      'INVALID_OPTION',
-      `${name} must be a size like 262144, 256k or 4M, got ${JSON.stringify(text)}`,
-    );
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
-    match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'
-  ];
-  return Math.round(Number(match[1]) * unit);
+  try {
+    return kit.parseSize(text, name);
+  } catch (error) {
+    throw asCliError(error, 'INVALID_OPTION');
+  }
+}
+
+/** A number > 0 (seconds, a ratio). */
+export function parsePositive(text: string, name: string): number {
+  try {
+    return kit.parsePositive(text, name);
+  } catch (error) {
+    throw asCliError(error, 'INVALID_OPTION');
+  }
 }
 
 function nodeReason(error: unknown): string {

@@ -75,6 +75,8 @@ export interface ShareNodeOptions {
   failOnStorageError?: boolean;
   /** Delay before a session paused by a disk error is resumed (default 30 s). */
   storageRetryMs?: number;
+  /** Stops a re-check between two pieces (Ctrl-C): starting rejects with the signal's reason. */
+  signal?: AbortSignal;
   /**
    * The content on disk was just hashed into `info` by the caller (`share` making a torrent):
    * seed at once, without hashing or resume data (piece-exchange's `assumeComplete`).
@@ -189,6 +191,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
 
   // --- the torrent (locked: one process per torrent and state directory), then the DHT --------
   const stateLock = await lockTorrentState(options.state, hex);
+  const recheckLength = info?.files.reduce((n, f) => n + f.length, 0) ?? 0;
   let torrent: Torrent;
   try {
     torrent = await Torrent.open({
@@ -198,6 +201,13 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       listen: { host, port: options.port ?? 0 },
       resume: options.state.resumePath(hex),
       recheck: options.recheck ?? false,
+      // A re-check reports its progress as `hashing` events and stops on the signal.
+      onRecheck: (piece) => {
+        options.signal?.throwIfAborted();
+        if (info === undefined) return;
+        const hashed = Math.min(recheckLength, (piece + 1) * info.pieceLength);
+        emit({ type: 'hashing', name: info.name, hashed, length: recheckLength });
+      },
       assumeComplete: options.assumeComplete ?? false,
       existing: options.existing ?? 'verify',
       clientName: 'peerkit-share 0.1',

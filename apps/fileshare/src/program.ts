@@ -1,76 +1,109 @@
 /**
  * The `peerkit-share` command line: each command is a thin layer over a function exported from
  * the package (`createTorrentFile`, `describeTarget`, `runShare`, `runGet`, `runDhtNode`); this
- * file only parses arguments, prints, and maps errors to one line and a non-zero exit.
+ * file only parses arguments and prints. The conventions (JSON envelope, exit codes 0/1/2/130,
+ * one-line errors, -q/-v, colour on stderr) come from @peerkit/cli-kit; docs/cli.md has them.
  */
-import { Command, Option } from 'commander';
+import {
+  addOutputOptions,
+  createProgram,
+  EXIT_INTERRUPTED,
+  InterruptedError,
+  Interrupts,
+  Output,
+  type OutputFlags,
+  runProgram,
+  verbosityFrom,
+} from '@peerkit/cli-kit';
+import type { Command } from 'commander';
 import {
   addNodeOptions,
   type CommonOptionValues,
+  describeSeeding,
   nodeOptionsFrom,
-  reporterFor,
   runUntilStopped,
-  ShutdownSignals,
+  seedLimitsFrom,
 } from './commands/common';
 import { createTorrentFile } from './commands/create';
 import { runDhtNode } from './commands/dht-node';
 import { runGet } from './commands/get';
 import { describeTarget, formatSummary } from './commands/info';
 import { runShare } from './commands/share';
-import { describeError, errorCode } from './errors';
-import { parsePeerAddress, parsePort, parseSize } from './input';
-import { formatBytes } from './report';
+import type { NodeEvent } from './events';
+import { parsePeerAddress, parsePort, parsePositive, parseSize } from './input';
+import { formatBytes, humanReporter, jsonReporter, type Reporter } from './report';
 import { openStateDir } from './state-dir';
+
+const PROGRAM = 'peerkit-share';
+const VERSION = '0.1.0';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** Prints one error line (and a JSON error event with `--json`); sets exit code 1. */
-function fail(error: unknown, json: boolean): void {
-  if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ event: 'error', time: Date.now(), code: errorCode(error), message: describeError(error) })}\n`,
-    );
-  }
-  process.stderr.write(`peerkit-share: error: ${describeError(error)}\n`);
-  if (process.env.PEERKIT_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  process.exitCode = 1;
+function outputFor(flags: OutputFlags): Output {
+  return new Output({
+    program: PROGRAM,
+    json: flags.json === true,
+    verbosity: verbosityFrom(flags),
+  });
+}
+
+function reporterFor(out: Output, mode: 'get' | 'share' | 'create', afterDone?: string): Reporter {
+  return out.json
+    ? jsonReporter(out)
+    : humanReporter(mode, out, afterDone !== undefined ? { afterDone } : {});
+}
+
+/** Ctrl-C while hashing: nothing was written; exit 130 after one line. */
+function interrupted(out: Output, error: unknown, what: string): boolean {
+  if (!(error instanceof InterruptedError)) return false;
+  out.event('stopped', { signal: error.signal, interrupted: what });
+  out.info(`stopped: ${what} interrupted (${error.signal}); nothing written`);
+  process.exitCode = EXIT_INTERRUPTED;
+  return true;
 }
 
 export function buildProgram(): Command {
-  const program = new Command('peerkit-share')
-    .description(
+  const program = createProgram({
+    name: PROGRAM,
+    version: VERSION,
+    description:
       'Share and fetch files with BitTorrent peers found through the DHT (BEP 3, 5, 9, 10).',
-    )
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+  });
 
-  program
-    .command('create')
-    .description('write a .torrent file for a file or folder')
-    .argument('<path>', 'file or folder to describe')
-    .option('-o, --out <file>', 'where to write the .torrent (default: <name>.torrent)')
-    .option(
-      '--piece-length <bytes>',
-      'piece length, a power of two ≥ 16k (default: ~1000-2000 pieces)',
-    )
-    .option('--name <name>', 'torrent name (default: the file or folder name)')
-    .option('--tracker <url>', 'tracker announce URL (repeatable)', collect)
-    .option('--private', 'set the BEP 27 private flag (no DHT)')
-    .option('--comment <text>', 'comment stored in the torrent')
-    .option('--json', 'print the result as JSON')
-    .action(
-      async (
-        path: string,
-        o: {
-          out?: string;
-          pieceLength?: string;
-          name?: string;
-          tracker?: string[];
-          private?: boolean;
-          comment?: string;
-          json?: boolean;
-        },
-      ) => {
+  addOutputOptions(
+    program
+      .command('create')
+      .description('write a .torrent file for a file or folder')
+      .argument('<path>', 'file or folder to describe')
+      .option('-o, --out <file>', 'where to write the .torrent (default: <name>.torrent)')
+      .option(
+        '--piece-length <bytes>',
+        'piece length, a power of two ≥ 16k (default: ~1000-2000 pieces)',
+      )
+      .option('--name <name>', 'torrent name (default: the file or folder name)')
+      .option('--tracker <url>', 'tracker announce URL (repeatable)', collect)
+      .option('--private', 'set the BEP 27 private flag (no DHT)')
+      .option('--comment <text>', 'comment stored in the torrent')
+      .option('--no-date', 'leave out the creation date (same input, same bytes)')
+      .option('-f, --force', 'overwrite the .torrent if it exists'),
+  ).action(
+    async (
+      path: string,
+      o: OutputFlags & {
+        out?: string;
+        pieceLength?: string;
+        name?: string;
+        tracker?: string[];
+        private?: boolean;
+        comment?: string;
+        date: boolean;
+        force?: boolean;
+      },
+    ) => {
+      const out = outputFor(o);
+      const interrupts = new Interrupts();
+      const reporter = reporterFor(out, 'create');
+      try {
         const made = await createTorrentFile({
           path,
           ...(o.out !== undefined ? { out: o.out } : {}),
@@ -81,30 +114,41 @@ export function buildProgram(): Command {
           trackers: o.tracker ?? [],
           ...(o.private ? { private: true } : {}),
           ...(o.comment !== undefined ? { comment: o.comment } : {}),
+          ...(o.date ? {} : { creationDate: null }),
+          ...(o.force ? { force: true } : {}),
+          signal: interrupts.signal,
+          onProgress: (p) => reporter.event({ type: 'hashing', ...p }),
         });
         const infoHash = Buffer.from(made.metainfo.infoHash).toString('hex');
-        if (o.json) {
-          process.stdout.write(
-            `${JSON.stringify({ event: 'created', file: made.out, infoHash, magnet: made.magnet, pieces: made.metainfo.pieceCount, pieceLength: made.metainfo.pieceLength, length: made.metainfo.length })}\n`,
-          );
-        } else {
-          process.stdout.write(
-            `wrote ${made.out}\ninfo-hash: ${infoHash}\nmagnet:    ${made.magnet}\n`,
-          );
-        }
-      },
-    );
+        out.event('created', {
+          file: made.out,
+          infoHash,
+          magnet: made.magnet,
+          pieces: made.metainfo.pieceCount,
+          pieceLength: made.metainfo.pieceLength,
+          length: made.metainfo.length,
+        });
+        out.result(`wrote ${made.out}\ninfo-hash: ${infoHash}\nmagnet:    ${made.magnet}`);
+      } catch (error) {
+        if (!interrupted(out, error, 'hashing')) throw error;
+      } finally {
+        reporter.close();
+        interrupts.close();
+      }
+    },
+  );
 
-  program
-    .command('info')
-    .description('show what a .torrent file, magnet link or info-hash describes')
-    .argument('<target>', '.torrent file, magnet link or info-hash')
-    .option('--json', 'print the result as JSON')
-    .action(async (target: string, o: { json?: boolean }) => {
-      const summary = await describeTarget(target);
-      if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else process.stdout.write(`${formatSummary(summary, formatBytes).join('\n')}\n`);
-    });
+  addOutputOptions(
+    program
+      .command('info')
+      .description('show what a .torrent file, magnet link or info-hash describes')
+      .argument('<target>', '.torrent file, magnet link or info-hash'),
+  ).action(async (target: string, o: OutputFlags) => {
+    const out = outputFor(o);
+    const summary = await describeTarget(target);
+    out.event('info', { ...summary });
+    out.result(formatSummary(summary, formatBytes).join('\n'));
+  });
 
   addNodeOptions(
     program
@@ -133,20 +177,31 @@ export function buildProgram(): Command {
         seedValid?: boolean;
       },
     ) => {
-      const signals = new ShutdownSignals();
-      const reporter = reporterFor(o, 'share');
-      const node = await runShare({
-        path,
-        ...(await nodeOptionsFrom(o)),
-        ...(o.torrent !== undefined ? { torrentFile: o.torrent } : {}),
-        ...(o.pieceLength !== undefined
-          ? { pieceLength: parseSize(o.pieceLength, '--piece-length') }
-          : {}),
-        ...(o.recheck ? { recheck: true } : {}),
-        ...(o.seedValid ? { seedValid: true } : {}),
-        onEvent: (e) => reporter.event(e),
-      });
-      await runUntilStopped(node, reporter, false, signals);
+      const out = outputFor(o);
+      const interrupts = new Interrupts();
+      const seed = seedLimitsFrom(o);
+      const reporter = reporterFor(out, 'share');
+      const pieceLength =
+        o.pieceLength !== undefined ? parseSize(o.pieceLength, '--piece-length') : undefined;
+      try {
+        const node = await runShare({
+          path,
+          ...(await nodeOptionsFrom(o, (e) => reporter.event(e))),
+          ...(o.torrent !== undefined ? { torrentFile: o.torrent } : {}),
+          ...(pieceLength !== undefined ? { pieceLength } : {}),
+          ...(o.recheck ? { recheck: true } : {}),
+          ...(o.seedValid ? { seedValid: true } : {}),
+          signal: interrupts.signal,
+        });
+        if (seed.ratio !== undefined || seed.minutes !== undefined)
+          out.info(describeSeeding(seed, false));
+        await runUntilStopped(node, { interrupts, reporter, out, seed });
+      } catch (error) {
+        if (!interrupted(out, error, 'hashing')) throw error;
+      } finally {
+        reporter.close();
+        interrupts.close();
+      }
     },
   );
 
@@ -163,6 +218,14 @@ export function buildProgram(): Command {
       .option(
         '--overwrite',
         "write into files already in the download directory even if they are not this torrent's data",
+      )
+      .option(
+        '--timeout <seconds>',
+        'give up (exit 1) if the download is not complete after this many seconds',
+      )
+      .option(
+        '--on-complete <command>',
+        'run this shell command once every piece is verified (env: PEERKIT_PATH, PEERKIT_INFO_HASH, PEERKIT_NAME)',
       ),
   ).action(
     async (
@@ -172,90 +235,107 @@ export function buildProgram(): Command {
         exitWhenDone?: boolean;
         recheck?: boolean;
         overwrite?: boolean;
+        timeout?: string;
+        onComplete?: string;
       },
     ) => {
-      const signals = new ShutdownSignals();
-      const reporter = reporterFor(o, 'get');
-      const node = await runGet({
-        target,
-        out: o.out,
-        ...(await nodeOptionsFrom(o)),
-        ...(o.recheck ? { recheck: true } : {}),
-        ...(o.overwrite ? { existing: 'overwrite' as const } : {}),
-        onEvent: (e) => reporter.event(e),
-      });
-      await runUntilStopped(node, reporter, o.exitWhenDone === true, signals);
+      const out = outputFor(o);
+      const interrupts = new Interrupts();
+      const seed = seedLimitsFrom(o);
+      const timeoutSeconds =
+        o.timeout !== undefined ? parsePositive(o.timeout, '--timeout') : undefined;
+      const reporter = reporterFor(out, 'get', describeSeeding(seed, o.exitWhenDone === true));
+      let contentPath: string | undefined;
+      const onEvent = (e: NodeEvent) => {
+        if (e.type === 'done') contentPath = e.path;
+        reporter.event(e);
+      };
+      try {
+        const node = await runGet({
+          target,
+          out: o.out,
+          ...(await nodeOptionsFrom(o, onEvent)),
+          ...(o.recheck ? { recheck: true } : {}),
+          ...(o.overwrite ? { existing: 'overwrite' as const } : {}),
+          signal: interrupts.signal,
+        });
+        await runUntilStopped(node, {
+          interrupts,
+          reporter,
+          out,
+          exitWhenDone: o.exitWhenDone === true,
+          seed,
+          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+          ...(o.onComplete !== undefined ? { onComplete: o.onComplete } : {}),
+          contentPath: () => contentPath,
+        });
+      } catch (error) {
+        if (!interrupted(out, error, 'the re-check')) throw error;
+      } finally {
+        reporter.close();
+        interrupts.close();
+      }
     },
   );
 
-  program
-    .command('dht-node')
-    .description('run a standalone DHT bootstrap node (BEP 5) until interrupted')
-    .option('--port <port>', 'UDP port', '6881')
-    .option('--host <ip>', 'address to bind to', '0.0.0.0')
-    .option('--bootstrap <host:port>', 'DHT node to join at start (repeatable)', collect)
-    .option('--state-dir <dir>', 'where the routing table is saved (default: ~/.peerkit-share)')
-    .addOption(new Option('--json', 'print one JSON event per line'))
-    .action(
-      async (o: {
+  addOutputOptions(
+    program
+      .command('dht-node')
+      .description('run a standalone DHT bootstrap node (BEP 5) until interrupted')
+      .option('--port <port>', 'UDP port', '6881')
+      .option('--host <ip>', 'address to bind to', '0.0.0.0')
+      .option('--bootstrap <host:port>', 'DHT node to join at start (repeatable)', collect)
+      .option('--state-dir <dir>', 'where the routing table is saved (default: ~/.peerkit-share)'),
+  ).action(
+    async (
+      o: OutputFlags & {
         port: string;
         host: string;
         bootstrap?: string[];
         stateDir?: string;
-        json?: boolean;
-      }) => {
-        const signals = new ShutdownSignals();
-        const bootstrap = [];
-        for (const text of o.bootstrap ?? []) bootstrap.push(await parsePeerAddress(text));
-        const state = await openStateDir(o.stateDir);
-        const node = await runDhtNode({
-          host: o.host,
-          port: parsePort(o.port, '--port'),
-          bootstrap,
-          statePath: `${state.root}/dht-node.json`,
-        });
-        const print = (event: string, fields: Record<string, unknown>, text: string) => {
-          if (o.json)
-            process.stdout.write(`${JSON.stringify({ event, time: Date.now(), ...fields })}\n`);
-          else process.stderr.write(`${text}\n`);
-        };
-        print(
-          'listening',
-          {
-            host: node.address.host,
-            dhtPort: node.address.port,
-            id: Buffer.from(node.dht.id).toString('hex'),
-          },
-          `DHT node listening on UDP ${node.address.host}:${node.address.port}`,
-        );
-        const timer = setInterval(
-          () => {
-            print(
-              'status',
-              { nodes: node.dht.table.size },
-              `routing table: ${node.dht.table.size} node(s)`,
-            );
-          },
-          o.json ? 1000 : 30_000,
-        );
-        const signal = await signals.next();
-        signals.markStopping();
-        clearInterval(timer);
-        print('stopping', { signal }, 'stopping: saving the routing table');
-        await node.close();
-        print('stopped', {}, 'stopped');
       },
-    );
+    ) => {
+      const out = outputFor(o);
+      const interrupts = new Interrupts();
+      const bootstrap = [];
+      for (const text of o.bootstrap ?? [])
+        bootstrap.push(await parsePeerAddress(text, '--bootstrap'));
+      const port = parsePort(o.port, '--port');
+      const state = await openStateDir(o.stateDir);
+      const node = await runDhtNode({
+        host: o.host,
+        port,
+        bootstrap,
+        statePath: `${state.root}/dht-node.json`,
+      });
+      out.event('listening', {
+        host: node.address.host,
+        dhtPort: node.address.port,
+        id: Buffer.from(node.dht.id).toString('hex'),
+      });
+      out.info(`DHT node listening on UDP ${node.address.host}:${node.address.port}`);
+      const timer = setInterval(
+        () => {
+          out.event('status', { nodes: node.dht.table.size });
+          out.info(`routing table: ${node.dht.table.size} node(s)`);
+        },
+        o.json ? 1000 : 30_000,
+      );
+      const signal = await interrupts.next();
+      clearInterval(timer);
+      out.event('stopping', { signal });
+      out.info('stopping: saving the routing table');
+      await node.close();
+      out.event('stopped', {});
+      out.info('stopped');
+      interrupts.close();
+    },
+  );
 
   return program;
 }
 
-/** Runs the command line with `argv` (as in `process.argv`). */
+/** Runs the command line with `argv` (as in `process.argv`); sets `process.exitCode`. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync([...argv]);
-  } catch (error) {
-    fail(error, argv.includes('--json'));
-  }
+  process.exitCode = await runProgram(buildProgram(), argv);
 }

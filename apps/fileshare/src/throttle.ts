@@ -1,7 +1,10 @@
 /**
- * Upload rate limiting (`--max-upload-rate`) as a `Network` wrapper: every stream it hands out
- * waits for tokens from one shared bucket before each write, in order. The torrent session does
- * not need to know; it just sees a slower socket. Time comes from the wrapped network's clock.
+ * Rate limiting as `Network` wrappers. Upload (`--max-upload-rate`): every stream it hands out
+ * waits for tokens from one shared bucket before each write, in order. Download
+ * (`--max-download-rate`): every stream waits for tokens before handing on what it read; while
+ * it waits nothing more is read, the transport's buffer fills, the socket pauses and TCP pushes
+ * back on the sender. The torrent session does not need to know; it just sees a slower socket.
+ * Time comes from the wrapped network's clock.
  */
 import type {
   Address,
@@ -58,7 +61,8 @@ class ThrottledStream implements Stream {
   private tail: Promise<void> = Promise.resolve();
   constructor(
     private readonly inner: Stream,
-    private readonly bucket: TokenBucket,
+    private readonly bucket: TokenBucket | undefined,
+    private readonly readBucket: TokenBucket | undefined = undefined,
   ) {}
 
   get localAddress(): Address {
@@ -73,7 +77,7 @@ class ThrottledStream implements Stream {
 
   write(data: Uint8Array): Promise<void> {
     const next = this.tail.then(async () => {
-      await this.bucket.take(data.length);
+      await this.bucket?.take(data.length);
       await this.inner.write(data);
     });
     // A failed write fails its caller; later writes still run (and fail on a closed stream).
@@ -92,14 +96,37 @@ class ThrottledStream implements Stream {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return this.inner[Symbol.asyncIterator]();
+    const inner = this.inner[Symbol.asyncIterator]();
+    const bucket = this.readBucket;
+    if (bucket === undefined) return inner;
+    return {
+      async next() {
+        const result = await inner.next();
+        if (!result.done) await bucket.take(result.value.length);
+        return result;
+      },
+      return: inner.return ? (value?: unknown) => inner.return!(value) : undefined,
+    } as AsyncIterator<Uint8Array>;
   }
 }
 
 /** `network` with uploads limited to `bytesPerSecond` across all its streams. */
 export function throttledNetwork(network: Network, bytesPerSecond: number): Network {
-  const bucket = new TokenBucket(network.clock, bytesPerSecond);
-  const wrap = (stream: Stream): Stream => new ThrottledStream(stream, bucket);
+  return limitedNetwork(network, { upload: bytesPerSecond });
+}
+
+/** Bytes per second across all streams of a network, each direction on its own. */
+export interface RateLimits {
+  upload?: number;
+  download?: number;
+}
+
+/** `network` with its streams' writes and/or reads limited (an unset limit: no limit). */
+export function limitedNetwork(network: Network, limits: RateLimits): Network {
+  const up = limits.upload ? new TokenBucket(network.clock, limits.upload) : undefined;
+  const down = limits.download ? new TokenBucket(network.clock, limits.download) : undefined;
+  if (up === undefined && down === undefined) return network;
+  const wrap = (stream: Stream): Stream => new ThrottledStream(stream, up, down);
   return {
     clock: network.clock,
     random: network.random,

@@ -47,8 +47,9 @@ describe('peerkit-share errors', () => {
       dir,
     ]);
     expect(get.code).toBe(1);
+    // The same words as `info` for the same bad file (issue #16).
     expect(oneLine(get.stderr)).toMatch(
-      /garbage\.torrent is not a usable \.torrent file: .*\(INVALID_BENCODING\)/,
+      /garbage\.torrent is not a valid \.torrent file: .*\(INVALID_BENCODING\)/,
     );
   });
 
@@ -62,13 +63,14 @@ describe('peerkit-share errors', () => {
       dir,
       '--json',
     ]);
-    expect(bad.code).toBe(1);
+    // A malformed argument is a usage error: exit 2 (docs/cli.md).
+    expect(bad.code).toBe(2);
     expect(oneLine(bad.stderr)).toContain('invalid magnet link');
     expect(bad.events).toEqual([
       expect.objectContaining({ event: 'error', code: 'INVALID_MAGNET' }),
     ]);
     const noHash = await run(['info', 'magnet:?dn=nothing']);
-    expect(noHash.code).toBe(1);
+    expect(noHash.code).toBe(2);
     expect(oneLine(noHash.stderr)).toContain('MISSING_INFO_HASH');
   });
 
@@ -150,7 +152,7 @@ describe('peerkit-share errors', () => {
   it('an argument that is nothing fetchable fails with one line', async () => {
     const dir = await harness.tempDir();
     const r = await run(['get', 'not-a-hash', '--no-dht', '--state-dir', dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toContain(
       'is not a magnet link, a .torrent file or a 40-hex/32-base32 info-hash',
     );

@@ -95,9 +95,43 @@ describe('info', () => {
     });
     expect(await describeTarget(hex)).toMatchObject({ kind: 'magnet', infoHash: hex });
 
-    // Through the CLI, as JSON.
+    // Through the CLI, as JSON: one `info` envelope.
     const cli = harness.spawn(['info', join(dir, 'song.torrent'), '--json']);
     expect((await cli.exited).code).toBe(0);
-    expect(JSON.parse(cli.otherLines.join(''))).toMatchObject({ infoHash: hex, pieces: 7 });
+    expect(cli.otherLines).toEqual([]);
+    expect(cli.events).toEqual([
+      expect.objectContaining({ event: 'info', infoHash: hex, pieces: 7 }),
+    ]);
+  });
+});
+
+describe('create and info: what the issue found missing', () => {
+  it('writes a creation date (unless --no-date), never overwrites without force, and info shows private, comment and creator', async () => {
+    const dir = await harness.tempDir();
+    await writeFile(join(dir, 'a.bin'), Buffer.alloc(40_000, 9));
+    const out = join(dir, 'a.torrent');
+    const before = Math.floor(Date.now() / 1000);
+    await createTorrentFile({ path: join(dir, 'a.bin'), out, private: true, comment: 'hi there' });
+    const metainfo = parseTorrentV1(await readFile(out));
+    expect(metainfo.creationDate).toBeGreaterThanOrEqual(before);
+    expect(metainfo.creationDate).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+
+    const text = formatSummary(await describeTarget(out), formatBytes).join('\n');
+    expect(text).toContain('private:      yes (BEP 27: no DHT, no PEX)');
+    expect(text).toContain('comment:      hi there');
+    expect(text).toContain('created by:   peerkit-share 0.1');
+    expect(text).toMatch(/created: {6}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+
+    const written = await readFile(out);
+    await expect(createTorrentFile({ path: join(dir, 'a.bin'), out })).rejects.toMatchObject({
+      code: 'EXISTS',
+    });
+    expect(await readFile(out)).toEqual(written);
+
+    await createTorrentFile({ path: join(dir, 'a.bin'), out, creationDate: null, force: true });
+    const plain = formatSummary(await describeTarget(out), formatBytes).join('\n');
+    expect(parseTorrentV1(await readFile(out)).creationDate).toBeUndefined();
+    expect(plain).toContain('private:      no');
+    expect(plain).not.toMatch(/^created:/m);
   });
 });

@@ -1,7 +1,7 @@
-/** The upload limiter, driven by a manual clock (no wall-clock assertions). */
-import type { Clock, Timer } from '@peerkit/transport';
+/** The upload and download limiters, driven by a manual clock (no wall-clock assertions). */
+import type { Address, Clock, Network, Stream, Timer } from '@peerkit/transport';
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../src/throttle';
+import { limitedNetwork, TokenBucket } from '../src/throttle';
 
 /** A clock whose time only moves when the test says so. */
 class ManualClock implements Clock {
@@ -67,5 +67,49 @@ describe('TokenBucket', () => {
     void bucket.take(100).then(() => times.push(clock.now()));
     await clock.advance(5000);
     expect(times).toEqual([0, 3000]);
+  });
+});
+
+/** A network whose one dialled stream yields `chunks` as fast as it is read. */
+function fakeNetwork(clock: Clock, chunks: Uint8Array[]): Network {
+  const address: Address = { host: '127.0.0.1', port: 1 };
+  const stream = {
+    localAddress: address,
+    remoteAddress: address,
+    closed: Promise.resolve(),
+    write: async () => undefined,
+    end: async () => undefined,
+    destroy: () => undefined,
+    async *[Symbol.asyncIterator]() {
+      yield* chunks;
+    },
+  } as unknown as Stream;
+  return {
+    clock,
+    random: { bytes: (n: number) => new Uint8Array(n), int: () => 0 },
+    bindDatagram: () => Promise.reject(new Error('not used')),
+    listen: () => Promise.reject(new Error('not used')),
+    dial: async () => stream,
+  } as unknown as Network;
+}
+
+describe('limitedNetwork (download)', () => {
+  it('hands on what a stream reads no faster than the rate, across the bucket', async () => {
+    const clock = new ManualClock();
+    const chunks = Array.from({ length: 5 }, () => new Uint8Array(500));
+    const network = limitedNetwork(fakeNetwork(clock, chunks), { download: 1000 });
+    const stream = await network.dial({ host: '127.0.0.1', port: 1 });
+    const times: number[] = [];
+    const reading = (async () => {
+      for await (const chunk of stream) times.push(chunk.length > 0 ? clock.now() : -1);
+    })();
+    await clock.advance(3000);
+    await reading;
+    expect(times).toEqual([0, 0, 500, 1000, 1500]);
+  });
+
+  it('without limits it is the network itself', () => {
+    const network = fakeNetwork(new ManualClock(), []);
+    expect(limitedNetwork(network, {})).toBe(network);
   });
 });

@@ -3,7 +3,8 @@
  * routing table and the room histories. Everything here is plain file I/O at the edge; the
  * node itself never touches the file system.
  */
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeIdentity, encodeIdentity, generateIdentity, type Identity } from '@peerkit/noise';
@@ -102,8 +103,7 @@ export async function loadProfile(dir: string): Promise<Profile> {
 }
 
 export async function saveProfile(dir: string, profile: Profile): Promise<void> {
-  await ensureDir(dir);
-  await writeFile(join(dir, PROFILE_FILE), `${JSON.stringify(profile)}\n`, { mode: 0o600 });
+  await writeStateFile(dir, PROFILE_FILE, `${JSON.stringify(profile)}\n`);
 }
 
 /** Reads a file of the state dir, or undefined when it does not exist. */
@@ -116,11 +116,20 @@ export async function readStateFile(dir: string, name: string): Promise<Uint8Arr
   }
 }
 
-/** Writes a file of the state dir atomically (temp file + rename), mode 0600. */
+/**
+ * Writes a file of the state dir atomically (temp file + rename), mode 0600. Each write has its
+ * own temporary name (`wx`: never an existing file), so two writes of the same file at once
+ * cannot rename each other's temporary file away; the last rename wins whole.
+ */
 export async function writeStateFile(dir: string, name: string, data: Uint8Array | string) {
   const path = join(dir, name);
   await ensureDir(dirname(path));
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await rename(tmp, path);
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
 }

@@ -32,9 +32,9 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
   async function spawnMember(name: string): Promise<ChatProcess> {
     const p = new ChatProcess(['join', ROOM, ...common(name), '--nick', name]);
     procs.set(name, p);
-    const ready = await p.waitFor((e) => e.type === 'ready', `${name} ready`);
+    const ready = await p.waitFor((e) => e.event === 'ready', `${name} ready`);
     ids.set(name, ready.id as string);
-    await p.waitFor((e) => e.type === 'joined', `${name} joined`);
+    await p.waitFor((e) => e.event === 'joined', `${name} joined`);
     return p;
   }
 
@@ -45,7 +45,7 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
       const before = p.events.length;
       p.input('/peers');
       const e = await p.waitFor(
-        (x) => x.type === 'peers' && p.events.indexOf(x) >= before,
+        (x) => x.event === 'peers' && p.events.indexOf(x) >= before,
         'a /peers answer',
       );
       const members = (e.peers as { rooms: string[] }[]).filter((x) => x.rooms.includes(ROOM));
@@ -56,7 +56,7 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
   }
 
   const messages = (p: ChatProcess) =>
-    p.events.filter((e) => e.type === 'message' && e.own === false);
+    p.events.filter((e) => e.event === 'message' && e.own === false);
 
   beforeAll(async () => {
     requireBuild();
@@ -88,7 +88,7 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
 
   it('a late joiner receives the history, verified and in order', async () => {
     const dan = await spawnMember('dan');
-    const history = await dan.waitFor((e) => e.type === 'history', 'history');
+    const history = await dan.waitFor((e) => e.event === 'history', 'history');
     const texts = (history.messages as Json[]).map((m) => m.text);
     expect(texts).toHaveLength(3);
     expect([...texts].sort()).toEqual(['hello from ann', 'hello from bob', 'hello from cyd']);
@@ -101,14 +101,14 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
     const ann = procs.get('ann')!;
     const bob = procs.get('bob')!;
     ann.input(`/dm ${ids.get('bob')} psst-only-for-bob`);
-    const dm = await bob.waitFor((e) => e.type === 'dm', 'the DM at bob');
+    const dm = await bob.waitFor((e) => e.event === 'dm', 'the DM at bob');
     expect(dm).toMatchObject({ text: 'psst-only-for-bob', from: ids.get('ann'), nick: 'ann' });
-    await ann.waitFor((e) => e.type === 'dm-delivered', 'delivery confirmation');
+    await ann.waitFor((e) => e.event === 'dm-delivered', 'delivery confirmation');
     // By nick, from a one-shot process with its own identity, to cyd.
     const oneShot = await runCli(['dm', ids.get('cyd')!, 'one-shot-dm', ...common('eve')]);
     expect(oneShot.code, oneShot.stderr).toBe(0);
-    expect(oneShot.events.some((e) => e.type === 'dm-sent')).toBe(true);
-    await procs.get('cyd')!.waitFor((e) => e.type === 'dm' && e.text === 'one-shot-dm', 'cyd DM');
+    expect(oneShot.events.some((e) => e.event === 'dm-sent')).toBe(true);
+    await procs.get('cyd')!.waitFor((e) => e.event === 'dm' && e.text === 'one-shot-dm', 'cyd DM');
     for (const name of ['cyd', 'dan']) {
       expect(JSON.stringify(procs.get(name)!.events)).not.toContain('psst-only-for-bob');
     }
@@ -160,10 +160,10 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
     for (const name of ['ann', 'bob', 'cyd']) {
       const p = procs.get(name)!;
       await p.waitFor(
-        (e) => e.type === 'message' && e.text === 'first-at-seq',
+        (e) => e.event === 'message' && e.text === 'first-at-seq',
         `${name} gets the valid one`,
       );
-      const rejected = () => p.events.filter((e) => e.type === 'rejected' && e.peer === malloryId);
+      const rejected = () => p.events.filter((e) => e.event === 'rejected' && e.peer === malloryId);
       await until(() => rejected().length >= 3, `${name} rejects three`);
       expect(
         rejected()
@@ -181,10 +181,10 @@ describe('peerkit-chat end to end (real processes on loopback)', () => {
   it('`send` delivers one message and exits; bad input gets a clear error', async () => {
     const sent = await runCli(['send', ROOM, 'from-a-script', ...common('fay')]);
     expect(sent.code, sent.stderr).toBe(0);
-    expect(sent.events.find((e) => e.type === 'sent')?.confirmedBy).toBeGreaterThanOrEqual(1);
+    expect(sent.events.find((e) => e.event === 'sent')?.confirmedBy).toBeGreaterThanOrEqual(1);
     await procs
       .get('bob')!
-      .waitFor((e) => e.type === 'message' && e.text === 'from-a-script', 'script message');
+      .waitFor((e) => e.event === 'message' && e.text === 'from-a-script', 'script message');
 
     const badId = await runCli(['dm', 'not-a-peer-id', 'hi', ...common('fay')]);
     expect(badId.code).toBe(2);

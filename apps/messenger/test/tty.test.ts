@@ -52,7 +52,7 @@ describe('interactive session in a pseudo-terminal (tmux)', () => {
       '--nick',
       'bot',
     ]);
-    await bot.waitFor((e) => e.type === 'joined', 'bot joined');
+    await bot.waitFor((e) => e.event === 'joined', 'bot joined');
     const command = [
       process.execPath,
       CLI,
@@ -68,12 +68,12 @@ describe('interactive session in a pseudo-terminal (tmux)', () => {
       .join(' ');
     tmux('new-session', '-d', '-s', 'chat', '-x', '140', '-y', '40', command);
     await until(() => screen().includes('joined #lobby'), 'the session to start');
-    await bot.waitFor((e) => e.type === 'peer-joined', 'the terminal node to connect');
+    await bot.waitFor((e) => e.event === 'peer-joined', 'the terminal node to connect');
     await until(() => screen().includes('connected'), 'the peer to show up');
 
     tmux('send-keys', '-t', 'chat', 'hello from the terminal', 'Enter');
     const got = await bot.waitFor(
-      (e) => e.type === 'message' && e.own === false,
+      (e) => e.event === 'message' && e.own === false,
       'the typed message',
     );
     expect(got).toMatchObject({ text: 'hello from the terminal', nick: 'tty' });
@@ -90,7 +90,7 @@ describe('interactive session in a pseudo-terminal (tmux)', () => {
 
     tmux('send-keys', '-t', 'chat', '/peers', 'Enter');
     await until(
-      () => screen().includes((bot!.find((e) => e.type === 'ready')?.id as string) ?? '?'),
+      () => screen().includes((bot!.find((e) => e.event === 'ready')?.id as string) ?? '?'),
       '/peers output',
     );
     tmux('send-keys', '-t', 'chat', '/history 5', 'Enter');
@@ -101,7 +101,7 @@ describe('interactive session in a pseudo-terminal (tmux)', () => {
     await until(() => screen().includes('you are now teletype'), '/nick');
     tmux('send-keys', '-t', 'chat', 'renamed', 'Enter');
     await bot.waitFor(
-      (e) => e.type === 'message' && e.text === 'renamed' && e.nick === 'teletype',
+      (e) => e.event === 'message' && e.text === 'renamed' && e.nick === 'teletype',
       'new nick',
     );
 

@@ -31,6 +31,11 @@ export interface TorrentOptions {
   /** Verify every piece from the files on disk at start (re-check mode). Default false. */
   recheck?: boolean;
   /**
+   * Called after each piece of a re-check (progress). If it throws (e.g. an aborted signal's
+   * `throwIfAborted()`), the re-check stops there and `open` rejects with that error.
+   */
+  onRecheck?: (piece: number, ok: boolean) => void;
+  /**
    * Trusts the caller that the files on disk already hold every piece, e.g. because it just
    * hashed them itself with `createTorrent`: the session starts as a seed without hashing or
    * resume data. Only file sizes are checked (a piece whose files are missing or short is not

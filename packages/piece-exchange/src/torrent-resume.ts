@@ -17,7 +17,7 @@ import { RESUME_INTERVAL_MS, type TorrentOptions } from './torrent-options';
 
 type ResumeOptions = Pick<
   TorrentOptions,
-  'directory' | 'resume' | 'recheck' | 'assumeComplete' | 'resumeIntervalMs' | 'existing'
+  'directory' | 'resume' | 'recheck' | 'assumeComplete' | 'resumeIntervalMs' | 'existing' | 'onRecheck'
 >;
 
 export class ResumeSaver {
@@ -50,6 +50,7 @@ export class ResumeSaver {
       recheck: this.#options.recheck ?? false,
       assumeComplete: (this.#options.assumeComplete ?? false) && !this.#options.recheck,
       existing: this.#options.existing ?? 'verify',
+      ...(this.#options.onRecheck !== undefined ? { onPiece: this.#options.onRecheck } : {}),
     });
   }
 

@@ -5,10 +5,9 @@ import {
   type MagnetLink,
   type Metainfo,
   magnetFromMetainfo,
-  parseTorrent,
 } from '@peerkit/piece-exchange';
-import { CliError, describeError, errorCode } from '../errors';
-import { parseInfoHash, readMagnet } from '../input';
+import { CliError, describeError } from '../errors';
+import { classifyTarget, parseTorrentBytes, readMagnet } from '../input';
 
 export interface TorrentSummary {
   kind: 'torrent' | 'magnet' | 'info-hash';
@@ -23,6 +22,10 @@ export interface TorrentSummary {
   trackers: string[];
   peers: string[];
   private: boolean | undefined;
+  comment: string | undefined;
+  createdBy: string | undefined;
+  /** BEP 3 `creation date`, seconds since the epoch. */
+  creationDate: number | undefined;
   magnet: string;
 }
 
@@ -45,6 +48,9 @@ function fromMetainfo(m: Metainfo): TorrentSummary {
     trackers: m.announce.flat(),
     peers: [],
     private: m.private,
+    comment: m.comment,
+    createdBy: m.createdBy,
+    creationDate: m.creationDate,
     magnet: formatMagnet(magnetFromMetainfo(m)),
   };
 }
@@ -65,39 +71,31 @@ function fromMagnet(m: MagnetLink): TorrentSummary {
       p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
     ),
     private: undefined,
+    comment: undefined,
+    createdBy: undefined,
+    creationDate: undefined,
     magnet: formatMagnet(m),
   };
 }
 
-/** Reads a .torrent (v1, v2 or hybrid), a magnet link or an info-hash. */
+/**
+ * Reads a .torrent (v1, v2 or hybrid), a magnet link or an info-hash. A bad argument gets the
+ * same error as from `get` (`classifyTarget`, `parseTorrentBytes`).
+ */
 export async function describeTarget(target: string): Promise<TorrentSummary> {
-  if (/^magnet:/i.test(target)) return fromMagnet(readMagnet(target).magnet);
-  let bytes: Uint8Array | undefined;
+  const kind = await classifyTarget(target);
+  if (kind.kind === 'magnet') return fromMagnet(readMagnet(target).magnet);
+  if (kind.kind === 'info-hash')
+    return fromMagnet({ infoHash: kind.infoHash, trackers: [], peers: [], webSeeds: [] });
+  let bytes: Uint8Array;
   try {
     bytes = await readFile(target);
   } catch (error) {
-    const infoHash = parseInfoHash(target);
-    if (infoHash !== undefined)
-      return fromMagnet({ infoHash, trackers: [], peers: [], webSeeds: [] });
-    throw new CliError(
-      'MISSING_PATH',
-      `cannot read ${target}: ${errorCode(error) === 'ENOENT' ? 'no such file' : describeError(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CliError('MISSING_PATH', `cannot read ${target}: ${describeError(error)}`, {
+      cause: error,
+    });
   }
-  try {
-    return fromMetainfo(parseTorrent(bytes));
-  } catch (error) {
-    throw new CliError(
-      'INVALID_TORRENT',
-      `${target} is not a valid .torrent file: ${describeError(error)} (${errorCode(error)})`,
-      {
-        cause: error,
-      },
-    );
-  }
+  return fromMetainfo(parseTorrentBytes(target, bytes, false));
 }
 
 /** The summary as text lines. */
@@ -114,7 +112,11 @@ export function formatSummary(s: TorrentSummary, formatBytes: (n: number) => str
   if (s.pieces !== undefined && s.pieceLength !== undefined) {
     row('pieces', `${s.pieces} × ${formatBytes(s.pieceLength)}`);
   }
-  if (s.private) row('private', 'yes (BEP 27: no DHT)');
+  if (s.kind === 'torrent') row('private', s.private ? 'yes (BEP 27: no DHT, no PEX)' : 'no');
+  row('comment', s.comment);
+  row('created by', s.createdBy);
+  if (s.creationDate !== undefined)
+    row('created', new Date(s.creationDate * 1000).toISOString().replace('.000Z', 'Z'));
   for (const t of s.trackers) row('tracker', t);
   for (const p of s.peers) row('peer', p);
   if (s.files.length > 0) {

@@ -37,6 +37,8 @@ export interface ShareOptions
   pieceLength?: number;
   /** With `torrentFile`: seed the pieces that match even when others do not. */
   seedValid?: boolean;
+  /** Stops hashing a torrent made on the fly (Ctrl-C); `runShare` rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /** What `share` remembers about a path it made a torrent for. */
@@ -171,6 +173,8 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       const made = await makeTorrent({
         path,
         ...(options.pieceLength !== undefined ? { pieceLength: options.pieceLength } : {}),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        onProgress: (p) => options.onEvent?.({ type: 'hashing', ...p }),
       });
       metainfo = made.metainfo;
       // A file that changed while it was hashed: the torrent would not describe it.

@@ -3,10 +3,11 @@
  * printing (human or `--json`) and shutting down cleanly.
  */
 import { join } from 'node:path';
+import * as kit from '@peerkit/cli-kit';
 import { loadState, saveState } from '@peerkit/kademlia';
-import { type Address, nodeNetwork, parseAddress } from '@peerkit/transport';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ChatError, isChatError } from '../errors';
+import { type Address, nodeNetwork } from '@peerkit/transport';
+import { type Command, Option } from 'commander';
+import { isChatError } from '../errors';
 import type { ChatEvent } from '../events';
 import { decodeHistory, encodeHistory, historyFileName } from '../history-file';
 import { MessengerNode } from '../node';
@@ -15,6 +16,7 @@ import {
   loadOrCreateIdentity,
   loadProfile,
   readStateFile,
+  saveProfile,
   writeStateFile,
 } from '../state-dir';
 
@@ -25,40 +27,33 @@ export interface CommonOptions {
   bootstrap?: Address[];
   stateDir: string;
   json: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
   nick?: string;
 }
 
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new InvalidArgumentError('a port is an integer in 0-65535');
-  }
-  return n;
-}
+const portNumber = (name: string) => (value: string) => kit.parsePort(value, name);
 
 function bootstrapAddress(value: string, previous: Address[] = []): Address[] {
-  try {
-    return [...previous, parseAddress(value)];
-  } catch {
-    throw new InvalidArgumentError(`'${value}' is not host:port (e.g. 127.0.0.1:6881)`);
-  }
+  return [...previous, kit.parseHostPort(value, '--bootstrap')];
 }
 
 /** Adds the common options to a command (so that each command's --help lists them). */
 export function withCommonOptions(command: Command, node = true): Command {
   command
     .option('--state-dir <dir>', 'where the identity and state are kept', defaultStateDir())
-    .option('--json', 'print machine-readable events, one JSON object per line', false);
+    .option('--json', 'print one JSON event per line on stdout', false);
+  kit.addOutputOptions(command, false);
   if (!node) return command;
   return command
     .addOption(
       new Option('--port <port>', 'TCP port for peer connections (default: any)').argParser(
-        portNumber,
+        portNumber('--port'),
       ),
     )
     .addOption(
       new Option('--dht-port <port>', 'UDP port of the DHT node (default: any)').argParser(
-        portNumber,
+        portNumber('--dht-port'),
       ),
     )
     .option('--host <ip>', 'address to bind', '0.0.0.0')
@@ -71,25 +66,54 @@ export function withCommonOptions(command: Command, node = true): Command {
     .option('--nick <name>', 'display name sent with your messages (saved)');
 }
 
-/** The output channel: human lines on stdout/stderr, or JSON events on stdout. */
+/** Exit code 2 (usage) for input the user typed wrong, 1 for every other failure. */
+export function exitCodeOf(error: unknown): number {
+  if (isChatError(error)) return error.code === 'BAD_INPUT' || error.code === 'BAD_PEER_ID' ? 2 : 1;
+  return kit.exitCodeFor(error);
+}
+
+/**
+ * The output channel (cli-kit's conventions): human lines on stdout (messages, results) and
+ * stderr (status, errors), or JSON envelopes on stdout: a `ChatEvent` `{type, ...}` goes out as
+ * `{"event": type, "time": ..., ...}`.
+ */
 export class Output {
-  constructor(readonly json: boolean) {}
+  readonly kit: kit.Output;
 
-  event(value: object): void {
-    if (this.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+  constructor(
+    readonly json: boolean,
+    flags: { quiet?: boolean; verbose?: boolean } = {},
+  ) {
+    this.kit = new kit.Output({
+      program: 'peerkit-chat',
+      json,
+      verbosity: kit.verbosityFrom(flags),
+    });
   }
 
+  event<E extends { readonly type: string }>(value: E): void {
+    const { type, ...fields } = value;
+    this.kit.event(type, fields);
+  }
+
+  /** A result line on stdout (human mode). */
   line(text: string): void {
-    if (!this.json) process.stdout.write(`${text}\n`);
+    this.kit.result(text);
   }
 
-  /** One clear error line (and a JSON `error` event); sets a non-zero exit code. */
-  error(error: unknown, exitCode = 1): void {
-    const code = isChatError(error) ? error.code : ((error as { code?: string })?.code ?? 'ERROR');
-    const message = error instanceof Error ? error.message : String(error);
-    if (this.json) process.stdout.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
-    process.stderr.write(`peerkit-chat: ${message}\n`);
-    process.exitCode = exitCode;
+  /** What the command is doing or waiting for (stderr; `-q` hides it). */
+  status(text: string): void {
+    this.kit.info(text);
+  }
+
+  /** Timings and details (stderr; only with `-v`). */
+  detail(text: string): void {
+    this.kit.detail(text);
+  }
+
+  /** One clear error line (and a JSON `error` event); sets the exit code (2 usage, 1 failure). */
+  error(error: unknown, exitCode = exitCodeOf(error)): void {
+    process.exitCode = this.kit.error(error, exitCode);
   }
 }
 
@@ -104,11 +128,18 @@ export async function startNode(
 ): Promise<MessengerNode> {
   const { identity, created } = await loadOrCreateIdentity(options.stateDir);
   const profile = await loadProfile(options.stateDir);
-  if (created) out.line(`created a new identity in ${options.stateDir}`);
+  if (created) out.status(`created a new identity in ${options.stateDir}`);
   const bootstrap = options.bootstrap ?? [];
   const dhtState =
     bootstrap.length === 0 ? await loadState(join(options.stateDir, DHT_STATE)) : undefined;
   const nick = options.nick ?? profile.nick;
+  // --nick is saved, as documented: the next run uses it without the option.
+  if (options.nick !== undefined && options.nick !== profile.nick)
+    await saveProfile(options.stateDir, { ...profile, nick: options.nick });
+  if (bootstrap.length > 0)
+    out.status(`joining the DHT through ${bootstrap.map(formatHostPort).join(', ')}…`);
+  else if (dhtState !== undefined)
+    out.status(`joining the DHT through the ${dhtState.nodes.length} node(s) saved last time…`);
   try {
     return await MessengerNode.start({
       network: nodeNetwork(),
@@ -116,13 +147,14 @@ export async function startNode(
       host: options.host,
       bootstrap,
       transient,
+      // A one-shot node gives a silent DHT node (one that left) one try of 1 s, not two: its
+      // start-up lookups wait on such nodes, and its whole run is bounded by --timeout.
+      ...(transient ? { dhtRpc: { retries: 0 } } : {}),
       onEvent:
         onEvent ??
         ((event) => {
           out.event(event);
-          if (event.type === 'warning' && !out.json) {
-            process.stderr.write(`peerkit-chat: ${event.message}\n`);
-          }
+          if (event.type === 'warning') out.kit.warn(event.message);
         }),
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.dhtPort !== undefined ? { dhtPort: options.dhtPort } : {}),
@@ -132,12 +164,18 @@ export async function startNode(
   } catch (error) {
     const code = (error as { code?: string })?.code;
     if (code === 'ADDRESS_IN_USE') {
-      throw new ChatError('BAD_INPUT', `port in use: ${(error as Error).message}`, {
+      // Not a usage error: the command line is fine, the port is taken (exit 1).
+      throw Object.assign(new Error(`port in use: ${(error as Error).message}`), {
+        code: 'PORT_IN_USE',
         cause: error,
       });
     }
     throw error;
   }
+}
+
+function formatHostPort(a: Address): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 /** Loads the saved history of `room` into the node; returns how many messages it had. */

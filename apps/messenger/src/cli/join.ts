@@ -5,10 +5,13 @@
  * which is how scripts and tests drive a session.
  */
 import { createInterface, type Interface } from 'node:readline';
+import { colorEnabled } from '@peerkit/cli-kit';
 import { isChatError } from '../errors';
 import type { ChatEvent } from '../events';
 import { messageView } from '../events';
+import { DEFAULT_LIMITS } from '../limits';
 import type { MessengerNode } from '../node';
+import { checkRoomName } from '../rendezvous';
 import { loadProfile, saveProfile } from '../state-dir';
 import { type CommonOptions, loadRoomHistory, Output, startNode, stopNode } from './common';
 import {
@@ -32,12 +35,12 @@ const HELP = [
 ];
 
 export async function runJoin(room: string, options: CommonOptions): Promise<void> {
-  const out = new Output(options.json);
+  // A bad room name is refused before any socket is opened.
+  checkRoomName(room, DEFAULT_LIMITS);
+  const out = new Output(options.json, options);
   const interactive =
     !options.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const c = colors(
-    !options.json && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
-  );
+  const c = colors(!options.json && colorEnabled(process.stdout));
   let rl: Interface | undefined;
   const print = (text: string) => {
     if (options.json) return;
@@ -48,19 +51,40 @@ export async function runJoin(room: string, options: CommonOptions): Promise<voi
       rl.prompt(true);
     } else process.stdout.write(`${text}\n`);
   };
+  let membersFound = 0;
   const node = await startNode(options, out, (event) => {
     out.event(event);
+    if (event.type === 'rendezvous') {
+      // Said when the number of members found changes, not at every refresh.
+      if (event.found !== membersFound && event.found > 0)
+        print(info(c, `found ${event.found} member(s) of #${sanitize(event.room)}`));
+      membersFound = event.found;
+      return;
+    }
     const line = render(c, event);
     if (line !== undefined) print(line);
   });
   let stopping: Promise<void> | undefined;
   const stop = (code = 0) => {
-    stopping ??= (async () => {
+    // Set before anything else runs: closing the prompt below emits `close`, which calls stop()
+    // again, and a second stop used to save the histories twice at once (ENOENT on /quit).
+    if (stopping !== undefined) return stopping;
+    let done: () => void = () => undefined;
+    stopping = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    void (async () => {
       rl?.close();
       const pending = node.pendingDms;
       if (pending > 0) print(failure(c, `${pending} direct message(s) were not delivered`));
-      await stopNode(node, options.stateDir);
+      try {
+        await stopNode(node, options.stateDir);
+      } catch (error) {
+        out.error(error);
+        code = 1;
+      }
       out.event({ type: 'stopped' });
+      done();
       process.exit(code);
     })();
     return stopping;
@@ -82,7 +106,10 @@ export async function runJoin(room: string, options: CommonOptions): Promise<voi
       );
     }
   }
-  await node.join(room);
+  // The room is joined at once (subscribed); finding its members goes on in the background
+  // and is reported as it happens, so the prompt never waits on a slow DHT.
+  print(info(c, `looking for members of #${sanitize(room)} in the DHT…`));
+  void node.join(room).catch((error: unknown) => print(failure(c, String(error))));
   print(info(c, `joined #${sanitize(room)}; type a message, or /help`));
 
   rl = createInterface({

@@ -15,12 +15,14 @@ export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` first`);
 }
 
-export type Json = Record<string, unknown> & { type: string };
+export type Json = Record<string, unknown> & { event: string; time: number };
 
 export class ChatProcess {
   readonly child: ChildProcess;
   readonly events: Json[] = [];
   stderr = '';
+  /** Everything written to stdout (human lines and JSON alike). */
+  stdoutText = '';
   exitCode: number | null | undefined;
   readonly exited: Promise<number | null>;
   private buffer = '';
@@ -30,6 +32,7 @@ export class ChatProcess {
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       this.buffer += chunk;
+      this.stdoutText += chunk;
       let i = this.buffer.indexOf('\n');
       while (i >= 0) {
         const line = this.buffer.slice(0, i);

@@ -36,6 +36,12 @@ export interface StartOptions {
   readonly assumeComplete?: boolean;
   /** Default `verify` (see the module comment). */
   readonly existing?: ExistingFilePolicy;
+  /**
+   * Progress of a check that hashes files (a re-check, or files not covered by resume data):
+   * called after each piece in order. If it throws (e.g. an aborted signal's
+   * `throwIfAborted()`), the check stops there and the error propagates.
+   */
+  readonly onPiece?: (piece: number, ok: boolean) => void;
 }
 
 function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
@@ -115,15 +121,18 @@ export async function verifiedAtStart(
 
   const have = new Bitfield(layout.pieceCount);
   const untrustedExisting = existed.map((e, i) => e && !trusted[i]);
+  const progress = untrustedExisting.some(Boolean) ? options.onPiece : undefined;
   for (let piece = 0; piece < layout.pieceCount; piece++) {
-    if (!present(piece)) continue;
-    if (options.assumeComplete) {
+    if (!present(piece)) {
+      // Nothing of it on disk to check.
+    } else if (options.assumeComplete) {
       have.set(piece);
     } else if (allTrusted(piece)) {
       if (resume?.pieces.has(piece)) have.set(piece);
     } else if (touches(piece, untrustedExisting) && (await store.verifyPiece(piece))) {
       have.set(piece);
     }
+    progress?.(piece, have.has(piece));
   }
 
   // A file that was there, is not ours and holds none of the torrent's pieces: refuse it.
