@@ -37,11 +37,11 @@ import {
   runQuery,
   runQueryToEnd,
 } from './query';
-import { type ObserveResult, RoutingTable } from './routing-table';
+import { type ObserveResult, RoutingTable, type TableNode } from './routing-table';
 import { Rpc, type RpcOptions, type RpcStats } from './rpc';
 import { DEFAULT_MAX_VALUES, handleQuery, type ServerContext } from './server';
 import { Store } from './store';
-import { TablePings } from './table-pings';
+import { type PingContext, pingQuestionable, verifyNode } from './table-pings';
 import { TokenManager } from './token';
 
 export type { DHTEvents, IdEvent, NodeEvent, PeerEvent } from './events';
@@ -66,8 +66,8 @@ export class DHT extends Emitter<DHTEvents> {
   private socket: DatagramSocket | undefined;
   private rpc: Rpc | undefined;
   private timers: Timer[] = [];
-  /** BEP 5 pings: questionable nodes of full buckets, and verification of query-only nodes. */
-  private tablePings: TablePings | undefined;
+  /** Hex ids of the nodes being pinged (BEP 5 replacement); created on the first ping. */
+  private pinging: Set<string> | undefined;
   private readonly savedNodes: Contact[];
   private readonly ipVotes = new ExternalIpVotes();
   private closed = false;
@@ -95,19 +95,6 @@ export class DHT extends Emitter<DHTEvents> {
       this.network.random,
       options.sampleIntervalSeconds,
     );
-  }
-
-  /** Created on the first ping: a node at rest keeps no ping state (heap per node counts). */
-  private get pings(): TablePings {
-    this.tablePings ??= new TablePings({
-      rpc: () => this.rpc,
-      id: () => this.currentId,
-      table: () => this.routing,
-      isClosed: () => this.closed,
-      heard: (contact) => this.heard(contact, 'response'),
-      promoted: (contact) => this.emit('node', { contact }),
-    });
-    return this.tablePings;
   }
 
   get id(): NodeId {
@@ -159,7 +146,7 @@ export class DHT extends Emitter<DHTEvents> {
       sampler: this.sampler,
       versionBytes: rpcOptions.version?.length ?? 0,
       onAnnounce: (infoHash, peer) => this.emit('announce', { peer, infoHash }),
-      onUnverified: (node) => this.pings.verify(node),
+      onUnverified: (node) => this.verify(node),
     };
     rpc.onQuery = (query, from) => {
       // BEP 43: a read-only querier does not go into the routing table.
@@ -170,7 +157,7 @@ export class DHT extends Emitter<DHTEvents> {
       if (!query.ro && ANSWERED_WITH_NODES.has(query.q)) {
         const node = this.routing.get(query.a.id);
         if (node?.lastResponse === undefined && node?.address.port === from.port) {
-          this.pings.verify(node);
+          this.verify(node);
         }
       }
       return reply;
@@ -422,7 +409,36 @@ export class DHT extends Emitter<DHTEvents> {
       isVerifiedNode(contact.id, contact.address.host),
     );
     if (result.kind === 'added') this.emit('node', { contact });
-    if (result.kind === 'pending') this.pings.pingQuestionable(result.ping);
+    if (result.kind === 'pending') this.ping(result.ping);
+  }
+
+  /** Pings a node known only by its queries (`table-pings.ts`). */
+  private verify(contact: Contact) {
+    const ctx = this.pingContext();
+    if (ctx && !this.closed) verifyNode(ctx, contact);
+  }
+
+  /** Pings the least recently seen questionable node of a full bucket (`table-pings.ts`). */
+  private ping(candidates: TableNode[]) {
+    const ctx = this.pingContext();
+    if (ctx) pingQuestionable(ctx, candidates);
+  }
+
+  private pingContext(): PingContext | undefined {
+    if (!this.rpc) return undefined;
+    this.pinging ??= new Set();
+    const dht = this;
+    return {
+      rpc: this.rpc,
+      id: this.currentId,
+      // Read when the answer comes: a BEP 42 id change may have rebuilt the table meanwhile.
+      get table() {
+        return dht.routing;
+      },
+      pinging: this.pinging,
+      heard: (contact) => this.heard(contact, 'response'),
+      promoted: (contact) => this.emit('node', { contact }),
+    };
   }
 
   /** BEP 5: refresh buckets unchanged for 15 minutes with a lookup of a random id in them. */

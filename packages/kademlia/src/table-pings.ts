@@ -3,7 +3,7 @@
  *
  * - `pingQuestionable`: a full bucket heard of a new node; its least recently seen questionable
  *   node is pinged, and replaced if it stays silent (BEP 5: "try once more before discarding").
- * - `verify`: a node that is in our table only because it queried us is pinged once we would
+ * - `verifyNode`: a node that is in our table only because it queried us is pinged once we would
  *   have handed it out (or answered its lookup step); its answer makes it verified, and only
  *   verified nodes go into our answers (docs/security.md, "DHT"). At most `MAX_VERIFYING` such
  *   pings are in flight, so a flood of new senders costs bounded work.
@@ -17,75 +17,63 @@ import type { Rpc } from './rpc';
 /** Verification pings in flight at most. */
 export const MAX_VERIFYING = 16;
 
-/** What the pings need from their node (read at each ping: the id and table may change). */
-export interface PingHost {
-  rpc(): Rpc | undefined;
-  id(): NodeId;
-  table(): RoutingTable;
-  isClosed(): boolean;
+/** What one ping needs from its node (built per ping: nothing is kept per node). */
+export interface PingContext {
+  readonly rpc: Rpc;
+  /** Our id now. */
+  readonly id: NodeId;
+  readonly table: RoutingTable;
+  /** Hex ids of the nodes being pinged (the node keeps this set). */
+  readonly pinging: Set<string>;
   /** The node answered our ping. */
   heard(contact: Contact): void;
   /** A replacement took the place of a node that failed. */
   promoted(contact: Contact): void;
 }
 
-export class TablePings {
-  /** Hex ids of the nodes being pinged; created on the first ping (most nodes rarely ping). */
-  private pinging: Set<string> | undefined;
+/** Pings `contact`, unless it is already being pinged or too many verifications are. */
+export function verifyNode(ctx: PingContext, contact: Contact): void {
+  const { rpc, pinging } = ctx;
+  const key = toHex(contact.id);
+  if (pinging.has(key) || pinging.size >= MAX_VERIFYING) return;
+  pinging.add(key);
+  // Sent after the answer being built goes out.
+  const ping = Promise.resolve().then(() => rpc.query(contact.address, 'ping', { id: ctx.id }));
+  ping.then(
+    (res) => {
+      pinging.delete(key);
+      if (idEquals(res.r.id, contact.id)) ctx.heard(contact);
+      else ctx.table.fail(contact.id, true);
+    },
+    (error: unknown) => {
+      pinging.delete(key);
+      if (!isDHTError(error, 'CLOSED')) ctx.table.fail(contact.id);
+    },
+  );
+}
 
-  constructor(private readonly host: PingHost) {}
-
-  /** Pings `contact`, unless it is already being pinged or too many verifications are. */
-  verify(contact: Contact): void {
-    const rpc = this.host.rpc();
-    this.pinging ??= new Set();
-    const pinging = this.pinging;
-    const key = toHex(contact.id);
-    if (!rpc || this.host.isClosed() || pinging.has(key) || pinging.size >= MAX_VERIFYING) return;
-    pinging.add(key);
-    // Sent after the answer being built goes out.
-    const ping = Promise.resolve().then(() =>
-      rpc.query(contact.address, 'ping', { id: this.host.id() }),
-    );
-    ping.then(
-      (res) => {
-        pinging.delete(key);
-        if (idEquals(res.r.id, contact.id)) this.host.heard(contact);
-        else this.host.table().fail(contact.id, true);
-      },
-      (error: unknown) => {
-        pinging.delete(key);
-        if (!isDHTError(error, 'CLOSED')) this.host.table().fail(contact.id);
-      },
-    );
-  }
-
-  /** BEP 5: ping the least recently seen questionable node of a full bucket. */
-  pingQuestionable(candidates: TableNode[]): void {
-    const rpc = this.host.rpc();
-    if (!rpc) return;
-    const lastSeen = (n: TableNode) => Math.max(n.lastResponse ?? -1, n.lastQuery ?? -1);
-    this.pinging ??= new Set();
-    const pinging = this.pinging;
-    const node = [...candidates]
-      .sort((a, b) => lastSeen(a) - lastSeen(b))
-      .find((n) => !pinging.has(toHex(n.id)));
-    if (!node) return;
-    const key = toHex(node.id);
-    pinging.add(key);
-    rpc.query(node.address, 'ping', { id: this.host.id() }).then(
-      (res) => {
-        pinging.delete(key);
-        if (idEquals(res.r.id, node.id)) this.host.heard({ id: node.id, address: node.address });
-        else this.host.table().fail(node.id, true);
-      },
-      (error: unknown) => {
-        pinging.delete(key);
-        if (isDHTError(error, 'CLOSED')) return; // we closed, the node did nothing wrong
-        // The RPC layer already retried: BEP 5's "try once more before discarding".
-        const { promoted } = this.host.table().fail(node.id, true);
-        if (promoted) this.host.promoted(promoted);
-      },
-    );
-  }
+/** BEP 5: ping the least recently seen questionable node of a full bucket. */
+export function pingQuestionable(ctx: PingContext, candidates: TableNode[]): void {
+  const { rpc, pinging } = ctx;
+  const lastSeen = (n: TableNode) => Math.max(n.lastResponse ?? -1, n.lastQuery ?? -1);
+  const node = [...candidates]
+    .sort((a, b) => lastSeen(a) - lastSeen(b))
+    .find((n) => !pinging.has(toHex(n.id)));
+  if (!node) return;
+  const key = toHex(node.id);
+  pinging.add(key);
+  rpc.query(node.address, 'ping', { id: ctx.id }).then(
+    (res) => {
+      pinging.delete(key);
+      if (idEquals(res.r.id, node.id)) ctx.heard({ id: node.id, address: node.address });
+      else ctx.table.fail(node.id, true);
+    },
+    (error: unknown) => {
+      pinging.delete(key);
+      if (isDHTError(error, 'CLOSED')) return; // we closed, the node did nothing wrong
+      // The RPC layer already retried: BEP 5's "try once more before discarding".
+      const { promoted } = ctx.table.fail(node.id, true);
+      if (promoted) ctx.promoted(promoted);
+    },
+  );
 }
