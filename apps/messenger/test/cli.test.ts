@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapNode } from '@peerkit/kademlia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBootstrap, until } from './helpers';
-import { ChatProcess, requireBuild, runCli, tempDir } from './process';
+import { startBootstrap, until } from './helpers/nodes';
+import { ChatProcess, requireBuild, runCli, tempDir } from './helpers/process';
 
 describe('peerkit-chat command line', () => {
   let boot: BootstrapNode;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { parseEnvelope } from '@peerkit/cli-kit';
 import type { BootstrapNode } from '@peerkit/kademlia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBootstrap } from './helpers';
-import { ChatProcess, type Json, requireBuild, runCli, tempDir } from './process';
+import { startBootstrap } from './helpers/nodes';
+import { ChatProcess, type Json, requireBuild, runCli, tempDir } from './helpers/process';
 
 const envelopes = (events: Json[]) => {
   for (const e of events) {

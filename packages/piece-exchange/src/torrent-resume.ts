@@ -17,7 +17,13 @@ import { RESUME_INTERVAL_MS, type TorrentOptions } from './torrent-options';
 
 type ResumeOptions = Pick<
   TorrentOptions,
-  'directory' | 'resume' | 'recheck' | 'assumeComplete' | 'resumeIntervalMs' | 'existing' | 'onRecheck'
+  | 'directory'
+  | 'resume'
+  | 'recheck'
+  | 'assumeComplete'
+  | 'resumeIntervalMs'
+  | 'existing'
+  | 'onRecheck'
 >;
 
 export class ResumeSaver {
