@@ -89,4 +89,10 @@ export type Message =
 
 export type Command = Message['command'];
 /** The message with command `C`. */
-export type MessageOf<C extends Command> = Extract<Message, { command: C }>;
+export type MessageOf<C extends Command> = Message extends infer M
+  ? M extends { command: infer K }
+    ? C extends K
+      ? M & { command: C }
+      : never
+    : never
+  : never;
