@@ -305,7 +305,8 @@ export function mineBlock(
         witness: [],
       },
     ],
-    outputs: [{ value: 50n * 100_000_000n, scriptPubKey: Uint8Array.from([0x51]) }],
+    // Regtest subsidy: 50 coins halving every 150 blocks (chainparams.cpp, nSubsidyHalvingInterval).
+    outputs: [{ value: (50n * 100_000_000n) >> BigInt(Math.floor(height / 150)), scriptPubKey: Uint8Array.from([0x51]) }],
     lockTime: 0,
   };
   const transactions = [coinbase, ...txs];

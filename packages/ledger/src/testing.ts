@@ -1,0 +1,14 @@
+/**
+ * @peerkit/ledger/testing: fast-check arbitraries for transactions and blocks (legacy and
+ * BIP 144), for testing this package's codecs or yours.
+ */
+export {
+  arbBlock,
+  arbBlockHeader,
+  arbHash,
+  arbOutPoint,
+  arbScript,
+  arbTransaction,
+  arbTxIn,
+  arbTxOut,
+} from './testing/arbitraries';
