@@ -32,6 +32,12 @@ export interface LedgerNodeOptions {
   userAgent?: string;
   /** How long a misbehaving host stays banned (default 24 h, Core's DEFAULT_MISBEHAVING_BANTIME). */
   banTimeMs?: number;
+  /**
+   * Ban loopback hosts too (default false). Core disconnects a misbehaving local peer but does
+   * not discourage its address, since every local peer shares it (net_processing.cpp,
+   * MaybeDiscourageAndDisconnect). netsim hosts live in 127/8, so simulations turn this on.
+   */
+  banLocal?: boolean;
   /** Download policy knobs (see BlockDownload). */
   stallTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -202,6 +208,8 @@ export class LedgerNode extends Emitter<NodeEvents> {
 
   /** Disconnects and bans `host` for `banTimeMs`. */
   ban(host: string, reason: string): void {
+    // The misbehaving peer has closed itself; a local address is not banned (see banLocal).
+    if (!this.#opts.banLocal && (host.startsWith('127.') || host === '::1')) return;
     this.bans.ban(host, this.network.clock.now() + (this.#opts.banTimeMs ?? 24 * 3600_000));
     this.emit('banned', { host, reason });
     for (const c of this.#connections.values())

@@ -108,12 +108,16 @@ describe('Peer handshake (developer reference, "Connecting To Peers")', () => {
     expect(peer.state).toBe('closed');
   });
 
-  it('a bad checksum is a protocol violation: ban and close', () => {
-    const { peer } = lonePeer(false);
-    const bytes = encodeMessage(REGTEST.magic, 'ping', new Uint8Array(8));
+  it('a bad checksum drops the message and scores 50: the second one is a ban', () => {
+    const { peer, sent } = lonePeer(false);
+    const bytes = encodeMessage(REGTEST.magic, 'version', encodePayload(version(7n)));
     bytes[23] = (bytes[23] as number) ^ 0xff;
     peer.receive(bytes);
-    expect(peer.score).toBeGreaterThanOrEqual(100);
+    expect(peer.score).toBe(50);
+    expect(sent).toEqual([]); // the version was not processed
+    expect(peer.state).toBe('handshake');
+    peer.receive(bytes);
+    expect(peer.score).toBe(100);
     expect(peer.state).toBe('closed');
   });
 

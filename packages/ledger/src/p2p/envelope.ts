@@ -21,6 +21,11 @@ import { COMMAND_SIZE, HEADER_SIZE, MAX_PROTOCOL_MESSAGE_LENGTH } from './consta
 export interface RawMessage {
   command: string;
   payload: Uint8Array;
+  /**
+   * False when the checksum does not match the payload. The stream stays in step (the length
+   * was valid), so the receiver decides: Core drops such a message (net.cpp, "CHECKSUM ERROR").
+   */
+  checksumOk: boolean;
 }
 
 /** The first 4 bytes of the double SHA-256 of `payload`. */
@@ -110,8 +115,8 @@ export class MessageDecoder {
 
   /**
    * The next whole message, or `undefined` when more bytes are needed. Throws `LedgerError`
-   * (`PROTOCOL` for a wrong magic or command, `LIMIT` for an oversized payload, `DECODE` for a
-   * checksum mismatch) and keeps throwing it afterwards.
+   * (`PROTOCOL` for a wrong magic or command, `LIMIT` for an oversized payload) and keeps
+   * throwing it afterwards; a checksum mismatch is reported in `checksumOk`.
    */
   next(): RawMessage | undefined {
     if (this.#failure) throw this.#failure;
@@ -151,11 +156,9 @@ export class MessageDecoder {
     const payload = this.#take(header.length);
     this.#header = undefined;
     const sum = checksum(payload);
-    for (let i = 0; i < 4; i++) {
-      if (sum[i] !== header.checksum[i])
-        throw new LedgerError('DECODE', `${header.command}: bad checksum`);
-    }
-    return { command: header.command, payload };
+    let checksumOk = true;
+    for (let i = 0; i < 4; i++) if (sum[i] !== header.checksum[i]) checksumOk = false;
+    return { command: header.command, payload, checksumOk };
   }
 
   /** Removes `n` buffered bytes (n <= buffered): a view when they lie in one chunk, else a copy. */

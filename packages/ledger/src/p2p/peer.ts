@@ -145,13 +145,18 @@ export class Peer extends Emitter<PeerEvents> {
     try {
       this.#decoder.push(chunk);
       for (let raw = this.#decoder.next(); raw && !this.#closed(); raw = this.#decoder.next()) {
+        if (!raw.checksumOk) {
+          // Core drops the message; peerkit also scores it: two in one connection are a ban.
+          this.misbehave(BAN_THRESHOLD / 2, `${raw.command}: bad checksum`);
+          continue;
+        }
         const message = decodePayload(raw.command, raw.payload);
         if (message) this.#handle(message);
       }
     } catch (error) {
       const e = error instanceof LedgerError ? error : new LedgerError('PROTOCOL', String(error));
-      // A stream that cannot be decoded cannot continue: a broken checksum, a wrong magic, an
-      // oversized or malformed message are each a protocol violation worth a ban.
+      // A stream that cannot be decoded cannot continue: a wrong magic, an oversized or a
+      // malformed message are each a protocol violation worth a ban.
       this.misbehave(BAN_THRESHOLD, `${e.code}: ${e.message}`);
       this.close(e.message, e);
     }

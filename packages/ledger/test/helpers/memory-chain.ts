@@ -306,7 +306,12 @@ export function mineBlock(
       },
     ],
     // Regtest subsidy: 50 coins halving every 150 blocks (chainparams.cpp, nSubsidyHalvingInterval).
-    outputs: [{ value: (50n * 100_000_000n) >> BigInt(Math.floor(height / 150)), scriptPubKey: Uint8Array.from([0x51]) }],
+    outputs: [
+      {
+        value: (50n * 100_000_000n) >> BigInt(Math.floor(height / 150)),
+        scriptPubKey: Uint8Array.from([0x51]),
+      },
+    ],
     lockTime: 0,
   };
   const transactions = [coinbase, ...txs];

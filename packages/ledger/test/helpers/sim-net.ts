@@ -28,6 +28,7 @@ export async function startSimNode(
     chain,
     mempool,
     listen: { host: host.address, port: PORT },
+    banLocal: true,
     ...options.node,
   });
   node.setHandlerErrorReporter(() => undefined);
