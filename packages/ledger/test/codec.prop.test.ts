@@ -13,7 +13,7 @@ import {
 } from '../src/index';
 import { arbBlock, arbTransaction } from '../src/testing';
 
-const NUM_RUNS = 1000;
+const NUM_RUNS = Number(process.env.NUM_RUNS ?? 300);
 
 /** Decoding is total: a value whose re-encoding is the input, or LedgerError('DECODE'). */
 function totalDecode<T>(bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): void {
