@@ -99,7 +99,8 @@ export class MemoryChain implements NodeChain {
   }
 
   headersAfter(locator: Uint8Array[], stop: Uint8Array, max: number): BlockHeader[] {
-    let start = 0;
+    // No common hash: the last common block is genesis, so start at block one.
+    let start = 1;
     for (const h of locator) {
       const e = this.#entries.get(toHex(h));
       if (e && this.#active[e.height] === e) {
