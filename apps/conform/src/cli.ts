@@ -12,6 +12,7 @@ import { parseHostPort } from './host-port';
 import {
   DEFAULT_TIMEOUT_MS,
   loadTorrent,
+  runBtcSuite,
   runDhtSuite,
   runGossipSuite,
   runPeerSuite,
@@ -177,6 +178,17 @@ withCommonOptions(
     ...(flags.topic === undefined ? {} : { topic: flags.topic }),
   };
   finish(await runGossipSuite(address, options), flags);
+});
+
+withCommonOptions(
+  program
+    .command('btc')
+    .description(
+      'Bitcoin P2P rules (handshake, ping, getheaders, getdata/notfound, invalid messages) against a regtest node at HOST:PORT',
+    )
+    .argument('<host:port>', 'the node', parseHostPort),
+).action(async (address, flags: CommonFlags) => {
+  finish(await runBtcSuite(address, suiteOptions(flags, progress(flags))), flags);
 });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
