@@ -333,10 +333,15 @@ export const oversized = defineRule<BtcContext, number>({
       const header = encodeMessage(ctx.magic, 'ping', new Uint8Array(8)).slice(0, 24);
       new DataView(header.buffer).setUint32(16, size, true);
       p.sendRaw(header);
-      // The target must not wait for gigabytes: it drops the connection.
+      // "Dropped" (the header skipped, the next message read) or "rejected" (the connection
+      // closed) both conform; waiting for gigabytes that never come does not.
+      p.send({ command: 'ping', nonce: 11n });
+      const pong = p.expect((m) => m.command === 'pong' && m.nonce === 11n, ctx.timeoutMs);
+      const closed = p.waitClosed(ctx.timeoutMs);
+      const [answered, wasClosed] = await Promise.all([pong, closed]);
       ensure(
-        await p.waitClosed(ctx.timeoutMs * 2),
-        `the connection stayed open after a ${size}-byte payload size`,
+        answered !== undefined || wasClosed,
+        `neither dropped nor rejected: the target waits for a ${size}-byte payload`,
       );
     });
   },
