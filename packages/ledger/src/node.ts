@@ -46,6 +46,12 @@ export interface LedgerNodeOptions {
   pingIntervalMs?: number;
   /** Retry delay for `addNode` connections (default 5,000 ms). */
   reconnectMs?: number;
+  /**
+   * Unix time in milliseconds at which `network.clock` read 0: the clock only measures
+   * intervals, but `version` (and addr) carry Unix timestamps. The app passes
+   * `Date.now() - clock.now()`; the default, 0, suits simulations.
+   */
+  epochMs?: number;
 }
 
 export interface PeerSummary {
@@ -74,6 +80,14 @@ export interface NodeEvents {
   banned: { host: string; reason: string };
   /** Sync progress: connected height and best header height. */
   sync: { height: number; headerHeight: number };
+  /** A compact block was received (BIP 152): how many of its transactions came from the mempool. */
+  compact: {
+    hash: Uint8Array;
+    transactions: number;
+    prefilled: number;
+    fromMempool: number;
+    missing: number;
+  };
   /** Something noteworthy that is not an error of the node (a rejected block, a failed dial). */
   warning: { message: string; error?: unknown };
 }
@@ -120,6 +134,11 @@ export class LedgerNode extends Emitter<NodeEvents> {
     const clock = this.network.clock;
     this.#timers.push(clock.setInterval(() => this.#tick(), 1000));
     this.#timers.push(clock.setInterval(() => this.relay.flush(), options.relayIntervalMs ?? 100));
+  }
+
+  /** Network-adjusted Unix time in seconds (see `epochMs`). */
+  unixTime(): number {
+    return ((this.#opts.epochMs ?? 0) + this.network.clock.now()) / 1000;
   }
 
   /** The address the node listens on (after `start`). */
@@ -204,6 +223,21 @@ export class LedgerNode extends Emitter<NodeEvents> {
       await this.#handlers.processTransaction(tx, undefined, true);
     });
     return txid(tx);
+  }
+
+  /** Closes every connection to `address` (bitcoind's `disconnectnode`); returns how many. */
+  disconnect(address: Address): number {
+    let n = 0;
+    for (const c of [...this.#connections.values()]) {
+      if (
+        c.stream.remoteAddress.host === address.host &&
+        c.stream.remoteAddress.port === address.port
+      ) {
+        c.peer.close('disconnected by request');
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Disconnects and bans `host` for `banTimeMs`. */
@@ -376,7 +410,7 @@ export class LedgerNode extends Emitter<NodeEvents> {
       command: 'version',
       version: PROTOCOL_VERSION,
       services,
-      timestamp: BigInt(Math.floor(this.network.clock.now() / 1000)),
+      timestamp: BigInt(Math.floor(this.unixTime())),
       receiver: { services: 0n, host: stream.remoteAddress.host, port: stream.remoteAddress.port },
       sender: { services, host: stream.localAddress.host, port: this.listenAddress?.port ?? 0 },
       nonce,

@@ -105,6 +105,16 @@ export class BlockDownload {
     return out;
   }
 
+  /**
+   * Records a request made outside `assign` (a compact block asked of the announcing peer), so
+   * that no one else is asked for the same block meanwhile.
+   */
+  markRequested(key: string, peer: number, now: number): void {
+    if (!this.#wanted.has(key) || this.#inFlight.has(key)) return;
+    this.#inFlight.set(key, { peer, since: now });
+    this.#peerLoad.set(peer, (this.#peerLoad.get(peer) ?? 0) + 1);
+  }
+
   /** A wanted block arrived (from anyone): it is no longer wanted. Returns whether it was. */
   received(key: string): boolean {
     const had = this.#wanted.delete(key);

@@ -4,7 +4,7 @@
  * Called one message at a time (the node serialises chain and mempool work).
  */
 import { isLedgerError, LedgerError } from '../errors';
-import { toHex } from '../hash';
+import { bytesEqual, toHex } from '../hash';
 import type { LedgerNode } from '../node';
 import { type Block, blockHash } from '../primitives/block';
 import { type Transaction, txid } from '../primitives/transaction';
@@ -306,8 +306,27 @@ export class Handlers {
       });
     }
     node.refillWanted(true);
+    this.#fetchCompact(peer, headers.length);
     node.report('sync', { height: chain.tip.height, headerHeight: chain.bestHeader.height });
     node.scheduleDownloads();
+  }
+
+  /**
+   * BIP 152 low-bandwidth mode ("Intended Protocol Flow"): a block announced by headers that
+   * extends our tip is fetched as a compact block (getdata MSG_CMPCT_BLOCK) and rebuilt from
+   * the mempool, when the peer negotiated compact blocks and we are caught up.
+   */
+  #fetchCompact(peer: Peer, announced: number): void {
+    const node = this.#node;
+    const chain = node.chain;
+    if ((peer.info?.compactVersion ?? 0n) === 0n || announced > 1) return;
+    if (chain.bestHeader.height !== chain.tip.height + 1) return;
+    const next = chain.bestHeader;
+    if (!bytesEqual(next.header.prevBlock, chain.tip.hash)) return;
+    const key = toHex(next.hash);
+    node.download.want([{ hash: next.hash, key, height: next.height }]);
+    node.download.markRequested(key, peer.id, node.network.clock.now());
+    peer.send({ command: 'getdata', inventory: [{ type: MSG_CMPCT_BLOCK, hash: next.hash }] });
   }
 
   #onInv(peer: Peer, inventory: InvVector[]): void {
@@ -454,6 +473,13 @@ export class Handlers {
       }
       throw error;
     }
+    node.report('compact', {
+      hash,
+      transactions: partial.slots.length,
+      prefilled: m.compact.prefilled.length,
+      fromMempool: partial.slots.length - m.compact.prefilled.length - partial.missing.length,
+      missing: partial.missing.length,
+    });
     if (partial.missing.length === 0) {
       const block = finishReconstruction(partial, []);
       if (block) await this.processBlock(block, peer);

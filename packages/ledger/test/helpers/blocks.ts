@@ -1,6 +1,13 @@
 /** Building regtest blocks on any parent, for chain tests (no Chain needed). */
 import { checkProofOfWork } from '../../src/consensus/pow';
-import { type Block, blockHash, merkleRoot, REGTEST, type Transaction, txid } from '../../src/index';
+import {
+  type Block,
+  blockHash,
+  merkleRoot,
+  REGTEST,
+  type Transaction,
+  txid,
+} from '../../src/index';
 import { pushData, pushNumber } from '../../src/script/script';
 
 export const OP_TRUE = new Uint8Array([0x51]);
@@ -12,12 +19,24 @@ export interface ParentInfo {
 }
 
 /** A coinbase for `height` paying `value` to `script` (BIP 34 height, tag to make it unique). */
-export function coinbaseTx(height: number, value: bigint, script: Uint8Array = OP_TRUE, tag = 0): Transaction {
+export function coinbaseTx(
+  height: number,
+  value: bigint,
+  script: Uint8Array = OP_TRUE,
+  tag = 0,
+): Transaction {
   const t = new Uint8Array(4);
   new DataView(t.buffer).setUint32(0, tag, true);
   return {
     version: 1,
-    inputs: [{ prevout: { txid: new Uint8Array(32), index: 0xffffffff }, scriptSig: new Uint8Array([...pushNumber(height), ...pushData(t)]), sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      {
+        prevout: { txid: new Uint8Array(32), index: 0xffffffff },
+        scriptSig: new Uint8Array([...pushNumber(height), ...pushData(t)]),
+        sequence: 0xffffffff,
+        witness: [],
+      },
+    ],
     outputs: [{ value, scriptPubKey: script }],
     lockTime: 0,
   };
@@ -37,4 +56,8 @@ export function buildBlock(parent: ParentInfo, transactions: Transaction[]): Blo
   return { header, transactions };
 }
 
-export const GENESIS: ParentInfo = { hash: REGTEST.genesisHash, height: 0, time: REGTEST.genesis.header.time };
+export const GENESIS: ParentInfo = {
+  hash: REGTEST.genesisHash,
+  height: 0,
+  time: REGTEST.genesis.header.time,
+};

@@ -285,7 +285,7 @@ export function mineBlock(
   parent: ChainEntry,
   txs: Transaction[],
   tag: number,
-  options: { badMerkle?: boolean } = {},
+  options: { badMerkle?: boolean; time?: number } = {},
 ): Block {
   const height = parent.height + 1;
   const coinbase: Transaction = {
@@ -321,7 +321,7 @@ export function mineBlock(
     version: 4,
     prevBlock: parent.hash,
     merkleRoot: options.badMerkle ? new Uint8Array(32).fill(0xee) : root,
-    time: parent.header.time + 1,
+    time: Math.max(parent.header.time + 1, options.time ?? 0),
     bits: REGTEST.powLimitBits,
     nonce: 0,
   };
