@@ -1,30 +1,41 @@
 /**
- * A peerkit ledger node on loopback for the interop tests.
- *
- * The chain and mempool are the reference doubles of @peerkit/ledger's tests (header tree with
- * proof of work, merkle checks, most-work reorgs; no script validation): these tests prove the
- * wire protocol against bcoin. Consensus against bcoin (blocks validated by ledger-core's
- * Chain, signed payments) is the business of the tests that use ledger-core's chain.
+ * A peerkit ledger node on loopback for the interop tests: ledger-core's Chain (full block
+ * validation, scripts included), a wallet, the CPU miner, and the P2P node.
  */
-import { LedgerNode } from '@peerkit/ledger';
+import {
+  addressToScript,
+  Chain,
+  createBlockTemplate,
+  LedgerNode,
+  mineBlock,
+  type Transaction,
+  txid,
+  unixTimeFrom,
+  Wallet,
+} from '@peerkit/ledger';
 import { nodeNetwork } from '@peerkit/transport';
-import { MemoryChain, MemoryMempool } from '../../../packages/ledger/test/helpers/memory-chain';
+import { MemoryMempool } from '../../../packages/ledger/test/helpers/memory-chain';
 
 export interface PeerkitNode {
   node: LedgerNode;
-  chain: MemoryChain;
+  chain: Chain;
   mempool: MemoryMempool;
+  wallet: Wallet;
   port: number;
+  /** Mines one block on the tip (with `txs`, else none) paying `address`, and relays it. */
+  mine(options?: { txs?: Transaction[]; address?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startPeerkit(): Promise<PeerkitNode> {
-  const chain = new MemoryChain();
-  const mempool = new MemoryMempool();
   const network = nodeNetwork();
+  const epochMs = Date.now() - network.clock.now();
+  const chain = await Chain.open({ now: unixTimeFrom(network.clock, epochMs / 1000) });
+  const mempool = new MemoryMempool();
+  const wallet = new Wallet();
   const node = new LedgerNode({
     network,
-    epochMs: Date.now() - network.clock.now(),
+    epochMs,
     chain,
     mempool,
     listen: { host: '127.0.0.1', port: 0 },
@@ -32,5 +43,28 @@ export async function startPeerkit(): Promise<PeerkitNode> {
   node.setHandlerErrorReporter(() => undefined);
   await node.start();
   const port = node.listenAddress?.port ?? 0;
-  return { node, chain, mempool, port, close: () => node.close() };
+  let extraNonce = 0;
+  return {
+    node,
+    chain,
+    mempool,
+    wallet,
+    port,
+    async mine(options = {}) {
+      const coinbaseScript = addressToScript(options.address ?? wallet.newAddress());
+      const txs = options.txs ?? [];
+      const source = { selectForBlock: () => txs.map((tx) => ({ tx, fee: 0n })) };
+      const block = mineBlock(
+        createBlockTemplate({ chain, mempool: source, coinbaseScript, extraNonce: extraNonce++ }),
+      );
+      if (!block) throw new Error('no block found');
+      const status = await node.submitBlock(block);
+      if (status !== 'connected') throw new Error(`mined block not connected: ${status}`);
+      return Buffer.from(txid(block.transactions[0] as Transaction)).toString('hex');
+    },
+    close: async () => {
+      await node.close();
+      await chain.close();
+    },
+  };
 }
