@@ -41,6 +41,53 @@ export {
   wtxid,
 } from './primitives/transaction';
 
+export { type BlockIndexEntry, type BlockStatus } from './chain/block-index';
+export { Chain, type ChainEvents, type ChainOptions, unixTimeFrom } from './chain/chain';
+export { type Coin, isUnspendable } from './chain/coins';
+export type { UnsupportedScriptPolicy } from './chain/connect';
+export { openFileChainStore } from './chain/file-store';
+export { type ChainStore, MemoryChainStore } from './chain/store';
+export {
+  checkBlock,
+  checkBlockHeader,
+  contextualCheckBlock,
+  contextualCheckBlockHeader,
+  type HeaderContext,
+  witnessCommitment,
+} from './consensus/block-checks';
+export { blockProof, checkProofOfWork, compactToTarget, targetToCompact } from './consensus/pow';
+export { blockSubsidy } from './consensus/subsidy';
+export { checkTransaction, isFinalTx } from './consensus/tx-checks';
+export { base58checkDecode, base58checkEncode } from './crypto/base58';
+export { isLowS, isValidSignatureEncoding } from './crypto/der';
+export { PrivateKey, verifySignature } from './crypto/ecdsa';
+export {
+  Mempool,
+  type MempoolEntry,
+  type MempoolEvents,
+  type MempoolOptions,
+  type RemovalReason,
+} from './mempool/mempool';
+export {
+  type BlockTemplate,
+  createBlockTemplate,
+  generateBlocks,
+  mineBlock,
+  type TemplateOptions,
+} from './mining/miner';
+export {
+  CONSENSUS_FLAGS,
+  type ScriptErrorCode,
+  type ScriptFlags,
+  type ScriptResult,
+  STANDARD_FLAGS,
+  verifyScript,
+} from './script/interpreter';
+export { classifyScript, p2pkhScript, p2pkScript, type ScriptTemplate } from './script/script';
+export { legacySighash, type SignatureDigest } from './script/sighash';
+export { addressToScript, decodeWif, encodeWif, publicKeyToAddress, scriptToAddress } from './wallet/address';
+export { type Balance, type PaymentOptions, signInput, Wallet } from './wallet/wallet';
+
 // ---- ledger-net exports (src/p2p, src/node.ts) go below this line ----
 export {
   type LedgerNodeOptions,
