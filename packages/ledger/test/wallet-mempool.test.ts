@@ -14,6 +14,7 @@ import {
   scriptToAddress,
   signInput,
   toHex,
+  type Transaction,
   txid,
   Wallet,
 } from '../src/index';
@@ -128,7 +129,7 @@ describe('mining, wallet and mempool together', () => {
     const childKeyScript = parent.outputs[0]!.scriptPubKey;
     const key = bob.keyFor(childKeyScript);
     expect(key).toBeDefined();
-    const child = {
+    const child: Transaction = {
       version: 2,
       inputs: [{ prevout: { txid: txid(parent), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
       outputs: [{ value: 5n * COIN - 10_000n, scriptPubKey: childKeyScript }],
