@@ -58,8 +58,9 @@ export function contextualCheckBlockHeader(header: BlockHeader, ctx: HeaderConte
  * CheckBlock (context-free): the header's proof of work, the merkle root (and the
  * CVE-2012-2459 duplicate-subtree check), the size limits, exactly one coinbase (first), and
  * CheckTransaction for every transaction. Returns the txids, which the caller reuses.
- * Throws INVALID_BLOCK with `mutated: true` in the message for a mutated block: the header
- * may be fine with another transaction list, so a mutated block must not mark it invalid.
+ * Failures that another transaction list (or other witness data) under the same header could
+ * avoid end in "(mutated)": such a block must not mark its header invalid (Core's
+ * BLOCK_MUTATED), or anyone could get a valid block refused by sending a mangled copy first.
  */
 export function checkBlock(block: Block, params: ChainParams): { txids: Uint8Array[] } {
   checkBlockHeader(block.header, params);
@@ -134,12 +135,12 @@ export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: C
     const witness = coinbase.inputs[0]?.witness ?? [];
     const reserved = witness[0];
     if (witness.length !== 1 || reserved === undefined || reserved.length !== 32) {
-      badBlock('bad-witness-nonce-size: invalid witness reserved value size');
+      badBlock('bad-witness-nonce-size: invalid witness reserved value size (mutated)');
     }
     const committed = coinbase.outputs[commitmentAt]?.scriptPubKey.subarray(6, 38) ?? new Uint8Array(0);
-    if (!bytesEqual(committed, witnessCommitment(block, reserved))) badBlock('bad-witness-merkle-match: witness merkle commitment mismatch');
+    if (!bytesEqual(committed, witnessCommitment(block, reserved))) badBlock('bad-witness-merkle-match: witness merkle commitment mismatch (mutated)');
   } else if (block.transactions.some(hasWitness)) {
-    badBlock('unexpected-witness: unexpected witness data found');
+    badBlock('unexpected-witness: unexpected witness data found (mutated)');
   }
   if (blockWeight(block) > params.maxBlockWeight) badBlock('bad-blk-weight: weight limit failed');
 }
