@@ -18,9 +18,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds (a second store on the same directory is refused too). */
+const held = new Set<string>();
+
 async function takeLock(path: string): Promise<void> {
+  if (held.has(path)) throw new LedgerError('STORAGE', `${path}: this directory is already open in this process`);
   try {
     await writeFile(path, String(process.pid), { flag: 'wx' });
+    held.add(path);
     return;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${path}`, e);
@@ -31,6 +36,7 @@ async function takeLock(path: string): Promise<void> {
   }
   // A stale lock from a process that no longer runs: take it over.
   await writeFile(path, String(process.pid));
+  held.add(path);
 }
 
 function storageError(message: string, cause: unknown): LedgerError {
@@ -92,6 +98,7 @@ class FileChainStore implements ChainStore {
     this.#file = undefined;
     await file.close();
     await rm(this.#lockPath, { force: true });
+    held.delete(this.#lockPath);
   }
 }
 
@@ -115,6 +122,7 @@ export async function openFileChainStore(dir: string): Promise<ChainStore> {
     return new FileChainStore(file, size, lockPath);
   } catch (e) {
     await rm(lockPath, { force: true });
+    held.delete(lockPath);
     if (e instanceof LedgerError) throw e;
     throw storageError(`cannot open ${path}`, e);
   }
