@@ -86,15 +86,13 @@ export async function startRpcServer(
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      res
-        .writeHead(500, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            result: null,
-            error: { code: -32700, message: 'Parse error' },
-            id: null,
-          }),
-        );
+      res.writeHead(500, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          result: null,
+          error: { code: -32700, message: 'Parse error' },
+          id: null,
+        }),
+      );
       return;
     }
     const out = Array.isArray(body)
