@@ -72,6 +72,8 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   readonly #candidates = new Set<IndexNode>();
   readonly #orphans = new Map<string, Block>(); // by block hash, insertion order = age
   readonly #cache = new Map<string, Block>();
+  /** Txids of recently checked blocks, so connecting does not hash them again. */
+  readonly #txidCache = new Map<string, Uint8Array[]>();
   #bestHeader: IndexNode;
   #sequence = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -335,8 +337,10 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     }
     const node = existing ?? this.#addHeader(block.header, hash, parent);
     try {
-      checkBlock(block, this.params);
-      contextualCheckBlock(block, this.#context(parent), this.params);
+      const { txids } = checkBlock(block, this.params);
+      contextualCheckBlock(block, this.#context(parent), this.params, txids);
+      this.#txidCache.set(key, txids);
+      if (this.#txidCache.size > BLOCK_CACHE_SIZE) this.#txidCache.delete(this.#txidCache.keys().next().value as string);
     } catch (e) {
       // A mutated block (CVE-2012-2459) says nothing about the header: do not mark it.
       if (e instanceof LedgerError && !e.message.includes('(mutated)')) this.#markInvalid(node, e.message);
@@ -437,7 +441,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   async #connectTip(node: IndexNode): Promise<Block | undefined> {
     const block = await this.#readBlock(node);
     if (block === undefined) throw new LedgerError('STORAGE', `block ${toHex(node.hash)} missing from the store`);
-    const txids = block.transactions.map(txid);
+    const txids = this.#txidCache.get(node.key) ?? block.transactions.map(txid);
     let result: ReturnType<typeof connectBlock>;
     try {
       result = connectBlock(block, txids, { getCoin: (k) => this.#utxo.get(k) }, {

@@ -103,8 +103,11 @@ export function witnessCommitmentIndex(block: Block): number {
 }
 
 /** BIP 141: hash256(witness merkle root ‖ witness reserved value), the coinbase's wtxid taken as zero. */
-export function witnessCommitment(block: Block, reservedValue: Uint8Array): Uint8Array {
-  const wtxids = block.transactions.map((tx, i) => (i === 0 ? new Uint8Array(32) : wtxid(tx)));
+export function witnessCommitment(block: Block, reservedValue: Uint8Array, txids?: Uint8Array[]): Uint8Array {
+  // A transaction without witness data has wtxid = txid: reuse the txids when given.
+  const wtxids = block.transactions.map((tx, i) =>
+    i === 0 ? new Uint8Array(32) : txids?.[i] !== undefined && !hasWitness(tx) ? (txids[i] as Uint8Array) : wtxid(tx),
+  );
   const { root } = merkleRoot(wtxids);
   return hash256(new Uint8Array([...root, ...reservedValue]));
 }
@@ -117,7 +120,7 @@ export function witnessCommitment(block: Block, reservedValue: Uint8Array): Uint
  *   and the commitment matches; without one, no transaction may carry witness data;
  * - the block weight is at most MAX_BLOCK_WEIGHT.
  */
-export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: ChainParams): void {
+export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: ChainParams, txids?: Uint8Array[]): void {
   for (const tx of block.transactions) {
     if (!isFinalTx(tx, ctx.height, ctx.parentMedianTimePast)) badBlock('bad-txns-nonfinal: non-final transaction');
   }
@@ -138,7 +141,7 @@ export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: C
       badBlock('bad-witness-nonce-size: invalid witness reserved value size (mutated)');
     }
     const committed = coinbase.outputs[commitmentAt]?.scriptPubKey.subarray(6, 38) ?? new Uint8Array(0);
-    if (!bytesEqual(committed, witnessCommitment(block, reserved))) badBlock('bad-witness-merkle-match: witness merkle commitment mismatch (mutated)');
+    if (!bytesEqual(committed, witnessCommitment(block, reserved, txids))) badBlock('bad-witness-merkle-match: witness merkle commitment mismatch (mutated)');
   } else if (block.transactions.some(hasWitness)) {
     badBlock('unexpected-witness: unexpected witness data found (mutated)');
   }

@@ -212,6 +212,14 @@ export class Handlers {
     if (result.connected.length > 0 || result.disconnected.length > 0) {
       for (const b of result.disconnected) await node.mempool.blockDisconnected(b);
       for (const b of result.connected) node.mempool.blockConnected(b);
+      // Transactions of disconnected blocks that are back in the mempool are announced again,
+      // so that peers that never saw them (the other side of a partition) can mine them.
+      for (const b of result.disconnected) {
+        for (const tx of b.transactions.slice(1)) {
+          const id = txid(tx);
+          if (node.mempool.has(id)) node.relay.announceTx(id, node.mempool.feeRate(id), true);
+        }
+      }
       const tip = node.chain.tip;
       node.report('tip', {
         hash: tip.hash,

@@ -50,12 +50,15 @@ export class Relay {
     this.#pending.delete(peer);
   }
 
-  /** Queues an inv of a new mempool transaction to every peer that wants it. */
-  announceTx(id: Uint8Array, feeRate: bigint): void {
+  /**
+   * Queues an inv of a new mempool transaction to every peer that wants it (`again`: also to
+   * peers that announced or received it before, after a reorg returned it to the mempool).
+   */
+  announceTx(id: Uint8Array, feeRate: bigint, again = false): void {
     const key = toHex(id);
     for (const peer of this.#node.readyPeers()) {
       const info = peer.info;
-      if (!info?.relay || feeRate < info.feeFilter || this.knows(peer.id, key)) continue;
+      if (!info?.relay || feeRate < info.feeFilter || (!again && this.knows(peer.id, key))) continue;
       this.markKnown(peer.id, key);
       let list = this.#pending.get(peer.id);
       if (!list) {

@@ -158,7 +158,7 @@ export function txid(tx: Transaction): Uint8Array {
 
 /** The witness transaction id (BIP 141): hash256 of the BIP 144 serialization. */
 export function wtxid(tx: Transaction): Uint8Array {
-  return hash256(encodeTransaction(tx, { witness: true }));
+  return hasWitness(tx) ? hash256(encodeTransaction(tx, { witness: true })) : txid(tx);
 }
 
 /** A coinbase has exactly one input, spending the null outpoint (all-zero txid, index 0xffffffff). */
@@ -180,7 +180,8 @@ export function totalSize(tx: Transaction): number {
 
 /** BIP 141 weight: base size × 3 + total size. */
 export function txWeight(tx: Transaction): number {
-  return baseSize(tx) * 3 + totalSize(tx);
+  const base = baseSize(tx);
+  return hasWitness(tx) ? base * 3 + totalSize(tx) : base * 4;
 }
 
 /** BIP 141 virtual size: weight / 4, rounded up. */
