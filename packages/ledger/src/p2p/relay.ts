@@ -58,7 +58,8 @@ export class Relay {
     const key = toHex(id);
     for (const peer of this.#node.readyPeers()) {
       const info = peer.info;
-      if (!info?.relay || feeRate < info.feeFilter || (!again && this.knows(peer.id, key))) continue;
+      if (!info?.relay || feeRate < info.feeFilter || (!again && this.knows(peer.id, key)))
+        continue;
       this.markKnown(peer.id, key);
       let list = this.#pending.get(peer.id);
       if (!list) {
