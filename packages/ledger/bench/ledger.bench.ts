@@ -9,11 +9,13 @@
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { fmt, rate, report } from '../../../scripts/bench-kit';
+import { verifyRawDigest } from '../src/crypto/ecdsa';
 import {
   addressToScript,
   type Block,
   Chain,
   COIN,
+  CONSENSUS_FLAGS,
   generateBlocks,
   Mempool,
   PrivateKey,
@@ -24,9 +26,7 @@ import {
   txid,
   verifyScript,
   verifySignature,
-  CONSENSUS_FLAGS,
 } from '../src/index';
-import { verifyRawDigest } from '../src/crypto/ecdsa';
 
 const MS = Number(process.env.BENCH_MS ?? 1000);
 const NOW = () => 2_000_000_000;
@@ -35,7 +35,9 @@ const NOW = () => 2_000_000_000;
 const key = PrivateKey.fromBytes(sha256(new TextEncoder().encode('bench key')));
 const digest = sha256(new TextEncoder().encode('preimage'));
 const der = key.sign(digest);
-const { publicKey: bareKey, privateKey: barePriv } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+const { publicKey: bareKey, privateKey: barePriv } = generateKeyPairSync('ec', {
+  namedCurve: 'secp256k1',
+});
 const bareSig = sign('sha256', digest, { key: barePriv, dsaEncoding: 'der' });
 const spki = bareKey;
 
@@ -45,13 +47,28 @@ const ours = rate(() => verifySignature(key.publicKey, der, digest), MS);
 const script = addressToScript(publicKeyToAddress(key.publicKey));
 const spendTx: Transaction = {
   version: 2,
-  inputs: [{ prevout: { txid: new Uint8Array(32).fill(3), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+  inputs: [
+    {
+      prevout: { txid: new Uint8Array(32).fill(3), index: 0 },
+      scriptSig: new Uint8Array(0),
+      sequence: 0xffffffff,
+      witness: [],
+    },
+  ],
   outputs: [{ value: COIN, scriptPubKey: script }],
   lockTime: 0,
 };
 spendTx.inputs[0]!.scriptSig = signInput(spendTx, 0, script, key);
 const input = rate(() => {
-  if (!verifyScript(spendTx.inputs[0]!.scriptSig, script, { tx: spendTx, inputIndex: 0 }, CONSENSUS_FLAGS).ok) throw new Error('bad');
+  if (
+    !verifyScript(
+      spendTx.inputs[0]!.scriptSig,
+      script,
+      { tx: spendTx, inputIndex: 0 },
+      CONSENSUS_FLAGS,
+    ).ok
+  )
+    throw new Error('bad');
 }, MS);
 const bigint = rate(() => verifyRawDigest(key.publicKey, der, digest), Math.min(MS, 500));
 
@@ -76,7 +93,14 @@ async function buildChain(): Promise<{ base: Block[]; payments: Block[] }> {
   const coinbase = base[0]!.transactions[0]!;
   const fan: Transaction = {
     version: 2,
-    inputs: [{ prevout: { txid: txid(coinbase), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      {
+        prevout: { txid: txid(coinbase), index: 0 },
+        scriptSig: new Uint8Array(0),
+        sequence: 0xffffffff,
+        witness: [],
+      },
+    ],
     outputs: Array.from({ length: 200 }, () => ({ value: COIN / 5n, scriptPubKey: script })),
     lockTime: 0,
   };
@@ -89,7 +113,14 @@ async function buildChain(): Promise<{ base: Block[]; payments: Block[] }> {
     for (let i = 0; i < 20; i++) {
       const tx: Transaction = {
         version: 2,
-        inputs: [{ prevout: { txid: txid(fan), index: b * 20 + i }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+        inputs: [
+          {
+            prevout: { txid: txid(fan), index: b * 20 + i },
+            scriptSig: new Uint8Array(0),
+            sequence: 0xffffffff,
+            witness: [],
+          },
+        ],
         outputs: [{ value: COIN / 5n - 10_000n, scriptPubKey: script }],
         lockTime: 0,
       };
@@ -138,9 +169,21 @@ report({
   title: 'block connection to a fresh chain (in memory)',
   columns: ['blocks', 'blocks/s', 'inputs/s', 'inputs/s vs bare verify'],
   rows: [
-    [`10 × 20 P2PKH payments, scripts verified`, perSec(payments.length, withScripts), perSec(inputs, withScripts), fmt(perSec(inputs, withScripts) / bare, 2)],
-    [`10 × 20 P2PKH payments, scripts not verified`, perSec(payments.length, withoutScripts), perSec(inputs, withoutScripts), '-'],
+    [
+      `10 × 20 P2PKH payments, scripts verified`,
+      perSec(payments.length, withScripts),
+      perSec(inputs, withScripts),
+      fmt(perSec(inputs, withScripts) / bare, 2),
+    ],
+    [
+      `10 × 20 P2PKH payments, scripts not verified`,
+      perSec(payments.length, withoutScripts),
+      perSec(inputs, withoutScripts),
+      '-',
+    ],
     ['100 coinbase-only blocks', perSec(100, empty), '-', '-'],
   ],
-  notes: [`bare node:crypto verify in this run: ${fmt(bare)}/s; every block is also written to the (in-memory) store.`],
+  notes: [
+    `bare node:crypto verify in this run: ${fmt(bare)}/s; every block is also written to the (in-memory) store.`,
+  ],
 });

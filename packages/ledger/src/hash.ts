@@ -33,7 +33,8 @@ export function hashToHex(h: Uint8Array): string {
 
 /** The inverse of `hashToHex`: 64 hex digits in display order to internal byte order. */
 export function hashFromHex(s: string): Uint8Array {
-  if (!/^[0-9a-fA-F]{64}$/.test(s)) throw new LedgerError('DECODE', `not a 32-byte hash in hex: ${s.slice(0, 80)}`);
+  if (!/^[0-9a-fA-F]{64}$/.test(s))
+    throw new LedgerError('DECODE', `not a 32-byte hash in hex: ${s.slice(0, 80)}`);
   return new Uint8Array(Buffer.from(s, 'hex').reverse());
 }
 

@@ -63,8 +63,20 @@ export const COIN = 100_000_000n;
  * scriptSig pushing 486604799, 4 and the Times headline; one output of 50 coins to a P2PK script.
  */
 function genesisCoinbase(): Transaction {
-  const headline = new TextEncoder().encode('The Times 03/Jan/2009 Chancellor on brink of second bailout for banks');
-  const scriptSig = new Uint8Array([0x04, 0xff, 0xff, 0x00, 0x1d, 0x01, 0x04, headline.length, ...headline]);
+  const headline = new TextEncoder().encode(
+    'The Times 03/Jan/2009 Chancellor on brink of second bailout for banks',
+  );
+  const scriptSig = new Uint8Array([
+    0x04,
+    0xff,
+    0xff,
+    0x00,
+    0x1d,
+    0x01,
+    0x04,
+    headline.length,
+    ...headline,
+  ]);
   const pubkey = fromHex(
     '04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f',
   );

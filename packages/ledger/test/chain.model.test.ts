@@ -48,7 +48,8 @@ class Model {
 
   /** Valid along the whole path and delivered with every ancestor. */
   connectable(b: ModelBlock): boolean {
-    for (let n: ModelBlock | undefined = b; n !== undefined; n = n.parent) if (!n.valid || !n.delivered) return false;
+    for (let n: ModelBlock | undefined = b; n !== undefined; n = n.parent)
+      if (!n.valid || !n.delivered) return false;
     return true;
   }
 }
@@ -56,7 +57,8 @@ class Model {
 /** A new block on `parent`: kind 0 valid, 1 spends an output, 2 overpays, 3 double-spends. */
 function makeBlock(model: Model, parent: ModelBlock, kind: number, pick: number): ModelBlock {
   const height = parent.height + 1;
-  const subsidy = PARAMS.initialSubsidy >> BigInt(Math.floor(height / PARAMS.subsidyHalvingInterval));
+  const subsidy =
+    PARAMS.initialSubsidy >> BigInt(Math.floor(height / PARAMS.subsidyHalvingInterval));
   const txs: Transaction[] = [];
   let valid = parent.utxo !== undefined;
   const utxo = new Map(parent.utxo ?? []);
@@ -71,7 +73,14 @@ function makeBlock(model: Model, parent: ModelBlock, kind: number, pick: number)
     const [hex, index] = outpoint.split(':') as [string, string];
     const spend = (out: bigint): Transaction => ({
       version: 1,
-      inputs: [{ prevout: { txid: new Uint8Array(Buffer.from(hex, 'hex')), index: Number(index) }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [
+        {
+          prevout: { txid: new Uint8Array(Buffer.from(hex, 'hex')), index: Number(index) },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
       outputs: [{ value: out, scriptPubKey: OP_TRUE }],
       lockTime: 0,
     });
@@ -85,9 +94,17 @@ function makeBlock(model: Model, parent: ModelBlock, kind: number, pick: number)
       valid = false;
     }
   }
-  const coinbase = coinbaseTx(height, subsidy + fee + (kind === 2 ? 1n : 0n), OP_TRUE, model.blocks.length);
+  const coinbase = coinbaseTx(
+    height,
+    subsidy + fee + (kind === 2 ? 1n : 0n),
+    OP_TRUE,
+    model.blocks.length,
+  );
   if (kind === 2) valid = false;
-  const block = buildBlock({ hash: blockHash(parent.block.header), height: parent.height, time: parent.time }, [coinbase, ...txs]);
+  const block = buildBlock(
+    { hash: blockHash(parent.block.header), height: parent.height, time: parent.time },
+    [coinbase, ...txs],
+  );
   utxo.set(`${toHex(txid(coinbase))}:0@${height}`, coinbase.outputs[0]!.value);
   const node: ModelBlock = {
     block,
@@ -116,14 +133,19 @@ async function deliver(chain: Chain, b: ModelBlock): Promise<void> {
 
 function checkInvariant(model: Model, chain: Chain): void {
   const leaves = model.blocks.filter((b) => model.connectable(b));
-  const maxWork = leaves.reduce((m, b) => (b.work > m ? b.work : m), 0n);
+  let maxWork = 0n; // bigints: no Math.max
+  for (const b of leaves) if (b.work > maxWork) maxWork = b.work;
   const tipKey = toHex(chain.tip.hash);
   const tip = model.blocks.find((b) => b.key === tipKey);
   expect(tip, 'tip is a known block').toBeDefined();
   expect(model.connectable(tip as ModelBlock), 'tip is valid and complete').toBe(true);
   expect(chain.tip.work).toBe(maxWork);
-  const expected = [...((tip as ModelBlock).utxo ?? new Map()).entries()].map(([k, v]) => `${k.split('@')[0]}=${v}`).sort();
-  const actual = [...chain.coins()].map(([o, c]) => `${toHex(o.txid)}:${o.index}=${c.output.value}`).sort();
+  const expected = [...((tip as ModelBlock).utxo ?? new Map()).entries()]
+    .map(([k, v]) => `${k.split('@')[0]}=${v}`)
+    .sort();
+  const actual = [...chain.coins()]
+    .map(([o, c]) => `${toHex(o.txid)}:${o.index}=${c.output.value}`)
+    .sort();
   expect(actual).toEqual(expected);
 }
 
@@ -181,7 +203,10 @@ describe('chain fork choice and reorganisation (model-based)', () => {
     const commands = [
       fc
         .tuple(fc.nat(), fc.constantFrom(0, 0, 0, 1, 1, 2, 3), fc.nat(), fc.boolean())
-        .map(([parent, kind, pick, withhold]) => new ExtendCommand(parent, kind, pick, withhold && pick % 4 === 0)),
+        .map(
+          ([parent, kind, pick, withhold]) =>
+            new ExtendCommand(parent, kind, pick, withhold && pick % 4 === 0),
+        ),
       fc.nat().map((pick) => new ReleaseCommand(pick)),
     ];
     await fc.assert(
@@ -199,7 +224,11 @@ describe('chain fork choice and reorganisation (model-based)', () => {
         for (const b of real.withheld) await deliver(chain, b);
         checkInvariant(model, chain);
         // Restart: replaying the store gives the same tip and UTXO set.
-        const reopened = await Chain.open({ params: PARAMS, store: MemoryChainStore.from(store.snapshot()), now: NOW });
+        const reopened = await Chain.open({
+          params: PARAMS,
+          store: MemoryChainStore.from(store.snapshot()),
+          now: NOW,
+        });
         expect(toHex(reopened.tip.hash)).toBe(toHex(chain.tip.hash));
         checkInvariant(model, reopened);
       }),

@@ -16,7 +16,11 @@ import { arbBlock, arbTransaction } from '../src/testing';
 const NUM_RUNS = Number(process.env.NUM_RUNS ?? 300);
 
 /** Decoding is total: a value whose re-encoding is the input, or LedgerError('DECODE'). */
-function totalDecode<T>(bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array): void {
+function totalDecode<T>(
+  bytes: Uint8Array,
+  decode: (b: Uint8Array) => T,
+  encode: (v: T) => Uint8Array,
+): void {
   let value: T;
   try {
     value = decode(bytes);
@@ -56,12 +60,20 @@ describe('transaction codec', () => {
 
   it('decodes mutated valid encodings totally', () => {
     fc.assert(
-      fc.property(arbTransaction({ witness: true }), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(), (tx, at, byte, cut) => {
-        const bytes = encodeTransaction(tx).slice();
-        bytes[at % bytes.length] = byte;
-        totalDecode(bytes, decodeTransaction, (t) => encodeTransaction(t));
-        totalDecode(bytes.subarray(0, cut % (bytes.length + 1)), decodeTransaction, (t) => encodeTransaction(t));
-      }),
+      fc.property(
+        arbTransaction({ witness: true }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(),
+        (tx, at, byte, cut) => {
+          const bytes = encodeTransaction(tx).slice();
+          bytes[at % bytes.length] = byte;
+          totalDecode(bytes, decodeTransaction, (t) => encodeTransaction(t));
+          totalDecode(bytes.subarray(0, cut % (bytes.length + 1)), decodeTransaction, (t) =>
+            encodeTransaction(t),
+          );
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -80,11 +92,16 @@ describe('block codec', () => {
 
   it('decodes arbitrary and mutated bytes totally', () => {
     fc.assert(
-      fc.property(arbBlock({ witness: true }), fc.nat(), fc.integer({ min: 0, max: 255 }), (block, at, byte) => {
-        const bytes = encodeBlock(block).slice();
-        bytes[at % bytes.length] = byte;
-        totalDecode(bytes, decodeBlock, (b) => encodeBlock(b));
-      }),
+      fc.property(
+        arbBlock({ witness: true }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (block, at, byte) => {
+          const bytes = encodeBlock(block).slice();
+          bytes[at % bytes.length] = byte;
+          totalDecode(bytes, decodeBlock, (b) => encodeBlock(b));
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
     fc.assert(

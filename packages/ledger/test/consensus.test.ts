@@ -1,13 +1,14 @@
 /** One test per consensus rule of the subset (README "Consensus subset"), each seen failing. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { checkProofOfWork } from '../src/consensus/pow';
 import {
   addressToScript,
   type Block,
   blockHash,
   Chain,
-  checkTransaction,
   COIN,
+  checkTransaction,
   compactToTarget,
   decodeTransaction,
   fromHex,
@@ -15,12 +16,11 @@ import {
   LedgerError,
   merkleRoot,
   REGTEST,
-  targetToCompact,
   type Transaction,
+  targetToCompact,
   txid,
   Wallet,
 } from '../src/index';
-import { checkProofOfWork } from '../src/consensus/pow';
 import { buildBlock, coinbaseTx, GENESIS, OP_TRUE, type ParentInfo } from './helpers/blocks';
 
 const NOW = () => 2_000_000_000;
@@ -33,11 +33,17 @@ function tipInfo(chain: Chain): ParentInfo {
 function resolve(block: Block): Block {
   block.header.merkleRoot = merkleRoot(block.transactions.map(txid)).root;
   block.header.nonce = 0;
-  while (!checkProofOfWork(blockHash(block.header), block.header.bits, REGTEST.powLimit)) block.header.nonce++;
+  while (!checkProofOfWork(blockHash(block.header), block.header.bits, REGTEST.powLimit))
+    block.header.nonce++;
   return block;
 }
 
-async function expectReject(chain: Chain, block: Block, code: string, reason: string): Promise<void> {
+async function expectReject(
+  chain: Chain,
+  block: Block,
+  code: string,
+  reason: string,
+): Promise<void> {
   await expect(chain.acceptBlock(block)).rejects.toSatisfy(
     (e: unknown) => e instanceof LedgerError && e.code === code && e.message.startsWith(reason),
   );
@@ -58,10 +64,11 @@ describe('proof of work and nBits', () => {
     expect(compactToTarget(0xff123456).overflow).toBe(true);
   });
 
-  it('rejects a header whose hash is above the target, and bits other than the parent\'s', async () => {
+  it("rejects a header whose hash is above the target, and bits other than the parent's", async () => {
     const chain = await Chain.open({ now: NOW });
     const block = buildBlock(GENESIS, [coinbaseTx(1, SUBSIDY)]);
-    while (checkProofOfWork(blockHash(block.header), block.header.bits, REGTEST.powLimit)) block.header.nonce++;
+    while (checkProofOfWork(blockHash(block.header), block.header.bits, REGTEST.powLimit))
+      block.header.nonce++;
     await expectReject(chain, block, 'INVALID_HEADER', 'high-hash');
     const easier = buildBlock(GENESIS, [coinbaseTx(1, SUBSIDY)]);
     easier.header.bits = 0x2000ffff;
@@ -90,19 +97,35 @@ describe('block structure', () => {
     const chain = await chainWith(101);
     const tx: Transaction = {
       version: 1,
-      inputs: [{ prevout: { txid: txid((await chain.getBlock(chain.entryAt(1)!.hash))!.transactions[0]!), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [
+        {
+          prevout: {
+            txid: txid((await chain.getBlock(chain.entryAt(1)!.hash))!.transactions[0]!),
+            index: 0,
+          },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
       outputs: [{ value: COIN, scriptPubKey: OP_TRUE }],
       lockTime: 0,
     };
     const coinbase2 = (await chain.getBlock(chain.entryAt(2)!.hash))!.transactions[0]!;
-    const tx2: Transaction = { ...tx, inputs: [{ ...tx.inputs[0]!, prevout: { txid: txid(coinbase2), index: 0 } }] };
+    const tx2: Transaction = {
+      ...tx,
+      inputs: [{ ...tx.inputs[0]!, prevout: { txid: txid(coinbase2), index: 0 } }],
+    };
     const good = buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), tx, tx2]);
     const bad = structuredClone(good);
     bad.header.merkleRoot = new Uint8Array(32);
     await expectReject(chain, bad, 'INVALID_BLOCK', 'bad-txnmrklroot');
     // Duplicating the last transaction of an odd list keeps the root: a mutated block.
     const odd = buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), tx, tx2]);
-    const mutated: Block = { header: odd.header, transactions: [...odd.transactions, odd.transactions[2]!] };
+    const mutated: Block = {
+      header: odd.header,
+      transactions: [...odd.transactions, odd.transactions[2]!],
+    };
     await expectReject(chain, mutated, 'INVALID_BLOCK', 'bad-txns-duplicate');
     // The header was not marked invalid: the real block is still accepted afterwards.
     expect((await chain.acceptBlock(odd)).status).toBe('connected');
@@ -110,7 +133,19 @@ describe('block structure', () => {
 
   it('needs exactly one coinbase, first, with the BIP 34 height', async () => {
     const chain = await chainWith(1);
-    const noCoinbase = buildBlock(tipInfo(chain), [{ ...coinbaseTx(2, SUBSIDY), inputs: [{ prevout: { txid: new Uint8Array(32).fill(1), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0, witness: [] }] }]);
+    const noCoinbase = buildBlock(tipInfo(chain), [
+      {
+        ...coinbaseTx(2, SUBSIDY),
+        inputs: [
+          {
+            prevout: { txid: new Uint8Array(32).fill(1), index: 0 },
+            scriptSig: new Uint8Array(0),
+            sequence: 0,
+            witness: [],
+          },
+        ],
+      },
+    ]);
     await expectReject(chain, noCoinbase, 'INVALID_BLOCK', 'bad-cb-missing');
     const two = buildBlock(tipInfo(chain), [coinbaseTx(2, SUBSIDY), coinbaseTx(2, 0n, OP_TRUE, 9)]);
     await expectReject(chain, two, 'INVALID_BLOCK', 'bad-cb-multiple');
@@ -140,20 +175,52 @@ describe('inputs', () => {
     const coinbase1 = (await chain.getBlock(chain.entryAt(1)!.hash))!.transactions[0]!;
     const spend = (value: bigint, index = 0, id = txid(coinbase1)): Transaction => ({
       version: 1,
-      inputs: [{ prevout: { txid: id, index }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [
+        {
+          prevout: { txid: id, index },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
       outputs: [{ value, scriptPubKey: OP_TRUE }],
       lockTime: 0,
     });
     // Height 101 spending height 1: 100 confirmations is exactly mature; height 2's is not.
     const coinbase2 = (await chain.getBlock(chain.entryAt(2)!.hash))!.transactions[0]!;
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN, 0, txid(coinbase2))]), 'INVALID_BLOCK', 'bad-txns-premature-spend-of-coinbase');
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN, 1)]), 'INVALID_BLOCK', 'bad-txns-inputs-missingorspent');
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(SUBSIDY + 1n)]), 'INVALID_BLOCK', 'bad-txns-in-belowout');
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN), spend(2n * COIN)]), 'INVALID_BLOCK', 'bad-txns-inputs-missingorspent');
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN, 0, txid(coinbase2))]),
+      'INVALID_BLOCK',
+      'bad-txns-premature-spend-of-coinbase',
+    );
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN, 1)]),
+      'INVALID_BLOCK',
+      'bad-txns-inputs-missingorspent',
+    );
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(SUBSIDY + 1n)]),
+      'INVALID_BLOCK',
+      'bad-txns-in-belowout',
+    );
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY), spend(COIN), spend(2n * COIN)]),
+      'INVALID_BLOCK',
+      'bad-txns-inputs-missingorspent',
+    );
     const ok = buildBlock(tipInfo(chain), [coinbaseTx(101, SUBSIDY + SUBSIDY - COIN), spend(COIN)]);
     expect((await chain.acceptBlock(ok)).status).toBe('connected');
     // Spent now: a later block cannot spend it again.
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), spend(COIN)]), 'INVALID_BLOCK', 'bad-txns-inputs-missingorspent');
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), spend(COIN)]),
+      'INVALID_BLOCK',
+      'bad-txns-inputs-missingorspent',
+    );
   });
 
   it('verifies P2PKH signatures in blocks', async () => {
@@ -164,13 +231,20 @@ describe('inputs', () => {
     const pay = wallet.createPayment({ chain, to: address, amount: COIN });
     const forged = structuredClone(pay);
     forged.outputs[0]!.value += 1n; // the signature no longer matches
-    await expectReject(chain, buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), forged]), 'INVALID_BLOCK', 'mandatory-script-verify-flag-failed');
+    await expectReject(
+      chain,
+      buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), forged]),
+      'INVALID_BLOCK',
+      'mandatory-script-verify-flag-failed',
+    );
     const withWitness = structuredClone(pay);
     withWitness.inputs[0]!.witness = [new Uint8Array([1])];
     const b = buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), withWitness]);
     // Witness data does not change the block hash: refused as mutated, the header stays usable.
     await expectReject(chain, b, 'INVALID_BLOCK', 'unexpected-witness');
-    expect((await chain.acceptBlock(buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), pay]))).status).toBe('connected');
+    expect(
+      (await chain.acceptBlock(buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), pay]))).status,
+    ).toBe('connected');
   });
 });
 
@@ -182,14 +256,21 @@ describe('scripts outside the subset (README "Other scripts")', () => {
     const coinbase1 = (await chain.getBlock(chain.entryAt(1)!.hash))!.transactions[0]!;
     const tx: Transaction = {
       version: 1,
-      inputs: [{ prevout: { txid: txid(coinbase1), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [
+        {
+          prevout: { txid: txid(coinbase1), index: 0 },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
       outputs: [{ value: COIN, scriptPubKey: OP_TRUE }],
       lockTime: 0,
     };
     return { chain, block: buildBlock(tipInfo(chain), [coinbaseTx(102, SUBSIDY), tx]) };
   }
 
-  it("are accepted unverified in blocks by default, and counted", async () => {
+  it('are accepted unverified in blocks by default, and counted', async () => {
     const { chain, block } = await spendOther('accept');
     expect((await chain.acceptBlock(block)).status).toBe('connected');
     expect(chain.unverifiedInputs).toBe(1);
@@ -203,7 +284,12 @@ describe('scripts outside the subset (README "Other scripts")', () => {
 
 describe('context-free transaction checks (tx_invalid.json BADTX rows)', () => {
   it('rejects every BADTX transaction that decodes', () => {
-    const rows = JSON.parse(readFileSync(new URL('../../../../shared/vectors/bitcoin/tx_invalid.json', import.meta.url), 'utf8')) as unknown[][];
+    const rows = JSON.parse(
+      readFileSync(
+        new URL('../../../../shared/vectors/bitcoin/tx_invalid.json', import.meta.url),
+        'utf8',
+      ),
+    ) as unknown[][];
     let n = 0;
     for (const row of rows) {
       if (row.length < 3 || typeof row[2] !== 'string' || !row[2].includes('BADTX')) continue;

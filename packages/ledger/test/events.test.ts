@@ -29,7 +29,12 @@ describe('events', () => {
       mempool.on('added', () => added.push(1));
       const wallet = new Wallet();
       const address = wallet.newAddress();
-      await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(address), count: 101 });
+      await generateBlocks({
+        chain,
+        mempool,
+        coinbaseScript: addressToScript(address),
+        count: 101,
+      });
       await mempool.accept(wallet.createPayment({ chain, mempool, to: address, amount: COIN }));
     } finally {
       console.error = originalError;

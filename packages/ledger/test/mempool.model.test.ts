@@ -8,7 +8,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outpointKey } from '../src/chain/coins';
-import { addressToScript, Chain, COIN, generateBlocks, Mempool, toHex, txid, txVsize, Wallet } from '../src/index';
+import {
+  addressToScript,
+  Chain,
+  COIN,
+  generateBlocks,
+  Mempool,
+  toHex,
+  txid,
+  txVsize,
+  Wallet,
+} from '../src/index';
 
 const NOW = () => 2_000_000_000;
 const CAP = 1200; // about five 1-in-2-out payments
@@ -27,7 +37,9 @@ interface Real {
 }
 
 function check(model: ModelTx[], real: Real): void {
-  expect([...real.mempool.entries()].map((e) => toHex(e.txid)).sort()).toEqual(model.map((m) => m.id).sort());
+  expect([...real.mempool.entries()].map((e) => toHex(e.txid)).sort()).toEqual(
+    model.map((m) => m.id).sort(),
+  );
   expect(real.mempool.bytes).toBe(model.reduce((s, m) => s + m.vsize, 0));
   expect(real.mempool.bytes).toBeLessThanOrEqual(CAP);
   const spent = new Set<string>();
@@ -51,8 +63,17 @@ class PayCommand implements fc.AsyncCommand<ModelTx[], Real> {
   }
   async run(model: ModelTx[], real: Real): Promise<void> {
     const { chain, mempool, wallet, address } = real;
-    const tx = wallet.createPayment({ chain, mempool, to: address, amount: this.coins * COIN, feeRate: this.feeRate });
-    const inValue = tx.inputs.reduce((s, i) => s + (chain.getCoin(i.prevout)?.output.value ?? 0n), 0n);
+    const tx = wallet.createPayment({
+      chain,
+      mempool,
+      to: address,
+      amount: this.coins * COIN,
+      feeRate: this.feeRate,
+    });
+    const inValue = tx.inputs.reduce(
+      (s, i) => s + (chain.getCoin(i.prevout)?.output.value ?? 0n),
+      0n,
+    );
     const fee = inValue - tx.outputs.reduce((s, o) => s + o.value, 0n);
     const vsize = txVsize(tx);
     const entry: ModelTx = { id: toHex(txid(tx)), feeRate: (fee * 1000n) / BigInt(vsize), vsize };
@@ -83,7 +104,12 @@ class MineCommand implements fc.AsyncCommand<ModelTx[], Real> {
     return true;
   }
   async run(model: ModelTx[], real: Real): Promise<void> {
-    const [block] = await generateBlocks({ chain: real.chain, mempool: real.mempool, coinbaseScript: addressToScript(real.address), count: 1 });
+    const [block] = await generateBlocks({
+      chain: real.chain,
+      mempool: real.mempool,
+      coinbaseScript: addressToScript(real.address),
+      count: 1,
+    });
     const included = new Set(block!.transactions.map((t) => toHex(txid(t))));
     // Everything fits in one block: the mempool empties.
     expect(model.every((m) => included.has(m.id))).toBe(true);
@@ -106,12 +132,21 @@ describe('mempool (model-based)', () => {
     const source = await Chain.open({ now: NOW });
     const wallet = new Wallet();
     const address = wallet.newAddress();
-    const blocks = await generateBlocks({ chain: source, coinbaseScript: addressToScript(address), count: 140 });
+    const blocks = await generateBlocks({
+      chain: source,
+      coinbaseScript: addressToScript(address),
+      count: 140,
+    });
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 25, size: 'max' }), async (cmds) => {
         const chain = await Chain.open({ now: NOW });
         for (const b of blocks) await chain.acceptBlock(b);
-        const real: Real = { chain, mempool: new Mempool({ chain, maxBytes: CAP }), wallet, address };
+        const real: Real = {
+          chain,
+          mempool: new Mempool({ chain, maxBytes: CAP }),
+          wallet,
+          address,
+        };
         await fc.asyncModelRun(() => ({ model: [] as ModelTx[], real }), cmds);
       }),
       { numRuns: Number(process.env.NUM_RUNS ?? 25) },

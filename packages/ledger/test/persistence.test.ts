@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Chain, generateBlocks, hashToHex, LedgerError, MemoryChainStore, openFileChainStore, toHex } from '../src/index';
+import {
+  Chain,
+  generateBlocks,
+  hashToHex,
+  LedgerError,
+  MemoryChainStore,
+  openFileChainStore,
+  toHex,
+} from '../src/index';
 import { OP_TRUE } from './helpers/blocks';
 
 const NOW = () => 2_000_000_000;
@@ -24,7 +32,9 @@ function tempDir(): string {
 }
 
 /** The seed of this run: random locally, fixed under CI, LEDGER_SEED overrides. */
-const SEED = Number(process.env.LEDGER_SEED ?? (process.env.CI ? 1 : Math.floor(Math.random() * 2 ** 31)));
+const SEED = Number(
+  process.env.LEDGER_SEED ?? (process.env.CI ? 1 : Math.floor(Math.random() * 2 ** 31)),
+);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -38,9 +48,13 @@ function rng(seed: number): () => number {
 function runAndKill(dir: string, lines: number, delayMs: number): Promise<string[]> {
   const script = fileURLToPath(new URL('./fixtures/chain-writer.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--conditions=@peerkit/source', '--import', 'tsx', script, dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--conditions=@peerkit/source', '--import', 'tsx', script, dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     let killing = false;
@@ -82,12 +96,20 @@ describe('persistence', () => {
       }
       const chain = await Chain.open({ store: await openFileChainStore(dir), now: NOW });
       try {
-        for (const [h, hash] of durable) expect(hashToHex(chain.entryAt(h)?.hash ?? new Uint8Array(32)), `height ${h}`).toBe(hash);
+        for (const [h, hash] of durable)
+          expect(hashToHex(chain.entryAt(h)?.hash ?? new Uint8Array(32)), `height ${h}`).toBe(hash);
         expect(chain.height).toBeGreaterThanOrEqual(Math.max(...durable.keys()));
         // The UTXO set is consistent: rebuilding it from the stored blocks gives the same one.
-        const rebuilt = await Chain.open({ store: MemoryChainStore.from(new Uint8Array(0)), now: NOW });
-        for (let h = 1; h <= chain.height; h++) await rebuilt.acceptBlock((await chain.getBlock(chain.entryAt(h)!.hash))!);
-        const key = (c: Chain) => [...c.coins()].map(([o, coin]) => `${toHex(o.txid)}:${o.index}:${coin.output.value}`).sort();
+        const rebuilt = await Chain.open({
+          store: MemoryChainStore.from(new Uint8Array(0)),
+          now: NOW,
+        });
+        for (let h = 1; h <= chain.height; h++)
+          await rebuilt.acceptBlock((await chain.getBlock(chain.entryAt(h)!.hash))!);
+        const key = (c: Chain) =>
+          [...c.coins()]
+            .map(([o, coin]) => `${toHex(o.txid)}:${o.index}:${coin.output.value}`)
+            .sort();
         expect(key(chain)).toEqual(key(rebuilt));
       } finally {
         await chain.close();
@@ -119,7 +141,9 @@ describe('persistence', () => {
   it('refuses a second writer on the same directory, in this process and from another', async () => {
     const dir = tempDir();
     const first = await openFileChainStore(dir);
-    await expect(openFileChainStore(dir)).rejects.toSatisfy((e: unknown) => e instanceof LedgerError && e.code === 'STORAGE');
+    await expect(openFileChainStore(dir)).rejects.toSatisfy(
+      (e: unknown) => e instanceof LedgerError && e.code === 'STORAGE',
+    );
     await first.close();
     const again = await openFileChainStore(dir);
     await again.close();

@@ -24,7 +24,9 @@ const VECTORS = new URL('../../../../shared/vectors/bitcoin/', import.meta.url);
 
 describe('regtest parameters', () => {
   it('builds Bitcoin Core regtest genesis (chainparams.cpp asserts these hashes)', () => {
-    expect(hashToHex(REGTEST.genesisHash)).toBe('0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206');
+    expect(hashToHex(REGTEST.genesisHash)).toBe(
+      '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206',
+    );
     expect(hashToHex(REGTEST.genesis.header.merkleRoot)).toBe(
       '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b',
     );
@@ -51,7 +53,9 @@ describe('hashes', () => {
 
 describe('transactions', () => {
   it('decodes every tx_valid.json transaction and re-encodes it byte for byte', () => {
-    const cases = JSON.parse(readFileSync(new URL('tx_valid.json', VECTORS), 'utf8')) as unknown[][];
+    const cases = JSON.parse(
+      readFileSync(new URL('tx_valid.json', VECTORS), 'utf8'),
+    ) as unknown[][];
     let n = 0;
     for (const c of cases) {
       if (c.length < 3 || typeof c[1] !== 'string') continue;
@@ -70,14 +74,17 @@ describe('transactions', () => {
     const tx = decodeTransaction(fromHex(hex));
     expect(tx.inputs[1]?.witness.length).toBe(2);
     expect(toHex(encodeTransaction(tx))).toBe(hex);
-    expect(hashToHex(txid(tx))).toBe('e8151a2af31c368a35053ddd4bdb285a8595c769a3ad83e0fa02314a602d4609');
+    expect(hashToHex(txid(tx))).toBe(
+      'e8151a2af31c368a35053ddd4bdb285a8595c769a3ad83e0fa02314a602d4609',
+    );
     expect(wtxid(tx)).not.toEqual(txid(tx));
   });
 
   it('rejects an unknown flag and a superfluous witness record', () => {
     expect(() => decodeTransaction(fromHex('0100000000020000000000'))).toThrow(/optional data/);
     // marker+flag, one input, no outputs, an empty witness stack
-    const noWitness = `010000000001 01 ${'00'.repeat(32)} ffffffff 00 ffffffff 00 00 00000000`.replace(/ /g, '');
+    const noWitness =
+      `010000000001 01 ${'00'.repeat(32)} ffffffff 00 ffffffff 00 00 00000000`.replace(/ /g, '');
     expect(() => decodeTransaction(fromHex(noWitness))).toThrow(/superfluous/);
   });
 });

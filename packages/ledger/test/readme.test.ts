@@ -14,10 +14,14 @@ it('the README example runs and prints what the README shows', () => {
   const file = fileURLToPath(new URL('./readme-example.tmp.ts', import.meta.url));
   writeFileSync(file, code as string);
   try {
-    const run = spawnSync(process.execPath, ['--conditions=@peerkit/source', '--import', 'tsx', file], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=@peerkit/source', '--import', 'tsx', file],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(expected);
     expect(run.status).toBe(0);

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { isValidSignatureEncoding } from '../src/crypto/der';
 import type { Transaction } from '../src/index';
 import { txid } from '../src/index';
 import {
@@ -23,16 +24,26 @@ import {
   verifyScript,
 } from '../src/script/interpreter';
 import { parseScript } from '../src/script/script';
-import { isValidSignatureEncoding } from '../src/crypto/der';
 import { parseScriptNotation } from './helpers/script-notation';
 
 const VECTORS = new URL('../../../../shared/vectors/bitcoin/', import.meta.url);
-const SUPPORTED = new Set([0x61, 0x69, 0x6a, 0x75, 0x76, 0x87, 0x88, 0xa6, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xb0, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9]);
-const UNIMPLEMENTED_FLAGS = ['CLEANSTACK', 'MINIMALDATA', 'DISCOURAGE_UPGRADABLE_NOPS', 'CONST_SCRIPTCODE'];
+const SUPPORTED = new Set([
+  0x61, 0x69, 0x6a, 0x75, 0x76, 0x87, 0x88, 0xa6, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xb0, 0xb3,
+  0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9,
+]);
+const UNIMPLEMENTED_FLAGS = [
+  'CLEANSTACK',
+  'MINIMALDATA',
+  'DISCOURAGE_UPGRADABLE_NOPS',
+  'CONST_SCRIPTCODE',
+];
 
 function onlySubsetOpcodes(script: Uint8Array): boolean {
   const { ops, ok } = parseScript(script);
-  return ok && ops.every((op) => op.opcode <= 0x60 && op.opcode !== 0x50 ? true : SUPPORTED.has(op.opcode));
+  return (
+    ok &&
+    ops.every((op) => (op.opcode <= 0x60 && op.opcode !== 0x50 ? true : SUPPORTED.has(op.opcode)))
+  );
 }
 
 function flagsOf(names: string[]): ScriptFlags {
@@ -49,13 +60,22 @@ function flagsOf(names: string[]): ScriptFlags {
 function spend(scriptSig: Uint8Array, scriptPubKey: Uint8Array): Transaction {
   const credit: Transaction = {
     version: 1,
-    inputs: [{ prevout: { txid: new Uint8Array(32), index: 0xffffffff }, scriptSig: new Uint8Array([0, 0]), sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      {
+        prevout: { txid: new Uint8Array(32), index: 0xffffffff },
+        scriptSig: new Uint8Array([0, 0]),
+        sequence: 0xffffffff,
+        witness: [],
+      },
+    ],
     outputs: [{ value: 0n, scriptPubKey }],
     lockTime: 0,
   };
   return {
     version: 1,
-    inputs: [{ prevout: { txid: txid(credit), index: 0 }, scriptSig, sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      { prevout: { txid: txid(credit), index: 0 }, scriptSig, sequence: 0xffffffff, witness: [] },
+    ],
     outputs: [{ value: 0n, scriptPubKey: new Uint8Array(0) }],
     lockTime: 0,
   };
@@ -70,7 +90,9 @@ interface Case {
 }
 
 function loadCases(): Case[] {
-  const rows = JSON.parse(readFileSync(new URL('script_tests.json', VECTORS), 'utf8')) as unknown[][];
+  const rows = JSON.parse(
+    readFileSync(new URL('script_tests.json', VECTORS), 'utf8'),
+  ) as unknown[][];
   const cases: Case[] = [];
   for (const row of rows) {
     if (row.length < 4 || Array.isArray(row[0])) continue; // comments and witness cases
@@ -90,11 +112,18 @@ function isP2sh(spk: Uint8Array): boolean {
   return spk.length === 23 && spk[0] === 0xa9 && spk[1] === 20 && spk[22] === 0x87;
 }
 function isWitnessProgram(spk: Uint8Array): boolean {
-  return spk.length >= 4 && spk.length <= 42 && (spk[0] === 0 || (spk[0]! >= 0x51 && spk[0]! <= 0x60)) && spk[1] === spk.length - 2;
+  return (
+    spk.length >= 4 &&
+    spk.length <= 42 &&
+    (spk[0] === 0 || (spk[0]! >= 0x51 && spk[0]! <= 0x60)) &&
+    spk[1] === spk.length - 2
+  );
 }
 
 function allSignaturePushesStrict(scriptSig: Uint8Array): boolean {
-  return parseScript(scriptSig).ops.every((op) => op.data === undefined || op.data[0] !== 0x30 || isValidSignatureEncoding(op.data));
+  return parseScript(scriptSig).ops.every(
+    (op) => op.data === undefined || op.data[0] !== 0x30 || isValidSignatureEncoding(op.data),
+  );
 }
 
 function claimed(c: Case): boolean {
@@ -123,7 +152,8 @@ describe('script_tests.json, the claimed subset', () => {
     for (const c of subset) {
       const result = run(c, flagsOf(c.flags));
       const verdict = result.ok ? 'OK' : result.error;
-      if ((verdict === 'OK') !== (c.expected === 'OK')) disagreements.push(`${verdict} vs ${c.line}`);
+      if ((verdict === 'OK') !== (c.expected === 'OK'))
+        disagreements.push(`${verdict} vs ${c.line}`);
     }
     expect(disagreements).toEqual([]);
     // The subset is substantial, with both outcomes and signature cases in it.
@@ -133,13 +163,18 @@ describe('script_tests.json, the claimed subset', () => {
   });
 
   it('never accepts a script that uses an opcode outside the subset', () => {
-    const outside = cases.filter((c) => !onlySubsetOpcodes(c.scriptSig) || !onlySubsetOpcodes(c.scriptPubKey));
+    const outside = cases.filter(
+      (c) => !onlySubsetOpcodes(c.scriptSig) || !onlySubsetOpcodes(c.scriptPubKey),
+    );
     expect(outside.length).toBeGreaterThan(500);
     for (const c of outside) {
       const result = run(c, CONSENSUS_FLAGS);
       expect(result.ok, c.line).toBe(false);
     }
     const ifCase = outside.find((c) => c.line.includes('"IF 1 ENDIF"') && c.expected === 'OK');
-    expect(ifCase && run(ifCase, CONSENSUS_FLAGS)).toEqual({ ok: false, error: 'UNSUPPORTED_OPCODE' });
+    expect(ifCase && run(ifCase, CONSENSUS_FLAGS)).toEqual({
+      ok: false,
+      error: 'UNSUPPORTED_OPCODE',
+    });
   });
 });

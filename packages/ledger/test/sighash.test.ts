@@ -11,7 +11,13 @@ describe('legacy signature hash (sighash.json, Core sighash_tests.cpp)', () => {
     let n = 0;
     for (const row of rows) {
       if (row.length === 1) continue;
-      const [txHex, scriptHex, index, hashType, expected] = row as [string, string, number, number, string];
+      const [txHex, scriptHex, index, hashType, expected] = row as [
+        string,
+        string,
+        number,
+        number,
+        string,
+      ];
       const tx = decodeTransaction(fromHex(txHex));
       const { sighash } = legacySighash(tx, index, fromHex(scriptHex), hashType);
       // sighash_tests.cpp compares uint256::GetHex(): display (reversed) order.

@@ -6,17 +6,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeTransaction, fromHex, hashFromHex, hasWitness, type Transaction, toHex } from '../src/index';
+import {
+  decodeTransaction,
+  fromHex,
+  hashFromHex,
+  hasWitness,
+  type Transaction,
+  toHex,
+} from '../src/index';
 import { type ScriptFlags, verifyScript } from '../src/script/interpreter';
 import { parseScript } from '../src/script/script';
 import { parseScriptNotation } from './helpers/script-notation';
 
 const VECTORS = new URL('../../../../shared/vectors/bitcoin/', import.meta.url);
-const SUPPORTED = new Set([0x61, 0x69, 0x6a, 0x75, 0x76, 0x87, 0x88, 0xa6, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xb0, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9]);
+const SUPPORTED = new Set([
+  0x61, 0x69, 0x6a, 0x75, 0x76, 0x87, 0x88, 0xa6, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xb0, 0xb3,
+  0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9,
+]);
 
 function subset(script: Uint8Array): boolean {
   const { ops, ok } = parseScript(script);
-  return ok && ops.every((op) => (op.opcode <= 0x60 && op.opcode !== 0x50) || SUPPORTED.has(op.opcode));
+  return (
+    ok && ops.every((op) => (op.opcode <= 0x60 && op.opcode !== 0x50) || SUPPORTED.has(op.opcode))
+  );
 }
 
 interface Row {
@@ -34,9 +46,16 @@ function load(file: string): Row[] {
     if (flags.includes('BADTX')) continue;
     const prevouts = new Map<string, Uint8Array>();
     for (const [id, index, asm] of prevs) {
-      prevouts.set(`${toHex(hashFromHex(id))}:${index === -1 ? 0xffffffff : index}`, parseScriptNotation(asm));
+      prevouts.set(
+        `${toHex(hashFromHex(id))}:${index === -1 ? 0xffffffff : index}`,
+        parseScriptNotation(asm),
+      );
     }
-    out.push({ tx: decodeTransaction(fromHex(hex)), prevouts, flags: flags === '' || flags === 'NONE' ? [] : flags.split(',') });
+    out.push({
+      tx: decodeTransaction(fromHex(hex)),
+      prevouts,
+      flags: flags === '' || flags === 'NONE' ? [] : flags.split(','),
+    });
   }
   return out;
 }
@@ -50,14 +69,22 @@ function inSubset(row: Row): boolean {
     if (spk.length === 23 && spk[0] === 0xa9 && spk[1] === 20 && spk[22] === 0x87) return false;
     // Witness programs (BIP 141: a version opcode and one 2-40 byte push) are outside it too.
     const v = spk[0] as number;
-    if (spk.length >= 4 && spk.length <= 42 && (v === 0 || (v >= 0x51 && v <= 0x60)) && spk[1] === spk.length - 2) return false;
+    if (
+      spk.length >= 4 &&
+      spk.length <= 42 &&
+      (v === 0 || (v >= 0x51 && v <= 0x60)) &&
+      spk[1] === spk.length - 2
+    )
+      return false;
   }
   return true;
 }
 
 function allInputsValid(row: Row, flags: ScriptFlags): boolean {
   return row.tx.inputs.every((input, i) => {
-    const spk = row.prevouts.get(`${toHex(input.prevout.txid)}:${input.prevout.index}`) as Uint8Array;
+    const spk = row.prevouts.get(
+      `${toHex(input.prevout.txid)}:${input.prevout.index}`,
+    ) as Uint8Array;
     return verifyScript(input.scriptSig, spk, { tx: row.tx, inputIndex: i }, flags).ok;
   });
 }
@@ -82,7 +109,9 @@ describe('tx_valid.json / tx_invalid.json, the claimed subset', () => {
     // Only rows whose failure comes from a rule the subset implements (not, e.g., the
     // CONST_SCRIPTCODE or MINIMALDATA policies).
     const implemented = new Set(['DERSIG', 'LOW_S', 'STRICTENC', 'NULLFAIL', 'P2SH', 'WITNESS']);
-    const rows = load('tx_invalid.json').filter((r) => inSubset(r) && r.flags.every((f) => implemented.has(f)));
+    const rows = load('tx_invalid.json').filter(
+      (r) => inSubset(r) && r.flags.every((f) => implemented.has(f)),
+    );
     expect(rows.length).toBeGreaterThan(5);
     for (const row of rows) {
       const flags: ScriptFlags = {
@@ -92,7 +121,9 @@ describe('tx_valid.json / tx_invalid.json, the claimed subset', () => {
         nullFail: row.flags.includes('NULLFAIL'),
         sigPushOnly: false,
       };
-      expect(allInputsValid(row, flags), `${row.flags} ${toHex(row.tx.inputs[0]!.scriptSig)}`).toBe(false);
+      expect(allInputsValid(row, flags), `${row.flags} ${toHex(row.tx.inputs[0]!.scriptSig)}`).toBe(
+        false,
+      );
     }
   });
 });

@@ -13,8 +13,8 @@ import {
   REGTEST,
   scriptToAddress,
   signInput,
-  toHex,
   type Transaction,
+  toHex,
   txid,
   Wallet,
 } from '../src/index';
@@ -31,7 +31,10 @@ function seeded(seed: number): { bytes(n: number): Uint8Array; int(max: number):
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { bytes: (n) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)), int: (max) => Math.floor(next() * max) };
+  return {
+    bytes: (n) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
+    int: (max) => Math.floor(next() * max),
+  };
 }
 
 async function setup() {
@@ -62,20 +65,33 @@ describe('addresses and keys', () => {
     expect(wif.startsWith('c')).toBe(true);
     expect(toHex(decodeWif(wif).publicKey)).toBe(toHex(key.publicKey));
     // secp256k1 public key of the private key 0x0101…01 (compressed).
-    expect(toHex(key.publicKey)).toBe('031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f');
+    expect(toHex(key.publicKey)).toBe(
+      '031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f',
+    );
   });
 });
 
 describe('mining, wallet and mempool together', () => {
   it('mines to an address, matures the coinbase, pays with change, mines the payment', async () => {
     const { chain, mempool, alice, bob, aliceAddress, bobAddress } = await setup();
-    await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(aliceAddress), count: 101 });
+    await generateBlocks({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+      count: 101,
+    });
     expect(chain.height).toBe(101);
     const before = alice.balance(chain, mempool);
     expect(before.confirmed).toBe(50n * COIN); // only block 1's coinbase is mature
     expect(before.immature).toBe(100n * 50n * COIN);
 
-    const payment = alice.createPayment({ chain, mempool, to: bobAddress, amount: 10n * COIN, feeRate: 2000n });
+    const payment = alice.createPayment({
+      chain,
+      mempool,
+      to: bobAddress,
+      amount: 10n * COIN,
+      feeRate: 2000n,
+    });
     expect(payment.outputs).toHaveLength(2); // payment + change
     const result = await mempool.accept(payment);
     expect(result.status).toBe('accepted');
@@ -86,12 +102,23 @@ describe('mining, wallet and mempool together', () => {
     // The coin it spends is no longer counted as confirmed.
     expect(alice.balance(chain, mempool).confirmed).toBe(0n);
 
-    const template = createBlockTemplate({ chain, mempool, coinbaseScript: addressToScript(aliceAddress) });
+    const template = createBlockTemplate({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+    });
     expect(template.block.transactions.map((t) => toHex(txid(t)))).toContain(toHex(txid(payment)));
     expect(template.fees).toBe(entry?.fee);
-    expect(template.block.transactions[0]?.outputs[0]?.value).toBe(template.subsidy + template.fees);
+    expect(template.block.transactions[0]?.outputs[0]?.value).toBe(
+      template.subsidy + template.fees,
+    );
 
-    await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(aliceAddress), count: 1 });
+    await generateBlocks({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+      count: 1,
+    });
     expect(mempool.size).toBe(0);
     expect(bob.balance(chain, mempool).confirmed).toBe(10n * COIN);
     expect((await chain.getTransaction(txid(payment)))?.height).toBe(102);
@@ -99,7 +126,12 @@ describe('mining, wallet and mempool together', () => {
 
   it('rejects double spends, bad signatures, low fees and spends of immature coinbases', async () => {
     const { chain, mempool, alice, bobAddress, aliceAddress } = await setup();
-    await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(aliceAddress), count: 101 });
+    await generateBlocks({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+      count: 101,
+    });
     const pay = alice.createPayment({ chain, to: bobAddress, amount: COIN });
     const again = alice.createPayment({ chain, to: bobAddress, amount: 2n * COIN }); // same coin
     await mempool.accept(pay);
@@ -108,7 +140,12 @@ describe('mining, wallet and mempool together', () => {
 
     // A flipped signature byte fails script verification.
     const { chain: c2, mempool: m2, alice: a2, bobAddress: b2, aliceAddress: aa2 } = await setup();
-    await generateBlocks({ chain: c2, mempool: m2, coinbaseScript: addressToScript(aa2), count: 101 });
+    await generateBlocks({
+      chain: c2,
+      mempool: m2,
+      coinbaseScript: addressToScript(aa2),
+      count: 101,
+    });
     const good = a2.createPayment({ chain: c2, to: b2, amount: COIN });
     const bad = structuredClone(good);
     const sig = bad.inputs[0]!.scriptSig;
@@ -131,7 +168,14 @@ describe('mining, wallet and mempool together', () => {
     expect(key).toBeDefined();
     const child: Transaction = {
       version: 2,
-      inputs: [{ prevout: { txid: txid(parent), index: 0 }, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] }],
+      inputs: [
+        {
+          prevout: { txid: txid(parent), index: 0 },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
       outputs: [{ value: 5n * COIN - 10_000n, scriptPubKey: childKeyScript }],
       lockTime: 0,
     };
@@ -165,11 +209,21 @@ describe('mining, wallet and mempool together', () => {
 
   it('re-adds transactions of a disconnected block and drops them when the other branch confirms them', async () => {
     const { chain, mempool, alice, bobAddress, aliceAddress } = await setup();
-    await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(aliceAddress), count: 101 });
+    await generateBlocks({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+      count: 101,
+    });
     const fork = chain.tip;
     const pay = alice.createPayment({ chain, mempool, to: bobAddress, amount: COIN });
     await mempool.accept(pay);
-    const [withPay] = await generateBlocks({ chain, mempool, coinbaseScript: addressToScript(aliceAddress), count: 1 });
+    const [withPay] = await generateBlocks({
+      chain,
+      mempool,
+      coinbaseScript: addressToScript(aliceAddress),
+      count: 1,
+    });
     expect(mempool.size).toBe(0);
     // A competing branch of two empty blocks from the fork point wins.
     const other = await Chain.open({ now: NOW });
@@ -177,13 +231,20 @@ describe('mining, wallet and mempool together', () => {
       const b = await chain.getBlock(chain.entryAt(h)!.hash);
       await other.acceptBlock(b!);
     }
-    const branch = await generateBlocks({ chain: other, coinbaseScript: new Uint8Array([0x51]), count: 2 });
+    const branch = await generateBlocks({
+      chain: other,
+      coinbaseScript: new Uint8Array([0x51]),
+      count: 2,
+    });
     let reorg = { connected: 0, disconnected: 0 };
     for (const b of branch) {
       const r = await chain.acceptBlock(b);
       for (const d of r.disconnected) await mempool.blockDisconnected(d);
       for (const c of r.connected) mempool.blockConnected(c);
-      reorg = { connected: reorg.connected + r.connected.length, disconnected: reorg.disconnected + r.disconnected.length };
+      reorg = {
+        connected: reorg.connected + r.connected.length,
+        disconnected: reorg.disconnected + r.disconnected.length,
+      };
     }
     expect(reorg).toEqual({ connected: 2, disconnected: 1 });
     expect(toHex(chain.tip.hash)).toBe(toHex(other.tip.hash));

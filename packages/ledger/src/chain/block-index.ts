@@ -45,13 +45,18 @@ export const MEDIAN_TIME_SPAN = 11;
 
 export function medianTimePast(time: number, prev: BlockIndexEntry | undefined): number {
   const times = [time];
-  for (let p = prev; p !== undefined && times.length < MEDIAN_TIME_SPAN; p = p.prev) times.push(p.header.time);
+  for (let p = prev; p !== undefined && times.length < MEDIAN_TIME_SPAN; p = p.prev)
+    times.push(p.header.time);
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)] as number;
 }
 
 /** The ancestor of `node` at `height`, using the active chain array as a shortcut. */
-export function ancestor<T extends BlockIndexEntry>(node: T, height: number, active: readonly T[]): T | undefined {
+export function ancestor<T extends BlockIndexEntry>(
+  node: T,
+  height: number,
+  active: readonly T[],
+): T | undefined {
   let n: BlockIndexEntry | undefined = node;
   while (n !== undefined && n.height > height) {
     if (active[n.height] === n) return active[height];
@@ -76,7 +81,10 @@ export function findFork<T extends BlockIndexEntry>(a: T, b: T, active: readonly
  * A block locator (developer reference p2p_networking.rst "getheaders"): hashes stepping back
  * from `node`, one at a time for the first ten, then doubling the step, ending at genesis.
  */
-export function blockLocator<T extends BlockIndexEntry>(node: T, active: readonly T[]): Uint8Array[] {
+export function blockLocator<T extends BlockIndexEntry>(
+  node: T,
+  active: readonly T[],
+): Uint8Array[] {
   const hashes: Uint8Array[] = [];
   let step = 1;
   let n: T | undefined = node;

@@ -9,9 +9,9 @@
  * with its descendants and the next best chain is tried. `open` replays the store, so a
  * restart rebuilds the same state without the network.
  */
-import { Emitter } from '@peerkit/transport';
+
 import type { Clock } from '@peerkit/transport';
-import { blockProof } from '../consensus/pow';
+import { Emitter } from '@peerkit/transport';
 import {
   checkBlock,
   checkBlockHeader,
@@ -19,16 +19,40 @@ import {
   contextualCheckBlockHeader,
   type HeaderContext,
 } from '../consensus/block-checks';
+import { blockProof } from '../consensus/pow';
 import { LedgerError } from '../errors';
 import { bytesEqual, toHex } from '../hash';
-import { type ChainParams, REGTEST } from '../params';
 import type { BlockResult, NodeChain } from '../p2p/ports';
-import { type Block, type BlockHeader, blockHash, decodeBlock, encodeBlock } from '../primitives/block';
+import { type ChainParams, REGTEST } from '../params';
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  decodeBlock,
+  encodeBlock,
+} from '../primitives/block';
 import { type OutPoint, type Transaction, txid } from '../primitives/transaction';
-import { ancestor, type BlockIndexEntry, blockLocator, findFork, type IndexNode, medianTimePast } from './block-index';
+import {
+  type BlockIndexEntry,
+  blockLocator,
+  findFork,
+  type IndexNode,
+  medianTimePast,
+} from './block-index';
 import { type Coin, outpointFromKey, outpointKey } from './coins';
-import { type BlockUndo, connectBlock, disconnectBlock, type UnsupportedScriptPolicy } from './connect';
-import { type ChainStore, encodeRecord, MemoryChainStore, RECORD_HEADER_SIZE, scanRecords } from './store';
+import {
+  type BlockUndo,
+  connectBlock,
+  disconnectBlock,
+  type UnsupportedScriptPolicy,
+} from './connect';
+import {
+  type ChainStore,
+  encodeRecord,
+  MemoryChainStore,
+  RECORD_HEADER_SIZE,
+  scanRecords,
+} from './store';
 
 export interface ChainEvents {
   /** The tip changed: blocks disconnected (tip first), then connected (in order). */
@@ -178,7 +202,10 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     for (const hash of locator) {
       const node = this.#index.get(toHex(hash));
       if (node === undefined) continue;
-      start = this.#active[node.height] === node ? node : findFork(node, this.#active[this.height] as IndexNode, this.#active);
+      start =
+        this.#active[node.height] === node
+          ? node
+          : findFork(node, this.#active[this.height] as IndexNode, this.#active);
       break;
     }
     const headers: BlockHeader[] = [];
@@ -198,11 +225,13 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       const hash = blockHash(header);
       const known = this.#index.get(toHex(hash));
       if (known !== undefined) {
-        if (known.status === 'invalid') throw new LedgerError('INVALID_HEADER', 'duplicate-invalid: header of an invalid block');
+        if (known.status === 'invalid')
+          throw new LedgerError('INVALID_HEADER', 'duplicate-invalid: header of an invalid block');
         continue;
       }
       const parent = this.#index.get(toHex(header.prevBlock));
-      if (parent === undefined) throw new LedgerError('ORPHAN', 'prev-blk-not-found: header does not connect');
+      if (parent === undefined)
+        throw new LedgerError('ORPHAN', 'prev-blk-not-found: header does not connect');
       added.push(this.#addHeader(header, hash, parent));
     }
     return { added };
@@ -211,7 +240,11 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   /** Entries on the way to the best header whose blocks are not stored, lowest first. */
   missingBlocks(max: number): BlockIndexEntry[] {
     const missing: IndexNode[] = [];
-    for (let n: IndexNode | undefined = this.#bestHeader; n !== undefined && !n.haveChain; n = n.prev) {
+    for (
+      let n: IndexNode | undefined = this.#bestHeader;
+      n !== undefined && !n.haveChain;
+      n = n.prev
+    ) {
       if (n.dataOffset === undefined) missing.push(n);
     }
     return missing.reverse().slice(0, max);
@@ -228,7 +261,9 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   }
 
   /** A transaction of the active chain by txid. */
-  async getTransaction(id: Uint8Array): Promise<{ tx: Transaction; blockHash: Uint8Array; height: number } | undefined> {
+  async getTransaction(
+    id: Uint8Array,
+  ): Promise<{ tx: Transaction; blockHash: Uint8Array; height: number } | undefined> {
     const node = this.#txIndex.get(toHex(id));
     if (node === undefined) return undefined;
     const block = await this.#readBlock(node);
@@ -239,7 +274,12 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   /** What the next block on the tip must use: height, parent, nBits and its earliest time. */
   nextBlockTarget(): { height: number; prevBlock: Uint8Array; bits: number; minTime: number } {
     const tip = this.tip;
-    return { height: tip.height + 1, prevBlock: tip.hash, bits: tip.header.bits, minTime: tip.medianTimePast + 1 };
+    return {
+      height: tip.height + 1,
+      prevBlock: tip.hash,
+      bits: tip.header.bits,
+      minTime: tip.medianTimePast + 1,
+    };
   }
 
   /** The network-adjusted time the chain checks headers against (seconds). */
@@ -268,11 +308,16 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   }
 
   #context(parent: IndexNode): HeaderContext {
-    return { height: parent.height + 1, parentBits: parent.header.bits, parentMedianTimePast: parent.medianTimePast };
+    return {
+      height: parent.height + 1,
+      parentBits: parent.header.bits,
+      parentMedianTimePast: parent.medianTimePast,
+    };
   }
 
   #addHeader(header: BlockHeader, hash: Uint8Array, parent: IndexNode): IndexNode {
-    if (parent.status === 'invalid') throw new LedgerError('INVALID_HEADER', 'bad-prevblk: previous block is invalid');
+    if (parent.status === 'invalid')
+      throw new LedgerError('INVALID_HEADER', 'bad-prevblk: previous block is invalid');
     checkBlockHeader(header, this.params, hash);
     contextualCheckBlockHeader(header, this.#context(parent), this.params, this.#now());
     const node: IndexNode = {
@@ -321,11 +366,15 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   }
 
   /** Accepts one block; `stored` is set when replaying the store (the block is already on disk). */
-  async #accept(block: Block, stored: { offset: number; length: number } | undefined): Promise<BlockResult> {
+  async #accept(
+    block: Block,
+    stored: { offset: number; length: number } | undefined,
+  ): Promise<BlockResult> {
     const hash = blockHash(block.header);
     const key = toHex(hash);
     const existing = this.#index.get(key);
-    if (existing?.status === 'invalid') throw new LedgerError('INVALID_BLOCK', `duplicate-invalid: ${existing.invalidReason ?? ''}`);
+    if (existing?.status === 'invalid')
+      throw new LedgerError('INVALID_BLOCK', `duplicate-invalid: ${existing.invalidReason ?? ''}`);
     if (existing !== undefined && (existing.dataOffset !== undefined || existing.height === 0)) {
       return { status: 'duplicate', connected: [], disconnected: [] };
     }
@@ -340,10 +389,12 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       const { txids } = checkBlock(block, this.params);
       contextualCheckBlock(block, this.#context(parent), this.params, txids);
       this.#txidCache.set(key, txids);
-      if (this.#txidCache.size > BLOCK_CACHE_SIZE) this.#txidCache.delete(this.#txidCache.keys().next().value as string);
+      if (this.#txidCache.size > BLOCK_CACHE_SIZE)
+        this.#txidCache.delete(this.#txidCache.keys().next().value as string);
     } catch (e) {
       // A mutated block (CVE-2012-2459) says nothing about the header: do not mark it.
-      if (e instanceof LedgerError && !e.message.includes('(mutated)')) this.#markInvalid(node, e.message);
+      if (e instanceof LedgerError && !e.message.includes('(mutated)'))
+        this.#markInvalid(node, e.message);
       throw e;
     }
     if (stored === undefined) {
@@ -372,11 +423,20 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       }
     }
     if (result.connected.length > 0 || result.disconnected.length > 0) {
-      this.emit('tip', { tip: this.tip, connected: result.connected, disconnected: result.disconnected });
+      this.emit('tip', {
+        tip: this.tip,
+        connected: result.connected,
+        disconnected: result.disconnected,
+      });
     }
-    if (node.status === 'invalid') throw new LedgerError('INVALID_BLOCK', node.invalidReason ?? 'invalid');
+    if (node.status === 'invalid')
+      throw new LedgerError('INVALID_BLOCK', node.invalidReason ?? 'invalid');
     const onActive = this.#active[node.height] === node;
-    return { status: onActive ? 'connected' : 'stored', connected: result.connected, disconnected: result.disconnected };
+    return {
+      status: onActive ? 'connected' : 'stored',
+      connected: result.connected,
+      disconnected: result.disconnected,
+    };
   }
 
   /** Marks `node` and its stored descendants as connectable (haveChain), in order. */
@@ -387,7 +447,8 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       n.haveChain = true;
       n.sequence = this.#sequence++;
       this.#candidates.add(n);
-      for (const child of n.children) if (child.dataOffset !== undefined && !child.haveChain) queue.push(child);
+      for (const child of n.children)
+        if (child.dataOffset !== undefined && !child.haveChain) queue.push(child);
     }
   }
 
@@ -402,14 +463,20 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     this.emit('invalid', { hash: node.hash, reason });
     // The best header may have been on the invalid branch.
     let best = this.#active[this.height] as IndexNode;
-    for (const n of this.#index.values()) if (n.status !== 'invalid' && n.work > best.work) best = n;
+    for (const n of this.#index.values())
+      if (n.status !== 'invalid' && n.work > best.work) best = n;
     this.#bestHeader = best;
   }
 
   #bestCandidate(): IndexNode | undefined {
     let best: IndexNode | undefined;
     for (const n of this.#candidates) {
-      if (best === undefined || n.work > best.work || (n.work === best.work && n.sequence < best.sequence)) best = n;
+      if (
+        best === undefined ||
+        n.work > best.work ||
+        (n.work === best.work && n.sequence < best.sequence)
+      )
+        best = n;
     }
     return best;
   }
@@ -425,7 +492,8 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       const fork = findFork(tip, best, this.#active);
       while (this.height > fork.height) disconnected.push(await this.#disconnectTip());
       const path: IndexNode[] = [];
-      for (let n: IndexNode | undefined = best; n !== undefined && n !== fork; n = n.prev) path.push(n);
+      for (let n: IndexNode | undefined = best; n !== undefined && n !== fork; n = n.prev)
+        path.push(n);
       for (const node of path.reverse()) {
         const block = await this.#connectTip(node);
         if (block === undefined) break; // invalid: marked; choose again
@@ -440,16 +508,22 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
 
   async #connectTip(node: IndexNode): Promise<Block | undefined> {
     const block = await this.#readBlock(node);
-    if (block === undefined) throw new LedgerError('STORAGE', `block ${toHex(node.hash)} missing from the store`);
+    if (block === undefined)
+      throw new LedgerError('STORAGE', `block ${toHex(node.hash)} missing from the store`);
     const txids = this.#txidCache.get(node.key) ?? block.transactions.map(txid);
     let result: ReturnType<typeof connectBlock>;
     try {
-      result = connectBlock(block, txids, { getCoin: (k) => this.#utxo.get(k) }, {
-        params: this.params,
-        height: node.height,
-        verifyScripts: this.#verifyScripts,
-        unsupportedScripts: this.#unsupported,
-      });
+      result = connectBlock(
+        block,
+        txids,
+        { getCoin: (k) => this.#utxo.get(k) },
+        {
+          params: this.params,
+          height: node.height,
+          verifyScripts: this.#verifyScripts,
+          unsupportedScripts: this.#unsupported,
+        },
+      );
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;
       this.#markInvalid(node, e.message);
@@ -471,7 +545,8 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     const node = this.#active[this.height] as IndexNode;
     const block = await this.#readBlock(node);
     const undo = this.#undo.get(node.key);
-    if (block === undefined || undo === undefined) throw new LedgerError('STORAGE', 'cannot disconnect: block or undo data missing');
+    if (block === undefined || undo === undefined)
+      throw new LedgerError('STORAGE', 'cannot disconnect: block or undo data missing');
     const txids = block.transactions.map(txid);
     for (const [k, coin] of disconnectBlock(block, txids, undo)) {
       if (coin === null) this.#utxo.delete(k);

@@ -9,11 +9,12 @@
  * The block is checked completely against an overlay before anything changes, so a failing
  * block leaves the UTXO set as it was.
  */
+
+import { blockSubsidy } from '../consensus/subsidy';
 import { LedgerError } from '../errors';
 import type { ChainParams } from '../params';
 import type { Block } from '../primitives/block';
 import { isCoinbase, type Transaction } from '../primitives/transaction';
-import { blockSubsidy } from '../consensus/subsidy';
 import { CONSENSUS_FLAGS, type ScriptFlags, verifyScript } from '../script/interpreter';
 import { classifyScript } from '../script/script';
 import { type Coin, type CoinView, isUnspendable, outpointKey } from './coins';
@@ -52,7 +53,14 @@ function bad(reason: string): never {
 export function checkTxInputs(
   tx: Transaction,
   view: CoinView,
-  options: { params: ChainParams; spendHeight: number; verifyScripts: boolean; unsupportedScripts: UnsupportedScriptPolicy; flags: ScriptFlags; code: 'INVALID_BLOCK' | 'INVALID_TX' },
+  options: {
+    params: ChainParams;
+    spendHeight: number;
+    verifyScripts: boolean;
+    unsupportedScripts: UnsupportedScriptPolicy;
+    flags: ScriptFlags;
+    code: 'INVALID_BLOCK' | 'INVALID_TX';
+  },
 ): { fee: bigint; spent: Coin[]; unverified: number } {
   function fail(reason: string): never {
     throw new LedgerError(options.code, reason);
@@ -67,20 +75,31 @@ export function checkTxInputs(
       fail('bad-txns-premature-spend-of-coinbase: coinbase output spent before maturity');
     }
     valueIn += coin.output.value;
-    if (coin.output.value < 0n || coin.output.value > options.params.maxMoney || valueIn > options.params.maxMoney) {
+    if (
+      coin.output.value < 0n ||
+      coin.output.value > options.params.maxMoney ||
+      valueIn > options.params.maxMoney
+    ) {
       fail('bad-txns-inputvalues-outofrange: input values out of range');
     }
     spent.push(coin);
     if (!options.verifyScripts) continue;
     const template = classifyScript(coin.output.scriptPubKey);
     if (template.type === 'other') {
-      if (options.unsupportedScripts === 'reject') fail('unsupported-script: spends a script outside the verified subset');
+      if (options.unsupportedScripts === 'reject')
+        fail('unsupported-script: spends a script outside the verified subset');
       unverified++;
       continue;
     }
     // BIP 141: a legacy (non-witness) output must be spent without witness data.
-    if (input.witness.length > 0) fail(`mandatory-script-verify-flag-failed (WITNESS_UNEXPECTED): input ${i}`);
-    const result = verifyScript(input.scriptSig, coin.output.scriptPubKey, { tx, inputIndex: i }, options.flags);
+    if (input.witness.length > 0)
+      fail(`mandatory-script-verify-flag-failed (WITNESS_UNEXPECTED): input ${i}`);
+    const result = verifyScript(
+      input.scriptSig,
+      coin.output.scriptPubKey,
+      { tx, inputIndex: i },
+      options.flags,
+    );
     if (!result.ok) fail(`mandatory-script-verify-flag-failed (${result.error}): input ${i}`);
   }
   const valueOut = tx.outputs.reduce((sum, o) => sum + o.value, 0n);
@@ -89,7 +108,12 @@ export function checkTxInputs(
 }
 
 /** Validates `block` at `options.height` against `base` and returns the changes and undo data. */
-export function connectBlock(block: Block, txids: Uint8Array[], base: CoinView, options: ConnectOptions): ConnectResult {
+export function connectBlock(
+  block: Block,
+  txids: Uint8Array[],
+  base: CoinView,
+  options: ConnectOptions,
+): ConnectResult {
   const changes = new Map<string, Coin | null>();
   const view: CoinView = {
     getCoin: (key) => {
@@ -118,12 +142,17 @@ export function connectBlock(block: Block, txids: Uint8Array[], base: CoinView, 
     }
     for (const [index, output] of tx.outputs.entries()) {
       if (isUnspendable(output.scriptPubKey)) continue;
-      changes.set(outpointKey({ txid: id, index }), { output, height: options.height, coinbase: t === 0 });
+      changes.set(outpointKey({ txid: id, index }), {
+        output,
+        height: options.height,
+        coinbase: t === 0,
+      });
     }
   }
   const coinbase = block.transactions[0] as Transaction;
   const paid = coinbase.outputs.reduce((sum, o) => sum + o.value, 0n);
-  if (paid > blockSubsidy(options.height, options.params) + fees) bad('bad-cb-amount: coinbase pays too much');
+  if (paid > blockSubsidy(options.height, options.params) + fees)
+    bad('bad-cb-amount: coinbase pays too much');
   return { undo, fees, unverifiedInputs, changes };
 }
 
@@ -131,18 +160,24 @@ export function connectBlock(block: Block, txids: Uint8Array[], base: CoinView, 
  * The changes that undo a connected block: its outputs removed, the coins it spent restored
  * (from the undo data, in reverse order).
  */
-export function disconnectBlock(block: Block, txids: Uint8Array[], undo: BlockUndo): Map<string, Coin | null> {
+export function disconnectBlock(
+  block: Block,
+  txids: Uint8Array[],
+  undo: BlockUndo,
+): Map<string, Coin | null> {
   const changes = new Map<string, Coin | null>();
   let u = undo.length;
   for (let t = block.transactions.length - 1; t >= 0; t--) {
     const tx = block.transactions[t] as Transaction;
     const id = txids[t] as Uint8Array;
-    for (let index = 0; index < tx.outputs.length; index++) changes.set(outpointKey({ txid: id, index }), null);
+    for (let index = 0; index < tx.outputs.length; index++)
+      changes.set(outpointKey({ txid: id, index }), null);
     if (t === 0) continue;
     for (let i = tx.inputs.length - 1; i >= 0; i--) {
       const coin = undo[--u];
       const input = tx.inputs[i];
-      if (coin === undefined || input === undefined) throw new LedgerError('STORAGE', 'undo data does not match the block');
+      if (coin === undefined || input === undefined)
+        throw new LedgerError('STORAGE', 'undo data does not match the block');
       changes.set(outpointKey(input.prevout), coin);
     }
   }

@@ -22,17 +22,22 @@ function isAlive(pid: number): boolean {
 const held = new Set<string>();
 
 async function takeLock(path: string): Promise<void> {
-  if (held.has(path)) throw new LedgerError('STORAGE', `${path}: this directory is already open in this process`);
+  if (held.has(path))
+    throw new LedgerError('STORAGE', `${path}: this directory is already open in this process`);
   try {
     await writeFile(path, String(process.pid), { flag: 'wx' });
     held.add(path);
     return;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(`cannot create ${path}`, e);
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw storageError(`cannot create ${path}`, e);
   }
   const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
   if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-    throw new LedgerError('STORAGE', `${path}: another ledger process (pid ${pid}) is using this directory`);
+    throw new LedgerError(
+      'STORAGE',
+      `${path}: another ledger process (pid ${pid}) is using this directory`,
+    );
   }
   // A stale lock from a process that no longer runs: take it over.
   await writeFile(path, String(process.pid));
@@ -79,7 +84,12 @@ class FileChainStore implements ChainStore {
     const file = this.#handle();
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await file.write(bytes, done, bytes.length - done, this.#size + done);
+      const { bytesWritten } = await file.write(
+        bytes,
+        done,
+        bytes.length - done,
+        this.#size + done,
+      );
       done += bytesWritten;
     }
     await file.datasync();
@@ -116,8 +126,13 @@ export async function openFileChainStore(dir: string): Promise<ChainStore> {
   const path = join(dir, 'blocks.dat');
   try {
     const info = await lstat(path).catch(() => undefined);
-    if (info !== undefined && !info.isFile()) throw new LedgerError('STORAGE', `${path} is not a regular file`);
-    const file = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    if (info !== undefined && !info.isFile())
+      throw new LedgerError('STORAGE', `${path} is not a regular file`);
+    const file = await open(
+      path,
+      constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o644,
+    );
     const { size } = await file.stat();
     return new FileChainStore(file, size, lockPath);
   } catch (e) {

@@ -6,7 +6,13 @@
 import { LedgerError } from '../errors';
 import { bytesEqual, hash256 } from '../hash';
 import type { ChainParams } from '../params';
-import { type Block, type BlockHeader, blockHash, blockWeight, merkleRoot } from '../primitives/block';
+import {
+  type Block,
+  type BlockHeader,
+  blockHash,
+  blockWeight,
+  merkleRoot,
+} from '../primitives/block';
 import { baseSize, hasWitness, isCoinbase, txid, wtxid } from '../primitives/transaction';
 import { pushNumber } from '../script/script';
 import { checkProofOfWork } from './pow';
@@ -30,8 +36,13 @@ export interface HeaderContext {
 }
 
 /** CheckBlockHeader: the hash meets the target nBits encodes, and that target is ≤ powLimit. */
-export function checkBlockHeader(header: BlockHeader, params: ChainParams, hash = blockHash(header)): void {
-  if (!checkProofOfWork(hash, header.bits, params.powLimit)) badHeader('high-hash: proof of work failed');
+export function checkBlockHeader(
+  header: BlockHeader,
+  params: ChainParams,
+  hash = blockHash(header),
+): void {
+  if (!checkProofOfWork(hash, header.bits, params.powLimit))
+    badHeader('high-hash: proof of work failed');
 }
 
 /**
@@ -41,10 +52,17 @@ export function checkBlockHeader(header: BlockHeader, params: ChainParams, hash 
  * - time is at most 2 hours ahead of the network-adjusted time `now` (seconds);
  * - version ≥ 2, 3, 4 once BIP 34, 66, 65 are active (BIP 90 buried deployments).
  */
-export function contextualCheckBlockHeader(header: BlockHeader, ctx: HeaderContext, params: ChainParams, now: number): void {
-  if (params.noRetargeting && header.bits !== ctx.parentBits) badHeader('bad-diffbits: incorrect proof of work');
+export function contextualCheckBlockHeader(
+  header: BlockHeader,
+  ctx: HeaderContext,
+  params: ChainParams,
+  now: number,
+): void {
+  if (params.noRetargeting && header.bits !== ctx.parentBits)
+    badHeader('bad-diffbits: incorrect proof of work');
   if (header.time <= ctx.parentMedianTimePast) badHeader('time-too-old: block timestamp too early');
-  if (header.time > now + params.maxFutureBlockTime) badHeader('time-too-new: block timestamp too far in the future');
+  if (header.time > now + params.maxFutureBlockTime)
+    badHeader('time-too-new: block timestamp too far in the future');
   if (
     (header.version < 2 && ctx.height >= params.bip34Height) ||
     (header.version < 3 && ctx.height >= params.bip66Height) ||
@@ -66,15 +84,18 @@ export function checkBlock(block: Block, params: ChainParams): { txids: Uint8Arr
   checkBlockHeader(block.header, params);
   const txids = block.transactions.map(txid);
   const { root, mutated } = merkleRoot(txids);
-  if (!bytesEqual(root, block.header.merkleRoot)) badBlock('bad-txnmrklroot: hashMerkleRoot mismatch (mutated)');
+  if (!bytesEqual(root, block.header.merkleRoot))
+    badBlock('bad-txnmrklroot: hashMerkleRoot mismatch (mutated)');
   if (mutated) badBlock('bad-txns-duplicate: duplicate transaction (mutated)');
   // Size limits (BIP 141): the stripped block must fit 1/4 of the weight limit, the whole block the weight limit.
-  if (block.transactions.length === 0 || block.transactions.length * 4 > params.maxBlockWeight) badBlock('bad-blk-length: size limits failed');
+  if (block.transactions.length === 0 || block.transactions.length * 4 > params.maxBlockWeight)
+    badBlock('bad-blk-length: size limits failed');
   let strippedSize = 80 + 9;
   for (const tx of block.transactions) strippedSize += baseSize(tx);
   if (strippedSize * 4 > params.maxBlockWeight) badBlock('bad-blk-length: size limits failed');
   const [first, ...rest] = block.transactions;
-  if (first === undefined || !isCoinbase(first)) badBlock('bad-cb-missing: first tx is not coinbase');
+  if (first === undefined || !isCoinbase(first))
+    badBlock('bad-cb-missing: first tx is not coinbase');
   if (rest.some(isCoinbase)) badBlock('bad-cb-multiple: more than one coinbase');
   for (const tx of block.transactions) {
     try {
@@ -103,10 +124,18 @@ export function witnessCommitmentIndex(block: Block): number {
 }
 
 /** BIP 141: hash256(witness merkle root ‖ witness reserved value), the coinbase's wtxid taken as zero. */
-export function witnessCommitment(block: Block, reservedValue: Uint8Array, txids?: Uint8Array[]): Uint8Array {
+export function witnessCommitment(
+  block: Block,
+  reservedValue: Uint8Array,
+  txids?: Uint8Array[],
+): Uint8Array {
   // A transaction without witness data has wtxid = txid: reuse the txids when given.
   const wtxids = block.transactions.map((tx, i) =>
-    i === 0 ? new Uint8Array(32) : txids?.[i] !== undefined && !hasWitness(tx) ? (txids[i] as Uint8Array) : wtxid(tx),
+    i === 0
+      ? new Uint8Array(32)
+      : txids?.[i] !== undefined && !hasWitness(tx)
+        ? (txids[i] as Uint8Array)
+        : wtxid(tx),
   );
   const { root } = merkleRoot(wtxids);
   return hash256(new Uint8Array([...root, ...reservedValue]));
@@ -120,9 +149,15 @@ export function witnessCommitment(block: Block, reservedValue: Uint8Array, txids
  *   and the commitment matches; without one, no transaction may carry witness data;
  * - the block weight is at most MAX_BLOCK_WEIGHT.
  */
-export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: ChainParams, txids?: Uint8Array[]): void {
+export function contextualCheckBlock(
+  block: Block,
+  ctx: HeaderContext,
+  params: ChainParams,
+  txids?: Uint8Array[],
+): void {
   for (const tx of block.transactions) {
-    if (!isFinalTx(tx, ctx.height, ctx.parentMedianTimePast)) badBlock('bad-txns-nonfinal: non-final transaction');
+    if (!isFinalTx(tx, ctx.height, ctx.parentMedianTimePast))
+      badBlock('bad-txns-nonfinal: non-final transaction');
   }
   const coinbase = block.transactions[0];
   if (coinbase === undefined) badBlock('bad-cb-missing: first tx is not coinbase');
@@ -140,8 +175,10 @@ export function contextualCheckBlock(block: Block, ctx: HeaderContext, params: C
     if (witness.length !== 1 || reserved === undefined || reserved.length !== 32) {
       badBlock('bad-witness-nonce-size: invalid witness reserved value size (mutated)');
     }
-    const committed = coinbase.outputs[commitmentAt]?.scriptPubKey.subarray(6, 38) ?? new Uint8Array(0);
-    if (!bytesEqual(committed, witnessCommitment(block, reserved, txids))) badBlock('bad-witness-merkle-match: witness merkle commitment mismatch (mutated)');
+    const committed =
+      coinbase.outputs[commitmentAt]?.scriptPubKey.subarray(6, 38) ?? new Uint8Array(0);
+    if (!bytesEqual(committed, witnessCommitment(block, reserved, txids)))
+      badBlock('bad-witness-merkle-match: witness merkle commitment mismatch (mutated)');
   } else if (block.transactions.some(hasWitness)) {
     badBlock('unexpected-witness: unexpected witness data found (mutated)');
   }

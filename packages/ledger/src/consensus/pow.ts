@@ -4,7 +4,11 @@
  */
 
 /** Decodes the compact "nBits" form: a base-256 exponent byte and a 23-bit mantissa with a sign bit. */
-export function compactToTarget(bits: number): { target: bigint; negative: boolean; overflow: boolean } {
+export function compactToTarget(bits: number): {
+  target: bigint;
+  negative: boolean;
+  overflow: boolean;
+} {
   const size = bits >>> 24;
   let word = bits & 0x007fffff;
   let target: bigint;
@@ -15,7 +19,8 @@ export function compactToTarget(bits: number): { target: bigint; negative: boole
     target = BigInt(word) << BigInt(8 * (size - 3));
   }
   const negative = word !== 0 && (bits & 0x00800000) !== 0;
-  const overflow = word !== 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
+  const overflow =
+    word !== 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
   return { target, negative, overflow };
 }
 

@@ -35,7 +35,8 @@ export function checkTransaction(tx: Transaction, params: ChainParams): void {
     if (length < 2 || length > 100) invalid('bad-cb-length');
   } else {
     for (const input of tx.inputs) {
-      if (input.prevout.index === 0xffffffff && input.prevout.txid.every((b) => b === 0)) invalid('bad-txns-prevout-null');
+      if (input.prevout.index === 0xffffffff && input.prevout.txid.every((b) => b === 0))
+        invalid('bad-txns-prevout-null');
     }
   }
 }

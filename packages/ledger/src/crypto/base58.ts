@@ -31,7 +31,8 @@ export function base58Decode(s: string): Uint8Array {
   let n = 0n;
   for (const c of s) {
     const v = INDEX.get(c);
-    if (v === undefined) throw new LedgerError('DECODE', `not a base58 character: ${JSON.stringify(c)}`);
+    if (v === undefined)
+      throw new LedgerError('DECODE', `not a base58 character: ${JSON.stringify(c)}`);
     n = n * 58n + BigInt(v);
   }
   const body: number[] = [];
@@ -54,7 +55,8 @@ export function base58checkDecode(s: string): { version: number; payload: Uint8A
   const data = raw.subarray(0, raw.length - 4);
   const check = hash256(data).subarray(0, 4);
   for (let i = 0; i < 4; i++) {
-    if (check[i] !== raw[raw.length - 4 + i]) throw new LedgerError('DECODE', 'base58check checksum mismatch');
+    if (check[i] !== raw[raw.length - 4 + i])
+      throw new LedgerError('DECODE', 'base58check checksum mismatch');
   }
   return { version: data[0] as number, payload: data.slice(1) };
 }

@@ -11,7 +11,14 @@
  * Public keys become KeyObjects through a SubjectPublicKeyInfo DER (RFC 5480) with the
  * secp256k1 OID; KeyObjects are cached because building one costs about as much as a verify.
  */
-import { createECDH, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import type { Random } from '@peerkit/transport';
 import { LedgerError } from '../errors';
 import { encodeDerLowS, isValidSignatureEncoding, parseDer, SECP256K1_N, toBigInt } from './der';
@@ -19,7 +26,10 @@ import { decodePoint, verifyDigest } from './secp256k1-point';
 
 // SEQUENCE { SEQUENCE { id-ecPublicKey, secp256k1 }, BIT STRING { point } } (RFC 5480 §2).
 const SPKI_PREFIX_COMPRESSED = Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex');
-const SPKI_PREFIX_UNCOMPRESSED = Buffer.from('3056301006072a8648ce3d020106052b8104000a034200', 'hex');
+const SPKI_PREFIX_UNCOMPRESSED = Buffer.from(
+  '3056301006072a8648ce3d020106052b8104000a034200',
+  'hex',
+);
 
 const KEY_CACHE_LIMIT = 8192;
 const keyCache = new Map<string, KeyObject | null>();
@@ -37,7 +47,8 @@ function publicKeyObject(pub: Uint8Array): KeyObject | null {
   let point = pub;
   if (pub.length === 65 && (pub[0] === 0x06 || pub[0] === 0x07)) {
     const odd = ((pub[64] as number) & 1) === 1;
-    point = odd === (pub[0] === 0x07) ? new Uint8Array([0x04, ...pub.subarray(1)]) : new Uint8Array(0);
+    point =
+      odd === (pub[0] === 0x07) ? new Uint8Array([0x04, ...pub.subarray(1)]) : new Uint8Array(0);
   }
   const prefix =
     point.length === 33 && (point[0] === 0x02 || point[0] === 0x03)
@@ -66,7 +77,11 @@ export function isValidPublicKey(pub: Uint8Array): boolean {
  * Verifies a strict-DER signature (no hash-type byte) over hash256(preimage), given
  * `preimageSha256` = SHA256(preimage). False for a bad key, a bad encoding or a wrong signature.
  */
-export function verifySignature(publicKey: Uint8Array, derSignature: Uint8Array, preimageSha256: Uint8Array): boolean {
+export function verifySignature(
+  publicKey: Uint8Array,
+  derSignature: Uint8Array,
+  preimageSha256: Uint8Array,
+): boolean {
   const key = publicKeyObject(publicKey);
   if (key === null) return false;
   try {
@@ -80,9 +95,14 @@ export function verifySignature(publicKey: Uint8Array, derSignature: Uint8Array,
  * Verifies a strict-DER signature over a bare 32-byte digest, in BigInt arithmetic (slow).
  * Only for the legacy sighash "1" quirk, which has no preimage for node:crypto to hash.
  */
-export function verifyRawDigest(publicKey: Uint8Array, derSignature: Uint8Array, digest: Uint8Array): boolean {
+export function verifyRawDigest(
+  publicKey: Uint8Array,
+  derSignature: Uint8Array,
+  digest: Uint8Array,
+): boolean {
   let pub = publicKey;
-  if (pub.length === 65 && (pub[0] === 0x06 || pub[0] === 0x07)) pub = new Uint8Array([0x04, ...pub.subarray(1)]);
+  if (pub.length === 65 && (pub[0] === 0x06 || pub[0] === 0x07))
+    pub = new Uint8Array([0x04, ...pub.subarray(1)]);
   if (!isValidSignatureEncoding(new Uint8Array([...derSignature, 0x01]))) return false;
   const { r, s } = parseDer(derSignature);
   return verifyDigest(pub, r, s, digest);
@@ -107,10 +127,17 @@ export class PrivateKey {
     const full = ecdh.getPublicKey(null, 'uncompressed');
     const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
     this.#key = createPrivateKey({
-      key: { kty: 'EC', crv: 'secp256k1', d: b64(this.bytes), x: b64(full.subarray(1, 33)), y: b64(full.subarray(33)) },
+      key: {
+        kty: 'EC',
+        crv: 'secp256k1',
+        d: b64(this.bytes),
+        x: b64(full.subarray(1, 33)),
+        y: b64(full.subarray(33)),
+      },
       format: 'jwk',
     });
-    if (decodePoint(this.publicKey) === undefined) throw new LedgerError('WALLET', 'bad public key');
+    if (decodePoint(this.publicKey) === undefined)
+      throw new LedgerError('WALLET', 'bad public key');
   }
 
   static fromBytes(bytes: Uint8Array): PrivateKey {
@@ -133,7 +160,9 @@ export class PrivateKey {
    * from OpenSSL, so signatures differ run to run (node:crypto has no RFC 6979).
    */
   sign(preimageSha256: Uint8Array): Uint8Array {
-    const der = new Uint8Array(sign('sha256', preimageSha256, { key: this.#key, dsaEncoding: 'der' }));
+    const der = new Uint8Array(
+      sign('sha256', preimageSha256, { key: this.#key, dsaEncoding: 'der' }),
+    );
     const { r, s } = parseDer(der);
     return encodeDerLowS(r, s);
   }

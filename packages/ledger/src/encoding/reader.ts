@@ -31,7 +31,10 @@ export class Reader {
 
   #take(n: number): number {
     if (n > this.#bytes.length - this.#offset) {
-      throw new LedgerError('DECODE', `unexpected end of data: need ${n} bytes at offset ${this.#offset}, have ${this.remaining}`);
+      throw new LedgerError(
+        'DECODE',
+        `unexpected end of data: need ${n} bytes at offset ${this.#offset}, have ${this.remaining}`,
+      );
     }
     const at = this.#offset;
     this.#offset += n;
@@ -91,7 +94,8 @@ export class Reader {
     } else {
       const big = this.u64le();
       if (big < 0x100000000n) throw new LedgerError('DECODE', 'non-canonical CompactSize');
-      if (big > BigInt(max)) throw new LedgerError('DECODE', `CompactSize ${big} above limit ${max}`);
+      if (big > BigInt(max))
+        throw new LedgerError('DECODE', `CompactSize ${big} above limit ${max}`);
       value = Number(big);
     }
     if (value > max) throw new LedgerError('DECODE', `CompactSize ${value} above limit ${max}`);

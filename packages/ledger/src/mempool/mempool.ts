@@ -19,7 +19,14 @@ import { LedgerError } from '../errors';
 import { toHex } from '../hash';
 import type { MempoolResult, NodeMempool } from '../p2p/ports';
 import type { Block } from '../primitives/block';
-import { isCoinbase, type Transaction, txid, txVsize, txWeight, wtxid } from '../primitives/transaction';
+import {
+  isCoinbase,
+  type Transaction,
+  txid,
+  txVsize,
+  txWeight,
+  wtxid,
+} from '../primitives/transaction';
 import { STANDARD_FLAGS } from '../script/interpreter';
 
 export interface MempoolEntry {
@@ -115,22 +122,33 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
   #accept(tx: Transaction): MempoolResult {
     const id = txid(tx);
     const key = toHex(id);
-    if (this.#entries.has(key) || this.#orphans.has(key)) throw new LedgerError('DUPLICATE', 'txn-already-in-mempool');
+    if (this.#entries.has(key) || this.#orphans.has(key))
+      throw new LedgerError('DUPLICATE', 'txn-already-in-mempool');
     checkTransaction(tx, this.#chain.params);
-    if (isCoinbase(tx)) throw new LedgerError('INVALID_TX', 'coinbase: a coinbase is only valid in a block');
+    if (isCoinbase(tx))
+      throw new LedgerError('INVALID_TX', 'coinbase: a coinbase is only valid in a block');
     for (let index = 0; index < tx.outputs.length; index++) {
-      if (this.#chain.getCoin({ txid: id, index }) !== undefined) throw new LedgerError('DUPLICATE', 'txn-already-known: in the chain');
+      if (this.#chain.getCoin({ txid: id, index }) !== undefined)
+        throw new LedgerError('DUPLICATE', 'txn-already-known: in the chain');
     }
-    if (txWeight(tx) > MAX_STANDARD_TX_WEIGHT) throw new LedgerError('MEMPOOL', 'tx-size: too large');
+    if (txWeight(tx) > MAX_STANDARD_TX_WEIGHT)
+      throw new LedgerError('MEMPOOL', 'tx-size: too large');
     const next = this.#chain.nextBlockTarget();
-    if (!isFinalTx(tx, next.height, this.#chain.tip.medianTimePast)) throw new LedgerError('MEMPOOL', 'non-final');
+    if (!isFinalTx(tx, next.height, this.#chain.tip.medianTimePast))
+      throw new LedgerError('MEMPOOL', 'non-final');
     for (const input of tx.inputs) {
-      if (this.#spentBy.has(outpointKey(input.prevout))) throw new LedgerError('MEMPOOL', 'txn-mempool-conflict: an input is spent by a mempool transaction');
+      if (this.#spentBy.has(outpointKey(input.prevout)))
+        throw new LedgerError(
+          'MEMPOOL',
+          'txn-mempool-conflict: an input is spent by a mempool transaction',
+        );
     }
     const view: CoinView = {
       getCoin: (k) => this.#chain.getCoin(keyToOutpoint(k)) ?? this.#mempoolCoin(k, next.height),
     };
-    const missing = tx.inputs.filter((input) => view.getCoin(outpointKey(input.prevout)) === undefined);
+    const missing = tx.inputs.filter(
+      (input) => view.getCoin(outpointKey(input.prevout)) === undefined,
+    );
     if (missing.length > 0) {
       this.#addOrphan(key, tx);
       return { status: 'orphan', missingParents: missing.map((input) => input.prevout.txid) };
@@ -145,13 +163,26 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
     });
     const vsize = txVsize(tx);
     const feeRate = (fee * 1000n) / BigInt(vsize);
-    if (feeRate < this.#minFeeRate) throw new LedgerError('MEMPOOL', `min relay fee not met: ${feeRate} < ${this.#minFeeRate} sat/kvB`);
-    const entry: MempoolEntry = { tx, txid: id, wtxid: wtxid(tx), fee, vsize, feeRate, time: this.#now() };
+    if (feeRate < this.#minFeeRate)
+      throw new LedgerError(
+        'MEMPOOL',
+        `min relay fee not met: ${feeRate} < ${this.#minFeeRate} sat/kvB`,
+      );
+    const entry: MempoolEntry = {
+      tx,
+      txid: id,
+      wtxid: wtxid(tx),
+      fee,
+      vsize,
+      feeRate,
+      time: this.#now(),
+    };
     this.#entries.set(key, entry);
     for (const input of tx.inputs) this.#spentBy.set(outpointKey(input.prevout), key);
     this.#bytes += vsize;
     this.#trim();
-    if (!this.#entries.has(key)) throw new LedgerError('MEMPOOL', 'mempool full: fee rate too low to enter');
+    if (!this.#entries.has(key))
+      throw new LedgerError('MEMPOOL', 'mempool full: fee rate too low to enter');
     this.emit('added', { entry });
     return { status: 'accepted' };
   }
@@ -199,7 +230,10 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
         const child = this.#spentBy.get(`${k}:${index}`);
         if (child !== undefined) queue.push(child);
       }
-      this.emit('removed', { txid: e.txid, reason: k === key ? reason : reason === 'block' ? 'conflict' : reason });
+      this.emit('removed', {
+        txid: e.txid,
+        reason: k === key ? reason : reason === 'block' ? 'conflict' : reason,
+      });
     }
   }
 
@@ -207,7 +241,8 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
   #trim(): void {
     while (this.#bytes > this.#maxBytes) {
       let worst: MempoolEntry | undefined;
-      for (const e of this.#entries.values()) if (worst === undefined || e.feeRate < worst.feeRate) worst = e;
+      for (const e of this.#entries.values())
+        if (worst === undefined || e.feeRate < worst.feeRate) worst = e;
       if (worst === undefined) return;
       this.#remove(toHex(worst.txid), 'evicted');
     }
@@ -249,7 +284,9 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
    * its mempool parents, until `maxWeight`.
    */
   selectForBlock(maxWeight: number): MempoolEntry[] {
-    const sorted = [...this.#entries.values()].sort((a, b) => (a.feeRate > b.feeRate ? -1 : a.feeRate < b.feeRate ? 1 : 0));
+    const sorted = [...this.#entries.values()].sort((a, b) =>
+      a.feeRate > b.feeRate ? -1 : a.feeRate < b.feeRate ? 1 : 0,
+    );
     const chosen: MempoolEntry[] = [];
     const included = new Set<string>();
     let weight = 0;

@@ -5,10 +5,11 @@
  *   mempool transactions by fee rate, parents before children, under the weight limit;
  * - a nonce search until the header hash meets nBits (on regtest about every second try).
  */
+
+import type { Chain } from '../chain/chain';
 import { witnessCommitment } from '../consensus/block-checks';
 import { checkProofOfWork } from '../consensus/pow';
 import { blockSubsidy } from '../consensus/subsidy';
-import type { Chain } from '../chain/chain';
 import { type Block, blockHash, merkleRoot } from '../primitives/block';
 import { type Transaction, txid } from '../primitives/transaction';
 import { pushData, pushNumber } from '../script/script';
@@ -44,7 +45,8 @@ export interface TemplateOptions {
 export function createBlockTemplate(options: TemplateOptions): BlockTemplate {
   const { chain } = options;
   const next = chain.nextBlockTarget();
-  const selected = options.mempool?.selectForBlock(chain.params.maxBlockWeight - COINBASE_RESERVE) ?? [];
+  const selected =
+    options.mempool?.selectForBlock(chain.params.maxBlockWeight - COINBASE_RESERVE) ?? [];
   const fees = selected.reduce((sum, e) => sum + e.fee, 0n);
   const subsidy = blockSubsidy(next.height, chain.params);
   const extra = new Uint8Array(4);
@@ -76,7 +78,10 @@ export function createBlockTemplate(options: TemplateOptions): BlockTemplate {
   };
   // BIP 141 commitment: OP_RETURN 0x24 aa21a9ed ‖ hash256(witness root ‖ reserved value).
   const commitment = witnessCommitment(block, WITNESS_RESERVED_VALUE);
-  coinbase.outputs.push({ value: 0n, scriptPubKey: new Uint8Array([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed, ...commitment]) });
+  coinbase.outputs.push({
+    value: 0n,
+    scriptPubKey: new Uint8Array([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed, ...commitment]),
+  });
   block.header.merkleRoot = merkleRoot(block.transactions.map(txid)).root;
   return { block, height: next.height, fees, subsidy };
 }
@@ -89,7 +94,8 @@ export function mineBlock(template: BlockTemplate, maxTries = 0x100000000): Bloc
   const header = { ...template.block.header };
   const powLimit = (1n << 256n) - 1n;
   for (let i = 0; i < maxTries && header.nonce <= 0xffffffff; i++) {
-    if (checkProofOfWork(blockHash(header), header.bits, powLimit)) return { header, transactions: template.block.transactions };
+    if (checkProofOfWork(blockHash(header), header.bits, powLimit))
+      return { header, transactions: template.block.transactions };
     header.nonce++;
   }
   return undefined;

@@ -2,9 +2,10 @@
  * Blocks and block headers (developer reference, block_chain.rst "Block Headers" and
  * "Serialized Blocks") and the merkle root (Bitcoin Core consensus/merkle.cpp).
  */
-import { bytesEqual, hash256 } from '../hash';
+
 import { Reader } from '../encoding/reader';
 import { compactSizeLength, Writer } from '../encoding/writer';
+import { bytesEqual, hash256 } from '../hash';
 import { readTransaction, type Transaction, txWeight, writeTransaction } from './transaction';
 
 export interface BlockHeader {
@@ -41,7 +42,12 @@ export function readBlockHeader(r: Reader): BlockHeader {
 }
 
 export function writeBlockHeader(w: Writer, h: BlockHeader): void {
-  w.i32le(h.version).bytes(h.prevBlock).bytes(h.merkleRoot).u32le(h.time).u32le(h.bits).u32le(h.nonce);
+  w.i32le(h.version)
+    .bytes(h.prevBlock)
+    .bytes(h.merkleRoot)
+    .u32le(h.time)
+    .u32le(h.bits)
+    .u32le(h.nonce);
 }
 
 /** The 80-byte serialization. */

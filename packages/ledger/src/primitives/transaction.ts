@@ -11,10 +11,11 @@
  * One consequence (Core has it too): a transaction with no inputs but with outputs cannot be
  * written without ambiguity; it is never valid anyway.
  */
-import { LedgerError } from '../errors';
-import { hash256 } from '../hash';
+
 import { Reader } from '../encoding/reader';
 import { Writer } from '../encoding/writer';
+import { LedgerError } from '../errors';
+import { hash256 } from '../hash';
 
 export interface OutPoint {
   /** The txid of the transaction whose output is spent (internal byte order). */
@@ -117,7 +118,11 @@ export function readTransaction(r: Reader): Transaction {
  * Writes `tx`. With `witness` (the default) and a transaction that has witness data, the
  * BIP 144 form; otherwise the legacy form (the one txids hash).
  */
-export function writeTransaction(w: Writer, tx: Transaction, options?: { witness?: boolean }): void {
+export function writeTransaction(
+  w: Writer,
+  tx: Transaction,
+  options?: { witness?: boolean },
+): void {
   const withWitness = (options?.witness ?? true) && hasWitness(tx);
   w.i32le(tx.version);
   if (withWitness) w.u8(0).u8(1);
@@ -165,7 +170,9 @@ export function wtxid(tx: Transaction): Uint8Array {
 export function isCoinbase(tx: Transaction): boolean {
   if (tx.inputs.length !== 1) return false;
   const prevout = tx.inputs[0]?.prevout;
-  return prevout !== undefined && prevout.index === 0xffffffff && prevout.txid.every((b) => b === 0);
+  return (
+    prevout !== undefined && prevout.index === 0xffffffff && prevout.txid.every((b) => b === 0)
+  );
 }
 
 /** Size in bytes of the legacy serialization (BIP 141 "base size"). */

@@ -11,13 +11,13 @@
  * script is true when the final stack is non-empty and its top is not zero (CastToBool).
  */
 import { createHash } from 'node:crypto';
-import { isValidPublicKey, verifyRawDigest, verifySignature } from '../crypto/ecdsa';
 import { isLowS, isValidSignatureEncoding } from '../crypto/der';
+import { isValidPublicKey, verifyRawDigest, verifySignature } from '../crypto/ecdsa';
 import { hash160, hash256, sha256 } from '../hash';
 import type { Transaction } from '../primitives/transaction';
 import {
-  OP_16,
   OP_1NEGATE,
+  OP_16,
   OP_CHECKSIG,
   OP_CHECKSIGVERIFY,
   OP_CODESEPARATOR,
@@ -33,8 +33,8 @@ import {
   OP_RIPEMD160,
   OP_SHA256,
   OP_VERIFY,
-  SIGHASH_ANYONECANPAY,
   SIGHASH_ALL,
+  SIGHASH_ANYONECANPAY,
   SIGHASH_SINGLE,
 } from './opcodes';
 import { findAndDelete, getOp, isPushOnly, pushData } from './script';
@@ -60,9 +60,21 @@ export interface ScriptFlags {
 }
 
 /** The flags blocks are checked with (consensus on regtest for the subset). */
-export const CONSENSUS_FLAGS: ScriptFlags = { strictDer: true, lowS: false, strictEnc: false, nullFail: false, sigPushOnly: false };
+export const CONSENSUS_FLAGS: ScriptFlags = {
+  strictDer: true,
+  lowS: false,
+  strictEnc: false,
+  nullFail: false,
+  sigPushOnly: false,
+};
 /** The flags the mempool checks with (Core's standard flags, as far as the subset has them). */
-export const STANDARD_FLAGS: ScriptFlags = { strictDer: true, lowS: true, strictEnc: true, nullFail: true, sigPushOnly: true };
+export const STANDARD_FLAGS: ScriptFlags = {
+  strictDer: true,
+  lowS: true,
+  strictEnc: true,
+  nullFail: true,
+  sigPushOnly: true,
+};
 
 /** Core's ScriptError names for the failures the subset can produce, plus UNSUPPORTED_OPCODE. */
 export type ScriptErrorCode =
@@ -142,13 +154,21 @@ function isStrictPublicKey(pub: Uint8Array): boolean {
 }
 
 /** The legacy CHECKSIG (Core's EvalChecksigPreTapscript + GenericTransactionSignatureChecker). */
-function checkSig(sig: Uint8Array, pub: Uint8Array, scriptCode: Uint8Array, ctx: SignatureContext, flags: ScriptFlags): boolean {
+function checkSig(
+  sig: Uint8Array,
+  pub: Uint8Array,
+  scriptCode: Uint8Array,
+  ctx: SignatureContext,
+  flags: ScriptFlags,
+): boolean {
   // The signature cannot sign itself: remove its push from the scriptCode (FindAndDelete).
   const code = findAndDelete(scriptCode, pushData(sig));
   // CheckSignatureEncoding: the empty signature is allowed (it simply fails).
   if (sig.length > 0) {
-    if ((flags.strictDer || flags.lowS || flags.strictEnc) && !isValidSignatureEncoding(sig)) throw new ScriptFailure('SIG_DER');
-    if (flags.lowS && !isLowS(sig.subarray(0, sig.length - 1))) throw new ScriptFailure('SIG_HIGH_S');
+    if ((flags.strictDer || flags.lowS || flags.strictEnc) && !isValidSignatureEncoding(sig))
+      throw new ScriptFailure('SIG_DER');
+    if (flags.lowS && !isLowS(sig.subarray(0, sig.length - 1)))
+      throw new ScriptFailure('SIG_HIGH_S');
     if (flags.strictEnc && !isDefinedHashType(sig)) throw new ScriptFailure('SIG_HASHTYPE');
   }
   if (flags.strictEnc && !isStrictPublicKey(pub)) throw new ScriptFailure('PUBKEYTYPE');
@@ -168,7 +188,12 @@ function checkSig(sig: Uint8Array, pub: Uint8Array, scriptCode: Uint8Array, ctx:
 }
 
 /** Runs one script on `stack` (Core's EvalScript for SigVersion::BASE, restricted to the subset). */
-export function evalScript(script: Uint8Array, stack: Uint8Array[], ctx: SignatureContext, flags: ScriptFlags): ScriptResult {
+export function evalScript(
+  script: Uint8Array,
+  stack: Uint8Array[],
+  ctx: SignatureContext,
+  flags: ScriptFlags,
+): ScriptResult {
   try {
     if (script.length > MAX_SCRIPT_SIZE) throw new ScriptFailure('SCRIPT_SIZE');
     let pc = 0;
@@ -179,7 +204,8 @@ export function evalScript(script: Uint8Array, stack: Uint8Array[], ctx: Signatu
       if (op === undefined) throw new ScriptFailure('BAD_OPCODE');
       pc = op.end;
       const opcode = op.opcode;
-      if (op.data !== undefined && op.data.length > MAX_SCRIPT_ELEMENT_SIZE) throw new ScriptFailure('PUSH_SIZE');
+      if (op.data !== undefined && op.data.length > MAX_SCRIPT_ELEMENT_SIZE)
+        throw new ScriptFailure('PUSH_SIZE');
       if (opcode > OP_16 && ++opCount > MAX_OPS_PER_SCRIPT) throw new ScriptFailure('OP_COUNT');
       if (opcode <= OP_PUSHDATA4) {
         stack.push(op.data ?? FALSE);

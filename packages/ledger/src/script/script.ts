@@ -86,7 +86,14 @@ export function pushData(data: Uint8Array): Uint8Array {
   if (n < OP_PUSHDATA1) return new Uint8Array([n, ...data]);
   if (n <= 0xff) return new Uint8Array([OP_PUSHDATA1, n, ...data]);
   if (n <= 0xffff) return new Uint8Array([OP_PUSHDATA2, n & 0xff, n >> 8, ...data]);
-  return new Uint8Array([OP_PUSHDATA4, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, ...data]);
+  return new Uint8Array([
+    OP_PUSHDATA4,
+    n & 0xff,
+    (n >> 8) & 0xff,
+    (n >> 16) & 0xff,
+    n >>> 24,
+    ...data,
+  ]);
 }
 
 /** The push of a small integer as Core's CScript << int64 writes it (BIP 34 heights use this). */
@@ -135,7 +142,8 @@ export function classifyScript(spk: Uint8Array): ScriptTemplate {
     return { type: 'p2pkh', pubkeyHash: spk.subarray(3, 23) };
   }
   if ((spk.length === 35 && spk[0] === 33) || (spk.length === 67 && spk[0] === 65)) {
-    if (spk[spk.length - 1] === OP_CHECKSIG) return { type: 'p2pk', pubkey: spk.subarray(1, spk.length - 1) };
+    if (spk[spk.length - 1] === OP_CHECKSIG)
+      return { type: 'p2pk', pubkey: spk.subarray(1, spk.length - 1) };
   }
   return { type: 'other' };
 }

@@ -19,8 +19,8 @@
 import { createHash } from 'node:crypto';
 import { Writer } from '../encoding/writer';
 import type { Transaction } from '../primitives/transaction';
-import { getOp } from './script';
 import { OP_CODESEPARATOR, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE } from './opcodes';
+import { getOp } from './script';
 
 /** The digest 1 (little-endian uint256 one) of the two out-of-range cases. */
 export const SIGHASH_ONE: Uint8Array = (() => {
@@ -104,7 +104,12 @@ export function legacySighashPreimage(
 }
 
 /** The legacy signature hash and the single SHA-256 that node:crypto's verify needs (see crypto/ecdsa.ts). */
-export function legacySighash(tx: Transaction, inputIndex: number, scriptCode: Uint8Array, hashType: number): SignatureDigest {
+export function legacySighash(
+  tx: Transaction,
+  inputIndex: number,
+  scriptCode: Uint8Array,
+  hashType: number,
+): SignatureDigest {
   const preimage = legacySighashPreimage(tx, inputIndex, scriptCode, hashType);
   if (preimage === undefined) return { sighash: SIGHASH_ONE };
   const first = createHash('sha256').update(preimage).digest();

@@ -26,7 +26,9 @@ export function arbTxIn(options: { witness?: boolean } = {}): fc.Arbitrary<TxIn>
     prevout: arbOutPoint(),
     scriptSig: arbScript(),
     sequence: u32,
-    witness: options.witness ? fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 4 }) : fc.constant([]),
+    witness: options.witness
+      ? fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 4 })
+      : fc.constant([]),
   });
 }
 
@@ -41,7 +43,9 @@ export function arbTxOut(): fc.Arbitrary<TxOut> {
  * A transaction with at least one input (a transaction with no inputs has no unambiguous
  * serialization, see primitives/transaction.ts). With `witness`, inputs may carry witness stacks.
  */
-export function arbTransaction(options: { witness?: boolean; maxInputs?: number; maxOutputs?: number } = {}): fc.Arbitrary<Transaction> {
+export function arbTransaction(
+  options: { witness?: boolean; maxInputs?: number; maxOutputs?: number } = {},
+): fc.Arbitrary<Transaction> {
   return fc.record({
     version: i32,
     inputs: fc.array(arbTxIn(options), { minLength: 1, maxLength: options.maxInputs ?? 4 }),
@@ -61,11 +65,16 @@ export function arbBlockHeader(): fc.Arbitrary<BlockHeader> {
   });
 }
 
-export function arbBlock(options: { witness?: boolean; maxTransactions?: number } = {}): fc.Arbitrary<Block> {
+export function arbBlock(
+  options: { witness?: boolean; maxTransactions?: number } = {},
+): fc.Arbitrary<Block> {
   return fc.record({
     header: arbBlockHeader(),
-    transactions: fc.array(arbTransaction({ witness: options.witness, maxInputs: 3, maxOutputs: 3 }), {
-      maxLength: options.maxTransactions ?? 5,
-    }),
+    transactions: fc.array(
+      arbTransaction({ witness: options.witness, maxInputs: 3, maxOutputs: 3 }),
+      {
+        maxLength: options.maxTransactions ?? 5,
+      },
+    ),
   });
 }

@@ -7,9 +7,9 @@
 import { base58checkDecode, base58checkEncode } from '../crypto/base58';
 import { PrivateKey } from '../crypto/ecdsa';
 import { LedgerError } from '../errors';
+import { hash160 } from '../hash';
 import { type ChainParams, REGTEST } from '../params';
 import { classifyScript, p2pkhScript } from '../script/script';
-import { hash160 } from '../hash';
 
 /** The P2PKH address of a public key. */
 export function publicKeyToAddress(publicKey: Uint8Array, params: ChainParams = REGTEST): string {
@@ -31,7 +31,10 @@ export function addressToScript(address: string, params: ChainParams = REGTEST):
 }
 
 /** The address of a P2PKH output script, or undefined for any other script. */
-export function scriptToAddress(script: Uint8Array, params: ChainParams = REGTEST): string | undefined {
+export function scriptToAddress(
+  script: Uint8Array,
+  params: ChainParams = REGTEST,
+): string | undefined {
   const t = classifyScript(script);
   return t.type === 'p2pkh' ? base58checkEncode(params.pubkeyHashPrefix, t.pubkeyHash) : undefined;
 }
@@ -49,7 +52,11 @@ export function decodeWif(wif: string, params: ChainParams = REGTEST): PrivateKe
   } catch (e) {
     throw new LedgerError('WALLET', 'not a valid WIF key', { cause: e });
   }
-  if (decoded.version !== params.secretKeyPrefix || decoded.payload.length !== 33 || decoded.payload[32] !== 1) {
+  if (
+    decoded.version !== params.secretKeyPrefix ||
+    decoded.payload.length !== 33 ||
+    decoded.payload[32] !== 1
+  ) {
     throw new LedgerError('WALLET', `not a ${params.name} WIF key with a compressed public key`);
   }
   return PrivateKey.fromBytes(decoded.payload.subarray(0, 32));

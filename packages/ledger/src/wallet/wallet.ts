@@ -92,11 +92,15 @@ export class Wallet {
 
   #spentInMempool(mempool: WalletMempoolView | undefined): Set<string> {
     const spent = new Set<string>();
-    for (const tx of mempool?.transactions() ?? []) for (const input of tx.inputs) spent.add(outpointKey(input.prevout));
+    for (const tx of mempool?.transactions() ?? [])
+      for (const input of tx.inputs) spent.add(outpointKey(input.prevout));
     return spent;
   }
 
-  #ownedCoins(chain: Chain, mempool: WalletMempoolView | undefined): { spendable: OwnedCoin[]; immature: bigint } {
+  #ownedCoins(
+    chain: Chain,
+    mempool: WalletMempoolView | undefined,
+  ): { spendable: OwnedCoin[]; immature: bigint } {
     const spent = this.#spentInMempool(mempool);
     const nextHeight = chain.height + 1;
     const spendable: OwnedCoin[] = [];
@@ -106,7 +110,8 @@ export class Wallet {
       if (key === undefined || spent.has(outpointKey(outpoint))) continue;
       // Like Bitcoin Core's wallet, one block more conservative than consensus: a coinbase is
       // spendable once 100 blocks are on top of it (so 101 blocks on regtest give 50 coins).
-      if (coin.coinbase && nextHeight - coin.height <= this.params.coinbaseMaturity) immature += coin.output.value;
+      if (coin.coinbase && nextHeight - coin.height <= this.params.coinbaseMaturity)
+        immature += coin.output.value;
       else spendable.push({ outpoint, output: coin.output, key });
     }
     return { spendable, immature };
@@ -120,7 +125,11 @@ export class Wallet {
     for (const tx of mempool?.transactions() ?? []) {
       const id = txid(tx);
       tx.outputs.forEach((o, index) => {
-        if (this.keyFor(o.scriptPubKey) !== undefined && !spent.has(outpointKey({ txid: id, index }))) unconfirmed += o.value;
+        if (
+          this.keyFor(o.scriptPubKey) !== undefined &&
+          !spent.has(outpointKey({ txid: id, index }))
+        )
+          unconfirmed += o.value;
       });
     }
     return { confirmed, immature, unconfirmed };
@@ -132,11 +141,14 @@ export class Wallet {
     if (options.amount <= 0n) throw new LedgerError('WALLET', 'amount must be positive');
     const toScript = addressToScript(options.to, this.params);
     const { spendable } = this.#ownedCoins(options.chain, options.mempool);
-    spendable.sort((a, b) => (a.output.value > b.output.value ? -1 : a.output.value < b.output.value ? 1 : 0));
+    spendable.sort((a, b) =>
+      a.output.value > b.output.value ? -1 : a.output.value < b.output.value ? 1 : 0,
+    );
     const chosen: OwnedCoin[] = [];
     let total = 0n;
     // Size of a legacy P2PKH spend: 10 fixed + 148 per input (72-byte signature) + 34 per output.
-    const feeFor = (inputs: number, outputs: number): bigint => (feeRate * BigInt(10 + 148 * inputs + 34 * outputs) + 999n) / 1000n;
+    const feeFor = (inputs: number, outputs: number): bigint =>
+      (feeRate * BigInt(10 + 148 * inputs + 34 * outputs) + 999n) / 1000n;
     for (const coin of spendable) {
       chosen.push(coin);
       total += coin.output.value;
@@ -145,23 +157,35 @@ export class Wallet {
     const feeWithChange = feeFor(chosen.length, 2);
     const feeWithout = feeFor(chosen.length, 1);
     if (total < options.amount + feeWithout) {
-      throw new LedgerError('WALLET', `insufficient funds: have ${total} spendable, need ${options.amount + feeWithout}`);
+      throw new LedgerError(
+        'WALLET',
+        `insufficient funds: have ${total} spendable, need ${options.amount + feeWithout}`,
+      );
     }
     const outputs: TxOut[] = [{ value: options.amount, scriptPubKey: toScript }];
     const change = total - options.amount - feeWithChange;
     if (change >= DUST_LIMIT) {
-      const changeScript = options.changeAddress !== undefined ? addressToScript(options.changeAddress, this.params) : addressToScript(this.newAddress(), this.params);
+      const changeScript =
+        options.changeAddress !== undefined
+          ? addressToScript(options.changeAddress, this.params)
+          : addressToScript(this.newAddress(), this.params);
       outputs.push({ value: change, scriptPubKey: changeScript });
     }
     const tx: Transaction = {
       version: 2,
-      inputs: chosen.map((c) => ({ prevout: c.outpoint, scriptSig: new Uint8Array(0), sequence: 0xffffffff, witness: [] })),
+      inputs: chosen.map((c) => ({
+        prevout: c.outpoint,
+        scriptSig: new Uint8Array(0),
+        sequence: 0xffffffff,
+        witness: [],
+      })),
       outputs,
       lockTime: 0,
     };
     chosen.forEach((coin, i) => {
       const input = tx.inputs[i];
-      if (input !== undefined) input.scriptSig = signInput(tx, i, coin.output.scriptPubKey, coin.key);
+      if (input !== undefined)
+        input.scriptSig = signInput(tx, i, coin.output.scriptPubKey, coin.key);
     });
     return tx;
   }
@@ -171,12 +195,18 @@ export class Wallet {
  * The scriptSig spending a P2PKH (`<sig> <pubkey>`) or P2PK (`<sig>`) output with SIGHASH_ALL
  * (developer reference devguide/transactions.rst "P2PKH Script Validation").
  */
-export function signInput(tx: Transaction, index: number, scriptPubKey: Uint8Array, key: PrivateKey, hashType = SIGHASH_ALL): Uint8Array {
+export function signInput(
+  tx: Transaction,
+  index: number,
+  scriptPubKey: Uint8Array,
+  key: PrivateKey,
+  hashType = SIGHASH_ALL,
+): Uint8Array {
   const digest = legacySighash(tx, index, scriptPubKey, hashType);
-  if (digest.preimageSha256 === undefined) throw new LedgerError('WALLET', 'refusing to sign the SIGHASH_SINGLE "1" quirk');
+  if (digest.preimageSha256 === undefined)
+    throw new LedgerError('WALLET', 'refusing to sign the SIGHASH_SINGLE "1" quirk');
   const sig = new Uint8Array([...key.sign(digest.preimageSha256), hashType]);
   const t = classifyScript(scriptPubKey);
   if (t.type === 'p2pk') return pushData(sig);
   return new Uint8Array([...pushData(sig), ...pushData(key.publicKey)]);
 }
-
