@@ -75,7 +75,7 @@ describe.skipIf(!bcoinBin())('peerkit ledger node against bcoin', () => {
       30_000,
       'bcoin to take the payment',
     );
-    await pk.mine({ txs: [payment] });
+    await pk.mine();
     const withPayment = hashToHex(pk.chain.tip.hash);
     await waitFor(
       async () => (await bcoinTip()) === withPayment,

@@ -7,6 +7,7 @@ import {
   Chain,
   createBlockTemplate,
   LedgerNode,
+  Mempool,
   mineBlock,
   type Transaction,
   txid,
@@ -14,16 +15,15 @@ import {
   Wallet,
 } from '@peerkit/ledger';
 import { nodeNetwork } from '@peerkit/transport';
-import { MemoryMempool } from '../../../packages/ledger/test/helpers/memory-chain';
 
 export interface PeerkitNode {
   node: LedgerNode;
   chain: Chain;
-  mempool: MemoryMempool;
+  mempool: Mempool;
   wallet: Wallet;
   port: number;
-  /** Mines one block on the tip (with `txs`, else none) paying `address`, and relays it. */
-  mine(options?: { txs?: Transaction[]; address?: string }): Promise<string>;
+  /** Mines one block on the tip with the mempool's transactions, paying `address`, and relays it. */
+  mine(options?: { address?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export async function startPeerkit(): Promise<PeerkitNode> {
   const network = nodeNetwork();
   const epochMs = Date.now() - network.clock.now();
   const chain = await Chain.open({ now: unixTimeFrom(network.clock, epochMs / 1000) });
-  const mempool = new MemoryMempool();
+  const mempool = new Mempool({ chain });
   const wallet = new Wallet();
   const node = new LedgerNode({
     network,
@@ -52,10 +52,8 @@ export async function startPeerkit(): Promise<PeerkitNode> {
     port,
     async mine(options = {}) {
       const coinbaseScript = addressToScript(options.address ?? wallet.newAddress());
-      const txs = options.txs ?? [];
-      const source = { selectForBlock: () => txs.map((tx) => ({ tx, fee: 0n })) };
       const block = mineBlock(
-        createBlockTemplate({ chain, mempool: source, coinbaseScript, extraNonce: extraNonce++ }),
+        createBlockTemplate({ chain, mempool, coinbaseScript, extraNonce: extraNonce++ }),
       );
       if (!block) throw new Error('no block found');
       const status = await node.submitBlock(block);
