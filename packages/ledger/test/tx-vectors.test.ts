@@ -105,6 +105,37 @@ describe('tx_valid.json / tx_invalid.json, the claimed subset', () => {
     }
   });
 
+  it('includes the SIGHASH_SINGLE "1" quirk case (verified through the BigInt fallback)', () => {
+    const rows = load('tx_valid.json').filter((r) => inSubset(r) && !r.flags.includes('DERSIG'));
+    const quirk = rows.find(
+      (r) =>
+        r.tx.inputs.length === 2 &&
+        r.tx.outputs.length === 1 &&
+        [...r.prevouts.values()].some((s) => s.length === 25),
+    );
+    expect(quirk).toBeDefined();
+    const flags: ScriptFlags = {
+      strictDer: true,
+      lowS: false,
+      strictEnc: false,
+      nullFail: false,
+      sigPushOnly: false,
+    };
+    expect(allInputsValid(quirk as Row, flags)).toBe(true);
+    // Changing the transaction does not matter to that signature: it signs the constant 1.
+    const changed = structuredClone(quirk as Row);
+    changed.tx.lockTime ^= 1;
+    const spk = [...changed.prevouts.values()].find((s) => s.length === 25) as Uint8Array;
+    const index = changed.tx.inputs.findIndex(
+      (i) => changed.prevouts.get(`${toHex(i.prevout.txid)}:${i.prevout.index}`) === spk,
+    );
+    expect(index).toBe(1);
+    expect(
+      verifyScript(changed.tx.inputs[1]!.scriptSig, spk, { tx: changed.tx, inputIndex: 1 }, flags)
+        .ok,
+    ).toBe(true);
+  });
+
   it('rejects every claimed invalid transaction under its flags', () => {
     // Only rows whose failure comes from a rule the subset implements (not, e.g., the
     // CONST_SCRIPTCODE or MINIMALDATA policies).
