@@ -252,4 +252,45 @@ describe('mining, wallet and mempool together', () => {
     // The payment is back in the mempool, valid on the new tip.
     expect(mempool.has(txid(pay))).toBe(true);
   });
+
+  it('drops a transaction whose input vanished in a reorganisation', async () => {
+    const { chain, mempool, alice, aliceAddress } = await setup();
+    const script = addressToScript(aliceAddress);
+    const ours = await generateBlocks({ chain, mempool, coinbaseScript: script, count: 101 });
+    // Spend block 2's coinbase (mature for block 102) straight from the mempool.
+    const coinbase2 = ours[1]!.transactions[0]!;
+    const spend: Transaction = {
+      version: 2,
+      inputs: [
+        {
+          prevout: { txid: txid(coinbase2), index: 0 },
+          scriptSig: new Uint8Array(0),
+          sequence: 0xffffffff,
+          witness: [],
+        },
+      ],
+      outputs: [{ value: 49n * COIN, scriptPubKey: script }],
+      lockTime: 0,
+    };
+    spend.inputs[0]!.scriptSig = signInput(spend, 0, script, alice.keyFor(script) as PrivateKey);
+    await mempool.accept(spend);
+    // A longer branch forking after block 1 replaces blocks 2…101.
+    const other = await Chain.open({ now: NOW });
+    await other.acceptBlock(ours[0]!);
+    const branch = await generateBlocks({
+      chain: other,
+      coinbaseScript: new Uint8Array([0x51]),
+      count: 101,
+    });
+    const removed: string[] = [];
+    mempool.on('removed', ({ reason }) => removed.push(reason));
+    for (const b of branch) {
+      const r = await chain.acceptBlock(b);
+      for (const d of r.disconnected) await mempool.blockDisconnected(d);
+      for (const c of r.connected) mempool.blockConnected(c);
+    }
+    expect(chain.height).toBe(102);
+    expect(mempool.has(txid(spend))).toBe(false);
+    expect(removed).toContain('reorg');
+  });
 });

@@ -277,6 +277,25 @@ export class Mempool extends Emitter<MempoolEvents> implements NodeMempool {
         if (!(e instanceof LedgerError)) throw e;
       }
     }
+    this.#removeForReorg();
+  }
+
+  /**
+   * After a reorganisation (Core's removeForReorg): drop transactions whose inputs no longer
+   * exist on the new tip (e.g. the coinbase of a disconnected block) or spend a coinbase that
+   * is no longer mature, with their descendants.
+   */
+  #removeForReorg(): void {
+    const spendHeight = this.#chain.nextBlockTarget().height;
+    for (const [key, e] of [...this.#entries]) {
+      if (!this.#entries.has(key)) continue;
+      const broken = e.tx.inputs.some((input) => {
+        const coin = this.#chain.getCoin(input.prevout);
+        if (coin === undefined) return !this.#entries.has(toHex(input.prevout.txid));
+        return coin.coinbase && spendHeight - coin.height < this.#chain.params.coinbaseMaturity;
+      });
+      if (broken) this.#remove(key, 'reorg');
+    }
   }
 
   /**
