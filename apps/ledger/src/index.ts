@@ -4,6 +4,7 @@
  * names, and its client.
  */
 export { type ClientOptions, RpcCallError, rpcCall } from './client';
+export { type LedgerDemoOptions, type LedgerDemoSummary, runLedgerDemo } from './demo';
 export { InputError, parseCount, parseHostPort, parsePort } from './input';
 export { callMethod, METHOD_NAMES, parseAmount, RpcError, toCoins } from './rpc-methods';
 export { type RpcServer, type RpcServerOptions, startRpcServer } from './rpc-server';
