@@ -97,3 +97,85 @@ export function blockLocator<T extends BlockIndexEntry>(
   }
   return hashes;
 }
+
+/**
+ * The index itself: every known entry by hash, the best header (most work, any status but
+ * invalid), and the candidates for the tip (stored with all ancestors, not invalid).
+ */
+export class BlockIndex {
+  readonly #nodes = new Map<string, IndexNode>();
+  readonly #candidates = new Set<IndexNode>();
+  #bestHeader: IndexNode;
+  #sequence = 0;
+
+  constructor(genesis: IndexNode) {
+    genesis.sequence = this.#sequence++;
+    this.#nodes.set(genesis.key, genesis);
+    this.#candidates.add(genesis);
+    this.#bestHeader = genesis;
+  }
+
+  get(key: string): IndexNode | undefined {
+    return this.#nodes.get(key);
+  }
+
+  get bestHeader(): IndexNode {
+    return this.#bestHeader;
+  }
+
+  /** Adds a header's entry under its parent. */
+  add(node: IndexNode): void {
+    this.#nodes.set(node.key, node);
+    node.prev?.children.push(node);
+    if (node.work > this.#bestHeader.work) this.#bestHeader = node;
+  }
+
+  /** Marks `node` and its stored descendants as connectable (haveChain), in order. */
+  linkChain(node: IndexNode): void {
+    const queue = [node];
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      if (n.status === 'invalid') continue;
+      n.haveChain = true;
+      n.sequence = this.#sequence++;
+      this.#candidates.add(n);
+      for (const child of n.children) {
+        if (child.dataOffset !== undefined && !child.haveChain) queue.push(child);
+      }
+    }
+  }
+
+  /** Marks `node` and all its descendants invalid; `tip` is the fallback best header. */
+  markInvalid(node: IndexNode, reason: string, tip: IndexNode): void {
+    const queue = [node];
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      n.status = 'invalid';
+      n.invalidReason = reason;
+      this.#candidates.delete(n);
+      queue.push(...n.children);
+    }
+    // The best header may have been on the invalid branch.
+    let best = tip;
+    for (const n of this.#nodes.values())
+      if (n.status !== 'invalid' && n.work > best.work) best = n;
+    this.#bestHeader = best;
+  }
+
+  /** The candidate with the most work; between equal work, the one completed first. */
+  bestCandidate(): IndexNode | undefined {
+    let best: IndexNode | undefined;
+    for (const n of this.#candidates) {
+      if (
+        best === undefined ||
+        n.work > best.work ||
+        (n.work === best.work && n.sequence < best.sequence)
+      )
+        best = n;
+    }
+    return best;
+  }
+
+  /** Drops candidates with less work than `work` (they can no longer become the tip). */
+  pruneCandidates(work: bigint): void {
+    for (const n of this.#candidates) if (n.work < work) this.#candidates.delete(n);
+  }
+}

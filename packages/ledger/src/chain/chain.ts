@@ -33,6 +33,7 @@ import {
 } from '../primitives/block';
 import { type OutPoint, type Transaction, txid } from '../primitives/transaction';
 import {
+  BlockIndex,
   type BlockIndexEntry,
   blockLocator,
   findFork,
@@ -46,6 +47,7 @@ import {
   disconnectBlock,
   type UnsupportedScriptPolicy,
 } from './connect';
+import { OrphanBlocks, RecentMap } from './orphans';
 import {
   type ChainStore,
   encodeRecord,
@@ -87,19 +89,15 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   readonly #now: () => number;
   readonly #verifyScripts: boolean;
   readonly #unsupported: UnsupportedScriptPolicy;
-  readonly #maxOrphans: number;
-  readonly #index = new Map<string, IndexNode>();
+  readonly #index: BlockIndex;
   readonly #active: IndexNode[] = [];
   readonly #utxo = new Map<string, Coin>();
   readonly #undo = new Map<string, BlockUndo>();
   readonly #txIndex = new Map<string, IndexNode>();
-  readonly #candidates = new Set<IndexNode>();
-  readonly #orphans = new Map<string, Block>(); // by block hash, insertion order = age
-  readonly #cache = new Map<string, Block>();
+  readonly #orphans: OrphanBlocks;
+  readonly #cache = new RecentMap<Block>(BLOCK_CACHE_SIZE);
   /** Txids of recently checked blocks, so connecting does not hash them again. */
-  readonly #txidCache = new Map<string, Uint8Array[]>();
-  #bestHeader: IndexNode;
-  #sequence = 0;
+  readonly #txidCache = new RecentMap<Uint8Array[]>(BLOCK_CACHE_SIZE);
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Inputs connected without script verification (outside the subset). */
@@ -112,7 +110,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     this.#now = options.now;
     this.#verifyScripts = options.verifyScripts ?? true;
     this.#unsupported = options.unsupportedScripts ?? 'accept';
-    this.#maxOrphans = options.maxOrphanBlocks ?? 100;
+    this.#orphans = new OrphanBlocks(options.maxOrphanBlocks ?? 100);
     const g = this.params.genesis;
     const genesis: IndexNode = {
       hash: this.params.genesisHash,
@@ -126,14 +124,11 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       dataOffset: undefined,
       dataLength: 0,
       haveChain: true,
-      sequence: this.#sequence++,
+      sequence: 0,
       children: [],
     };
-    this.#index.set(genesis.key, genesis);
+    this.#index = new BlockIndex(genesis);
     this.#active.push(genesis);
-    this.#candidates.add(genesis);
-    this.#bestHeader = genesis;
-    this.#cache.set(genesis.key, g);
     // The genesis coinbase is not added to the UTXO set (Core: it cannot be spent).
   }
 
@@ -163,7 +158,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     return this.#active.length - 1;
   }
   get bestHeader(): BlockIndexEntry {
-    return this.#bestHeader;
+    return this.#index.bestHeader;
   }
   /** Orphan blocks held (parent unknown). */
   get orphanCount(): number {
@@ -192,8 +187,9 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   }
 
   locator(hash?: Uint8Array): Uint8Array[] {
-    const from = hash === undefined ? this.#bestHeader : this.#index.get(toHex(hash));
-    return blockLocator(from ?? this.#bestHeader, this.#active);
+    const best = this.#index.bestHeader;
+    const from = hash === undefined ? best : this.#index.get(toHex(hash));
+    return blockLocator(from ?? best, this.#active);
   }
 
   /** getheaders on the active chain: headers after the fork point of `locator`, through `stop`. */
@@ -241,7 +237,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   missingBlocks(max: number): BlockIndexEntry[] {
     const missing: IndexNode[] = [];
     for (
-      let n: IndexNode | undefined = this.#bestHeader;
+      let n: IndexNode | undefined = this.#index.bestHeader;
       n !== undefined && !n.haveChain;
       n = n.prev
     ) {
@@ -335,34 +331,19 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       sequence: 0,
       children: [],
     };
-    this.#index.set(node.key, node);
-    parent.children.push(node);
-    if (node.work > this.#bestHeader.work) this.#bestHeader = node;
+    this.#index.add(node);
     return node;
   }
 
   async #readBlock(node: IndexNode): Promise<Block | undefined> {
+    if (node.height === 0) return this.params.genesis;
     const cached = this.#cache.get(node.key);
     if (cached !== undefined) return cached;
     if (node.dataOffset === undefined) return undefined;
     const bytes = await this.#store.read(node.dataOffset, node.dataLength);
     const block = decodeBlock(bytes);
-    this.#remember(node.key, block);
+    this.#cache.set(node.key, block);
     return block;
-  }
-
-  #remember(key: string, block: Block): void {
-    if (key === toHex(this.params.genesisHash)) return;
-    this.#cache.delete(key);
-    this.#cache.set(key, block);
-    if (this.#cache.size > BLOCK_CACHE_SIZE) {
-      for (const k of this.#cache.keys()) {
-        if (k !== toHex(this.params.genesisHash)) {
-          this.#cache.delete(k);
-          break;
-        }
-      }
-    }
   }
 
   /** Accepts one block; `stored` is set when replaying the store (the block is already on disk). */
@@ -381,7 +362,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     const parent = this.#index.get(toHex(block.header.prevBlock));
     if (parent === undefined) {
       checkBlock(block, this.params); // only well-formed blocks with proof of work are kept
-      this.#addOrphan(key, block);
+      this.#orphans.add(key, block);
       return { status: 'orphan', connected: [], disconnected: [] };
     }
     const node = existing ?? this.#addHeader(block.header, hash, parent);
@@ -389,8 +370,6 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       const { txids } = checkBlock(block, this.params);
       contextualCheckBlock(block, this.#context(parent), this.params, txids);
       this.#txidCache.set(key, txids);
-      if (this.#txidCache.size > BLOCK_CACHE_SIZE)
-        this.#txidCache.delete(this.#txidCache.keys().next().value as string);
     } catch (e) {
       // A mutated block (CVE-2012-2459) says nothing about the header: do not mark it.
       if (e instanceof LedgerError && !e.message.includes('(mutated)'))
@@ -408,12 +387,12 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       node.dataLength = stored.length;
     }
     if (node.status === 'header') node.status = 'stored';
-    this.#remember(key, block);
-    if (parent.haveChain) this.#linkChain(node);
+    this.#cache.set(key, block);
+    if (parent.haveChain) this.#index.linkChain(node);
 
     const result = await this.#activateBestChain();
     // Orphans waiting for this block can now be accepted.
-    for (const child of this.#takeOrphansOf(key)) {
+    for (const child of this.#orphans.takeChildrenOf(key)) {
       try {
         const r = await this.#accept(child, undefined);
         result.connected.push(...r.connected);
@@ -439,46 +418,9 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     };
   }
 
-  /** Marks `node` and its stored descendants as connectable (haveChain), in order. */
-  #linkChain(node: IndexNode): void {
-    const queue = [node];
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      if (n.status === 'invalid') continue;
-      n.haveChain = true;
-      n.sequence = this.#sequence++;
-      this.#candidates.add(n);
-      for (const child of n.children)
-        if (child.dataOffset !== undefined && !child.haveChain) queue.push(child);
-    }
-  }
-
   #markInvalid(node: IndexNode, reason: string): void {
-    const queue = [node];
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      n.status = 'invalid';
-      n.invalidReason = reason;
-      this.#candidates.delete(n);
-      queue.push(...n.children);
-    }
+    this.#index.markInvalid(node, reason, this.#active[this.height] as IndexNode);
     this.emit('invalid', { hash: node.hash, reason });
-    // The best header may have been on the invalid branch.
-    let best = this.#active[this.height] as IndexNode;
-    for (const n of this.#index.values())
-      if (n.status !== 'invalid' && n.work > best.work) best = n;
-    this.#bestHeader = best;
-  }
-
-  #bestCandidate(): IndexNode | undefined {
-    let best: IndexNode | undefined;
-    for (const n of this.#candidates) {
-      if (
-        best === undefined ||
-        n.work > best.work ||
-        (n.work === best.work && n.sequence < best.sequence)
-      )
-        best = n;
-    }
-    return best;
   }
 
   /** Switches to the most-work stored chain (Core's ActivateBestChain). */
@@ -487,7 +429,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     const disconnected: Block[] = [];
     for (;;) {
       const tip = this.#active[this.height] as IndexNode;
-      const best = this.#bestCandidate();
+      const best = this.#index.bestCandidate();
       if (best === undefined || best === tip || best.work <= tip.work) break;
       const fork = findFork(tip, best, this.#active);
       while (this.height > fork.height) disconnected.push(await this.#disconnectTip());
@@ -501,8 +443,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       }
     }
     // Candidates with less work than the tip can no longer win: drop them.
-    const tipWork = this.tip.work;
-    for (const n of this.#candidates) if (n.work < tipWork) this.#candidates.delete(n);
+    this.#index.pruneCandidates(this.tip.work);
     return { connected, disconnected };
   }
 
@@ -556,25 +497,5 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     this.#undo.delete(node.key);
     this.#active.pop();
     return block;
-  }
-
-  #addOrphan(key: string, block: Block): void {
-    if (this.#orphans.has(key)) return;
-    this.#orphans.set(key, block);
-    while (this.#orphans.size > this.#maxOrphans) {
-      const oldest = this.#orphans.keys().next().value as string;
-      this.#orphans.delete(oldest);
-    }
-  }
-
-  #takeOrphansOf(parentKey: string): Block[] {
-    const found: Block[] = [];
-    for (const [k, b] of this.#orphans) {
-      if (toHex(b.header.prevBlock) === parentKey) {
-        found.push(b);
-        this.#orphans.delete(k);
-      }
-    }
-    return found;
   }
 }
