@@ -156,6 +156,9 @@ describe('script_tests.json, the claimed subset', () => {
         disagreements.push(`${verdict} vs ${c.line}`);
     }
     expect(disagreements).toEqual([]);
+    console.info(
+      `script_tests.json: ${subset.length} of ${cases.length} non-witness cases claimed`,
+    );
     // The subset is substantial, with both outcomes and signature cases in it.
     expect(subset.length).toBeGreaterThan(100);
     expect(subset.filter((c) => c.expected === 'OK').length).toBeGreaterThan(30);

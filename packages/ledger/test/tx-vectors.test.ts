@@ -93,6 +93,7 @@ describe('tx_valid.json / tx_invalid.json, the claimed subset', () => {
   it('accepts every claimed valid transaction under all flags it does not exclude', () => {
     const rows = load('tx_valid.json').filter((r) => inSubset(r) && !r.flags.includes('DERSIG'));
     expect(rows.length).toBeGreaterThan(10);
+    console.info(`tx_valid.json: ${rows.length} rows claimed`);
     for (const row of rows) {
       const flags: ScriptFlags = {
         strictDer: true,
@@ -144,6 +145,7 @@ describe('tx_valid.json / tx_invalid.json, the claimed subset', () => {
       (r) => inSubset(r) && r.flags.every((f) => implemented.has(f)),
     );
     expect(rows.length).toBeGreaterThan(5);
+    console.info(`tx_invalid.json: ${rows.length} rows claimed`);
     for (const row of rows) {
       const flags: ScriptFlags = {
         strictDer: true,
