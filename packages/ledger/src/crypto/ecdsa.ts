@@ -19,7 +19,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import type { Random } from '@peerkit/transport';
+import { cryptoRandom, type Random } from '@peerkit/transport';
 import { LedgerError } from '../errors';
 import { encodeDerLowS, isValidSignatureEncoding, parseDer, SECP256K1_N, toBigInt } from './der';
 import { decodePoint, verifyDigest } from './secp256k1-point';
@@ -144,8 +144,8 @@ export class PrivateKey {
     return new PrivateKey(bytes);
   }
 
-  /** A new key from `random` (the injected Random: deterministic in netsim, node:crypto otherwise). */
-  static generate(random: Random): PrivateKey {
+  /** A new key from `random` (an injected Random is deterministic in netsim; default node:crypto). */
+  static generate(random: Random = cryptoRandom): PrivateKey {
     for (let i = 0; i < 16; i++) {
       const candidate = random.bytes(32);
       const d = toBigInt(candidate);

@@ -4,7 +4,7 @@
  * the signed size, which is known in advance up to the DER signature length (we assume the
  * maximum, 72 bytes, so the real fee rate is never below the one asked for).
  */
-import { cryptoRandom, type Random } from '@peerkit/transport';
+import type { Random } from '@peerkit/transport';
 import type { Chain } from '../chain/chain';
 import { outpointKey } from '../chain/coins';
 import { PrivateKey } from '../crypto/ecdsa';
@@ -65,7 +65,7 @@ export class Wallet {
 
   /** A new key and its P2PKH address. */
   newAddress(): string {
-    return this.importKey(PrivateKey.generate(this.#random ?? cryptoRandom));
+    return this.importKey(PrivateKey.generate(this.#random));
   }
 
   importKey(key: PrivateKey): string {
