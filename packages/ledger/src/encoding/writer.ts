@@ -95,6 +95,15 @@ export class Writer {
   get length(): number {
     return this.#len;
   }
+  /** The bytes written so far, without copying (valid until the next write or `reset`). */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+  /** Forgets what was written, keeping the buffer (for a scratch writer reused in a hot path). */
+  reset(): this {
+    this.#len = 0;
+    return this;
+  }
   /** The bytes written (a copy sized exactly; the writer may be reused afterwards). */
   finish(): Uint8Array {
     return this.#buf.slice(0, this.#len);
