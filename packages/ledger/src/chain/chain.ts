@@ -391,7 +391,14 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     if (parent.haveChain) this.#index.linkChain(node);
 
     const result = await this.#activateBestChain();
-    // Orphans waiting for this block can now be accepted.
+    if (result.connected.length > 0 || result.disconnected.length > 0) {
+      this.emit('tip', {
+        tip: this.tip,
+        connected: [...result.connected],
+        disconnected: [...result.disconnected],
+      });
+    }
+    // Orphans waiting for this block can now be accepted (each emits its own `tip` event).
     for (const child of this.#orphans.takeChildrenOf(key)) {
       try {
         const r = await this.#accept(child, undefined);
@@ -400,13 +407,6 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
       } catch (e) {
         if (!(e instanceof LedgerError)) throw e;
       }
-    }
-    if (result.connected.length > 0 || result.disconnected.length > 0) {
-      this.emit('tip', {
-        tip: this.tip,
-        connected: result.connected,
-        disconnected: result.disconnected,
-      });
     }
     if (node.status === 'invalid')
       throw new LedgerError('INVALID_BLOCK', node.invalidReason ?? 'invalid');
