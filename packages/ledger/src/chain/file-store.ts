@@ -72,10 +72,15 @@ class FileChainStore implements ChainStore {
     const n = Math.max(0, Math.min(length, this.#size - offset));
     const buf = new Uint8Array(n);
     let done = 0;
-    while (done < n) {
-      const { bytesRead } = await this.#handle().read(buf, done, n - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
+    try {
+      while (done < n) {
+        const { bytesRead } = await this.#handle().read(buf, done, n - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch (e) {
+      if (e instanceof LedgerError) throw e;
+      throw storageError('cannot read the block log', e);
     }
     return buf.subarray(0, done);
   }
