@@ -1,5 +1,6 @@
 /** Headers, locators, getheaders answers, missing blocks and the orphan bound of the chain. */
 import { describe, expect, it } from 'vitest';
+import { checkProofOfWork } from '../src/consensus/pow';
 import {
   type Block,
   blockHash,
@@ -8,6 +9,7 @@ import {
   generateBlocks,
   LedgerError,
   toHex,
+  unixTimeFrom,
 } from '../src/index';
 import { buildBlock, coinbaseTx, GENESIS, OP_TRUE, type ParentInfo } from './helpers/blocks';
 
@@ -116,5 +118,27 @@ describe('orphan blocks', () => {
     }
     expect(found).toBe(true);
     expect(chain.orphanCount).toBeLessThan(64);
+  });
+});
+
+describe('time from an injected clock', () => {
+  it("unixTimeFrom turns transport Clock milliseconds into the chain's network time", async () => {
+    let ms = 0;
+    const clock = {
+      now: () => ms,
+      setTimeout: () => ({ cancel: () => undefined }),
+      setInterval: () => ({ cancel: () => undefined }),
+    };
+    const epoch = GENESIS.time + 100;
+    const chain = await Chain.open({ now: unixTimeFrom(clock, epoch) });
+    const future = branch(1)[0]!;
+    future.header.time = epoch + 2 * 3600 + 1;
+    future.header.nonce = 0;
+    while (!checkProofOfWork(blockHash(future.header), future.header.bits, chain.params.powLimit))
+      future.header.nonce++;
+    await expect(chain.acceptBlock(future)).rejects.toMatchObject({ code: 'INVALID_HEADER' });
+    ms = 1000; // one second later the same block is acceptable
+    const later = await Chain.open({ now: unixTimeFrom(clock, epoch) });
+    expect((await later.acceptBlock(future)).status).toBe('connected');
   });
 });
