@@ -125,4 +125,27 @@ describe('ledger node in netsim', () => {
       await closeAll([honest, evil]);
     });
   }, 60_000);
+
+  test('a throwing event handler neither crashes the node nor stops the other handlers', async () => {
+    await scenario('handlers', 2004, async (sim) => {
+      const a = await startSimNode(sim);
+      const b = await startSimNode(sim);
+      const errors: string[] = [];
+      b.node.setHandlerErrorReporter((_e, event) => errors.push(event));
+      const seen: number[] = [];
+      b.node.on('tip', () => {
+        throw new Error('handler bug');
+      });
+      b.node.on('tip', (e) => seen.push(e.height));
+      void b.node.connect({ host: a.host.address, port: PORT });
+      await sim.runUntil(() => b.node.readyPeers().length === 1, { maxTimeMs: 10_000 });
+      const blocks = await extend(a.chain as MemoryChain, 3, 4);
+      a.node.relay.announceBlocks(blocks);
+      expect(await sim.runUntil(() => b.chain.tip.height === 3, { maxTimeMs: 30_000 })).toBe(true);
+      expect(seen.at(-1)).toBe(3);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => e === 'tip')).toBe(true);
+      await closeAll([a, b]);
+    });
+  }, 60_000);
 });
