@@ -161,6 +161,17 @@ describe('block structure', () => {
     expect((await chain.acceptBlock(exact)).status).toBe('connected');
   });
 
+  it('limits legacy signature operations to 20,000 per block (80,000 sigop cost)', async () => {
+    const chain = await chainWith(1);
+    const withSigOps = (n: number) => {
+      const cb = coinbaseTx(2, SUBSIDY);
+      cb.outputs.push({ value: 0n, scriptPubKey: new Uint8Array(n).fill(0xac) });
+      return buildBlock(tipInfo(chain), [cb]);
+    };
+    await expectReject(chain, withSigOps(20_001), 'INVALID_BLOCK', 'bad-blk-sigops');
+    expect((await chain.acceptBlock(withSigOps(20_000))).status).toBe('connected');
+  });
+
   it('rejects blocks over the weight limit', async () => {
     const chain = await chainWith(1);
     const big = coinbaseTx(2, SUBSIDY);

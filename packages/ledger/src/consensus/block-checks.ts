@@ -14,9 +14,12 @@ import {
   merkleRoot,
 } from '../primitives/block';
 import { baseSize, hasWitness, isCoinbase, txid, wtxid } from '../primitives/transaction';
-import { pushNumber } from '../script/script';
+import { legacySigOpCount, pushNumber } from '../script/script';
 import { checkProofOfWork } from './pow';
 import { checkTransaction, isFinalTx } from './tx-checks';
+
+/** MAX_BLOCK_SIGOPS_COST (BIP 141; Core consensus/consensus.h). */
+export const MAX_BLOCK_SIGOPS_COST = 80_000;
 
 function badHeader(reason: string): never {
   throw new LedgerError('INVALID_HEADER', reason);
@@ -74,8 +77,8 @@ export function contextualCheckBlockHeader(
 
 /**
  * CheckBlock (context-free): the header's proof of work, the merkle root (and the
- * CVE-2012-2459 duplicate-subtree check), the size limits, exactly one coinbase (first), and
- * CheckTransaction for every transaction. Returns the txids, which the caller reuses.
+ * CVE-2012-2459 duplicate-subtree check), the size limits, exactly one coinbase (first), the
+ * legacy sigop limit, and CheckTransaction for every transaction. Returns the txids, which the caller reuses.
  * Failures that another transaction list (or other witness data) under the same header could
  * avoid end in "(mutated)": such a block must not mark its header invalid (Core's
  * BLOCK_MUTATED), or anyone could get a valid block refused by sending a mangled copy first.
@@ -97,6 +100,13 @@ export function checkBlock(block: Block, params: ChainParams): { txids: Uint8Arr
   if (first === undefined || !isCoinbase(first))
     badBlock('bad-cb-missing: first tx is not coinbase');
   if (rest.some(isCoinbase)) badBlock('bad-cb-multiple: more than one coinbase');
+  // The legacy signature-operation limit: MAX_BLOCK_SIGOPS_COST (80,000) at 4 per legacy sigop.
+  let sigOps = 0;
+  for (const tx of block.transactions) {
+    for (const input of tx.inputs) sigOps += legacySigOpCount(input.scriptSig);
+    for (const output of tx.outputs) sigOps += legacySigOpCount(output.scriptPubKey);
+  }
+  if (sigOps * 4 > MAX_BLOCK_SIGOPS_COST) badBlock('bad-blk-sigops: out-of-bounds SigOpCount');
   for (const tx of block.transactions) {
     try {
       checkTransaction(tx, params);

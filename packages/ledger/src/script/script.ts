@@ -188,3 +188,18 @@ function matchesAt(script: Uint8Array, pattern: Uint8Array, at: number): boolean
   for (let i = 0; i < pattern.length; i++) if (script[at + i] !== pattern[i]) return false;
   return true;
 }
+
+/**
+ * Core's CScript::GetSigOpCount(false), the legacy count: each OP_CHECKSIG(VERIFY) is one,
+ * each OP_CHECKMULTISIG(VERIFY) twenty; counting stops where the script stops parsing.
+ */
+export function legacySigOpCount(script: Uint8Array): number {
+  let count = 0;
+  for (let pc = 0; ; ) {
+    const { op } = getOp(script, pc);
+    if (op === undefined) return count;
+    if (op.opcode === 0xac || op.opcode === 0xad) count += 1;
+    else if (op.opcode === 0xae || op.opcode === 0xaf) count += 20;
+    pc = op.end;
+  }
+}
