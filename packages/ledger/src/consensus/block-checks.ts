@@ -3,6 +3,7 @@
  * ContextualCheckBlockHeader, ContextualCheckBlock), restricted to the subset in the README.
  * Each failure throws a LedgerError whose message starts with Core's reject reason.
  */
+import { compactSizeLength } from '../encoding/writer';
 import { LedgerError } from '../errors';
 import { bytesEqual, hash256 } from '../hash';
 import type { ChainParams } from '../params';
@@ -93,7 +94,7 @@ export function checkBlock(block: Block, params: ChainParams): { txids: Uint8Arr
   // Size limits (BIP 141): the stripped block must fit 1/4 of the weight limit, the whole block the weight limit.
   if (block.transactions.length === 0 || block.transactions.length * 4 > params.maxBlockWeight)
     badBlock('bad-blk-length: size limits failed');
-  let strippedSize = 80 + 9;
+  let strippedSize = 80 + compactSizeLength(block.transactions.length);
   for (const tx of block.transactions) strippedSize += baseSize(tx);
   if (strippedSize * 4 > params.maxBlockWeight) badBlock('bad-blk-length: size limits failed');
   const [first, ...rest] = block.transactions;
