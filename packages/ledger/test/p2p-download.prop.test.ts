@@ -141,8 +141,26 @@ class Tick implements fc.AsyncCommand<Model, Real> {
     // Every request older than the request timeout is reported.
     for (const f of m.inFlight.values())
       if (m.now - f.since > 1000) expect(stalling).toContain(f.peer);
-    // Only peers that hold a block can stall.
-    for (const p of stalling) expect([...m.inFlight.values()].some((f) => f.peer === p)).toBe(true);
+    // The window stall: the block right above the tip is overdue while the window is what
+    // keeps us from requesting more.
+    const wanted = [...m.wanted].sort((a, b) => a[1] - b[1]);
+    const first = wanted[0];
+    const beyond = wanted.some(([, h]) => h > m.tip + WINDOW);
+    const inside = wanted.filter(([, h]) => h <= m.tip + WINDOW);
+    const firstFlight = first ? m.inFlight.get(first[0]) : undefined;
+    const stalled =
+      first !== undefined &&
+      first[1] === m.tip + 1 &&
+      firstFlight !== undefined &&
+      beyond &&
+      inside.every(([k]) => m.inFlight.has(k)) &&
+      m.now - firstFlight.since > STALL_MS;
+    if (stalled && firstFlight) expect(stalling).toContain(firstFlight.peer);
+    // Nobody else is reported.
+    for (const p of stalling) {
+      const old = [...m.inFlight.values()].some((f) => f.peer === p && m.now - f.since > 1000);
+      expect(old || (stalled && firstFlight?.peer === p), `peer ${p} reported stalling`).toBe(true);
+    }
   }
   toString = () => `tick(${this.ms})`;
 }

@@ -158,11 +158,13 @@ export class BlockDownload {
     const next = this.#byHeight()[0];
     if (next && next.height === tipHeight + 1) {
       const f = this.#inFlight.get(next.key);
+      // Core's stall: the window is what stops us, i.e. some wanted block lies beyond it while
+      // everything inside it is already requested.
+      const sorted = this.#byHeight();
+      const beyond = sorted.some((b) => b.height > tipHeight + this.window);
       const windowFull =
-        this.#inFlight.size > 0 &&
-        this.#byHeight().every(
-          (b) => b.height > tipHeight + this.window || this.#inFlight.has(b.key),
-        );
+        beyond &&
+        sorted.every((b) => b.height > tipHeight + this.window || this.#inFlight.has(b.key));
       if (f && windowFull && now - f.since > this.stallTimeoutMs) out.add(f.peer);
     }
     for (const f of this.#inFlight.values())
