@@ -4,7 +4,9 @@
  * with `NETSIM_SEED=<seed> npx vitest run test/node.netsim.test.ts`.
  */
 import { describe, expect, test } from 'vitest';
+import { BtcProbe } from '../src/conformance/probe';
 import { toHex } from '../src/hash';
+import { REGTEST } from '../src/params';
 import type { Block } from '../src/primitives/block';
 import { type Transaction, txid } from '../src/primitives/transaction';
 import { MemoryChain, mineBlock } from './helpers/memory-chain';
@@ -148,4 +150,47 @@ describe('ledger node in netsim', () => {
       await closeAll([a, b]);
     });
   }, 60_000);
+
+  test('a peer that announces blocks but never serves them is dropped as stalling; sync completes', async () => {
+    await scenario('stall', 2005, async (sim) => {
+      const source = new MemoryChain();
+      await extend(source, 1500, 6);
+      const honest = await startSimNode(sim, { chain: source });
+      const target = await startSimNode(sim);
+      const reasons: string[] = [];
+      target.node.on('peer', (e) => {
+        if (!e.connected && e.reason) reasons.push(e.reason);
+      });
+      // The staller: a raw peer that answers getheaders with the whole chain and ignores getdata.
+      const stallHost = sim.addHost();
+      const probePromise = BtcProbe.open(
+        stallHost.network,
+        { host: target.host.address, port: PORT },
+        REGTEST.magic,
+        5_000,
+      );
+      await sim.runUntil(() => false, { maxTimeMs: 100 });
+      const probe = await probePromise;
+      const hs = probe.handshake(5_000, { startHeight: 1500 });
+      await sim.runUntil(() => probe.received.some((m) => m.command === 'getheaders'), {
+        maxTimeMs: 10_000,
+      });
+      await hs;
+      probe.send({
+        command: 'headers',
+        headers: source.headersAfter([REGTEST.genesisHash], new Uint8Array(32), 2000),
+      });
+      await sim.runFor(500);
+      // Only now the honest peer arrives: the staller already holds the first blocks.
+      void target.node.connect({ host: honest.host.address, port: PORT });
+      const done = await sim.runUntil(() => target.chain.tip.height === 1500, {
+        maxTimeMs: 600_000,
+      });
+      expect(done).toBe(true);
+      expect(reasons).toContain('stalling the block download');
+      expect(probe.closed).toBe(true);
+      probe.close();
+      await closeAll([honest, target]);
+    });
+  }, 120_000);
 });
