@@ -29,6 +29,7 @@ import {
 } from './constants';
 import type { InvVector, Message, MessageOf } from './messages/types';
 import type { Peer } from './peer';
+import type { ChainEntry } from './ports';
 
 /** Unconnecting headers messages tolerated before scoring (Core: MAX_NUM_UNCONNECTING_HEADERS_MSGS). */
 const MAX_UNCONNECTING_HEADERS = 10;
@@ -185,9 +186,13 @@ export class Handlers {
     if (from) node.relay.markKnown(from.id, key);
     node.download.received(key);
     let result: Awaited<ReturnType<typeof node.chain.acceptBlock>>;
+    const before = node.chain.tip;
     try {
       result = await node.chain.acceptBlock(block);
     } catch (error) {
+      // A branch can fail half-way through a reorg: the tip moved although the call threw.
+      // Follow the move from the chain itself, so the mempool and the peers stay exact.
+      if (!bytesEqual(node.chain.tip.hash, before.hash)) await this.#followTip(before);
       if (
         from &&
         isLedgerError(error) &&
@@ -209,6 +214,35 @@ export class Handlers {
         stop: hash,
       });
     }
+    await this.#tipChanged(result.connected, result.disconnected);
+    node.scheduleDownloads();
+    return result.status;
+  }
+
+  /** Rebuilds the blocks between `before` and the current tip (for a reorg that threw). */
+  async #followTip(before: ChainEntry): Promise<void> {
+    const chain = this.#node.chain;
+    const disconnected: Block[] = [];
+    const connected: Block[] = [];
+    let a: ChainEntry | undefined = before;
+    let b: ChainEntry | undefined = chain.tip;
+    while (a && b && !bytesEqual(a.hash, b.hash)) {
+      if (a.height >= b.height) {
+        const blk = await chain.getBlock(a.hash);
+        if (blk) disconnected.push(blk);
+        a = chain.getEntry(a.header.prevBlock);
+      } else {
+        const blk = await chain.getBlock(b.hash);
+        if (blk) connected.unshift(blk);
+        b = chain.getEntry(b.header.prevBlock);
+      }
+    }
+    await this.#tipChanged(connected, disconnected);
+  }
+
+  async #tipChanged(connected: Block[], disconnected: Block[]): Promise<void> {
+    const node = this.#node;
+    const result = { connected, disconnected };
     if (result.connected.length > 0 || result.disconnected.length > 0) {
       for (const b of result.disconnected) await node.mempool.blockDisconnected(b);
       for (const b of result.connected) node.mempool.blockConnected(b);
@@ -231,8 +265,6 @@ export class Handlers {
       // Announce only once caught up (Core does not relay blocks during initial block download).
       if (node.chain.bestHeader.height <= tip.height) node.relay.announceBlocks(result.connected);
     }
-    node.scheduleDownloads();
-    return result.status;
   }
 
   /** Offers a transaction to the mempool; relays it when accepted. */
