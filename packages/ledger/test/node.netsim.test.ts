@@ -193,4 +193,23 @@ describe('ledger node in netsim', () => {
       await closeAll([honest, target]);
     });
   }, 120_000);
+
+  test('inbound connections beyond maxInbound are refused', async () => {
+    await scenario('limits', 2006, async (sim) => {
+      const hub = await startSimNode(sim, { node: { maxInbound: 2 } });
+      const others = [await startSimNode(sim), await startSimNode(sim), await startSimNode(sim)];
+      const results: string[] = [];
+      for (const o of others) {
+        o.node.connect({ host: hub.host.address, port: PORT }).then(
+          () => results.push('ok'),
+          () => results.push('refused'),
+        );
+        await sim.runFor(1_000);
+      }
+      await sim.runUntil(() => results.length === 3, { maxTimeMs: 30_000 });
+      expect(results.sort()).toEqual(['ok', 'ok', 'refused']);
+      expect(hub.node.readyPeers().length).toBe(2);
+      await closeAll([hub, ...others]);
+    });
+  }, 60_000);
 });
