@@ -9,12 +9,7 @@ import type { LedgerNode } from '../node';
 import { type Block, blockHash } from '../primitives/block';
 import { type Transaction, txid } from '../primitives/transaction';
 import type { WantedBlock } from './block-download';
-import {
-  buildCompactBlock,
-  finishReconstruction,
-  type PartialBlock,
-  startReconstruction,
-} from './compact-block';
+import { finishReconstruction, type PartialBlock, startReconstruction } from './compact-block';
 import {
   MAX_ADDR_TO_SEND,
   MAX_HEADERS_RESULTS,
@@ -30,11 +25,10 @@ import {
 import type { InvVector, Message, MessageOf } from './messages/types';
 import type { Peer } from './peer';
 import type { ChainEntry } from './ports';
+import { onAddr, serveGetBlockTxn, serveGetData, serveGetHeaders, serveMempool } from './serve';
 
 /** Unconnecting headers messages tolerated before scoring (Core: MAX_NUM_UNCONNECTING_HEADERS_MSGS). */
 const MAX_UNCONNECTING_HEADERS = 10;
-/** Core serves compact blocks only for blocks this close to the tip (MAX_CMPCTBLOCK_DEPTH). */
-const MAX_CMPCTBLOCK_DEPTH = 5;
 /** Core answers getblocks with at most 500 hashes. */
 const MAX_GETBLOCKS_RESULTS = 500;
 /** Recently rejected transactions are not requested again (bounded). */
@@ -101,7 +95,7 @@ export class Handlers {
       case 'inv':
         return this.#onInv(peer, m.inventory);
       case 'getdata':
-        return this.#onGetData(peer, m.inventory);
+        return serveGetData(this.#node, peer, m.inventory);
       case 'notfound':
         for (const v of m.inventory) {
           if ((v.type & ~MSG_WITNESS_FLAG) === MSG_BLOCK)
@@ -111,7 +105,7 @@ export class Handlers {
         this.#node.scheduleDownloads();
         return;
       case 'getheaders':
-        return this.#onGetHeaders(peer, m);
+        return serveGetHeaders(this.#node, peer, m);
       case 'getblocks': {
         const headers = this.#node.chain.headersAfter(m.locator, m.stop, MAX_GETBLOCKS_RESULTS);
         if (headers.length > 0) {
@@ -123,7 +117,7 @@ export class Handlers {
         return;
       }
       case 'addr':
-        return this.#onAddr(peer, m);
+        return onAddr(this.#node, peer, m);
       case 'getaddr': {
         // Core answers getaddr once per connection, and only to inbound peers.
         const s = this.#state(peer);
@@ -136,11 +130,11 @@ export class Handlers {
         return;
       }
       case 'mempool':
-        return this.#onMempool(peer);
+        return serveMempool(this.#node, peer);
       case 'cmpctblock':
         return this.#onCompactBlock(peer, m);
       case 'getblocktxn':
-        return this.#onGetBlockTxn(peer, m);
+        return serveGetBlockTxn(this.#node, peer, m);
       case 'blocktxn': {
         const s = this.#state(peer);
         const key = toHex(m.response.blockHash);
@@ -398,90 +392,6 @@ export class Handlers {
     if (txWanted.length > 0) peer.send({ command: 'getdata', inventory: txWanted });
   }
 
-  async #onGetData(peer: Peer, inventory: InvVector[]): Promise<void> {
-    const node = this.#node;
-    const notFound: InvVector[] = [];
-    for (const v of inventory) {
-      const witness = (v.type & MSG_WITNESS_FLAG) !== 0;
-      const type = v.type & ~MSG_WITNESS_FLAG;
-      if (type === MSG_TX || type === MSG_WTX) {
-        const tx = node.mempool.get(v.hash);
-        if (tx) peer.send({ command: 'tx', tx, witness });
-        else notFound.push(v);
-      } else if (type === MSG_BLOCK || type === MSG_CMPCT_BLOCK) {
-        const block = await node.chain.getBlock(v.hash);
-        const entry = node.chain.getEntry(v.hash);
-        if (!block || !entry) {
-          notFound.push(v);
-          continue;
-        }
-        const compactVersion = peer.info?.compactVersion ?? 0n;
-        if (
-          type === MSG_CMPCT_BLOCK &&
-          compactVersion > 0n &&
-          node.chain.tip.height - entry.height < MAX_CMPCTBLOCK_DEPTH
-        ) {
-          const nonce = new DataView(node.network.random.bytes(8).buffer).getBigUint64(0, true);
-          peer.send({
-            command: 'cmpctblock',
-            compact: buildCompactBlock(block, nonce, compactVersion),
-            witness: compactVersion === 2n,
-          });
-        } else {
-          peer.send({
-            command: 'block',
-            block,
-            witness: witness || (type === MSG_CMPCT_BLOCK && compactVersion === 2n),
-          });
-        }
-      } else {
-        notFound.push(v);
-      }
-    }
-    if (notFound.length > 0) peer.send({ command: 'notfound', inventory: notFound });
-  }
-
-  #onGetHeaders(peer: Peer, m: { locator: Uint8Array[]; stop: Uint8Array }): void {
-    const chain = this.#node.chain;
-    let headers: MessageOf<'headers'>['headers'];
-    if (m.locator.length === 0) {
-      // Developer reference, "getheaders": an empty locator asks for the header of hash_stop.
-      const entry = chain.getEntry(m.stop);
-      headers = entry ? [entry.header] : [];
-    } else {
-      headers = chain.headersAfter(m.locator, m.stop, MAX_HEADERS_RESULTS);
-    }
-    peer.send({ command: 'headers', headers });
-  }
-
-  #onAddr(peer: Peer, m: MessageOf<'addr'>): void {
-    const node = this.#node;
-    const fresh = node.addresses.add(m.addresses);
-    // Core relays small, fresh addr messages on to two peers (RelayAddress); bounded gossip.
-    if (m.addresses.length > 10 || fresh.length === 0) return;
-    const others = node.readyPeers().filter((p) => p.id !== peer.id);
-    for (let i = 0; i < 2 && others.length > 0; i++) {
-      const [target] = others.splice(node.network.random.int(others.length), 1);
-      target?.send({ command: 'addr', addresses: fresh });
-    }
-  }
-
-  #onMempool(peer: Peer): void {
-    // BIP 35: answer with an inv of the mempool, honouring the peer's feefilter (BIP 133).
-    const node = this.#node;
-    const filter = peer.info?.feeFilter ?? 0n;
-    const inventory: InvVector[] = [];
-    for (const tx of node.mempool.transactions()) {
-      const id = txid(tx);
-      if (node.mempool.feeRate(id) < filter) continue;
-      node.relay.markKnown(peer.id, toHex(id));
-      inventory.push({ type: MSG_TX, hash: id });
-    }
-    for (let i = 0; i < inventory.length; i += MAX_INV_SZ) {
-      peer.send({ command: 'inv', inventory: inventory.slice(i, i + MAX_INV_SZ) });
-    }
-  }
-
   async #onCompactBlock(peer: Peer, m: MessageOf<'cmpctblock'>): Promise<void> {
     const node = this.#node;
     const chain = node.chain;
@@ -528,27 +438,6 @@ export class Handlers {
     }
     this.#state(peer).partial.set(key, partial);
     peer.send({ command: 'getblocktxn', request: { blockHash: hash, indexes: partial.missing } });
-  }
-
-  async #onGetBlockTxn(peer: Peer, m: MessageOf<'getblocktxn'>): Promise<void> {
-    const block = await this.#node.chain.getBlock(m.request.blockHash);
-    if (!block) return;
-    const transactions: Transaction[] = [];
-    for (const i of m.request.indexes) {
-      const tx = block.transactions[i];
-      if (!tx) {
-        // BIP 152: an index out of range is a protocol violation.
-        peer.misbehave(100, 'getblocktxn index out of range');
-        return;
-      }
-      transactions.push(tx);
-    }
-    const witness = peer.info?.compactVersion === 2n;
-    peer.send({
-      command: 'blocktxn',
-      response: { blockHash: m.request.blockHash, transactions },
-      witness,
-    });
   }
 
   #blockType(peer: Peer): number {
