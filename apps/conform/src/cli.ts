@@ -25,6 +25,7 @@ import {
   DEFAULT_DHT_RATE,
   DEFAULT_TIMEOUT_MS,
   loadTorrent,
+  runBtcSuite,
   runDhtSuite,
   runGossipSuite,
   runPeerSuite,
@@ -209,6 +210,22 @@ withCommonOptions(
     ...(flags.topic === undefined ? {} : { topic: flags.topic }),
   };
   finish(await runGossipSuite(address, options).finally(() => endMarks(out)), flags, out);
+});
+
+withCommonOptions(
+  program
+    .command('btc')
+    .description(
+      'Bitcoin P2P rules (handshake, ping, getheaders, getdata/notfound, invalid messages) against a regtest node at HOST:PORT',
+    )
+    .argument('<host:port>', 'the node', parseHostPort),
+).action(async (address, flags: CommonFlags) => {
+  const out = outputFor(flags);
+  finish(
+    await runBtcSuite(address, suiteOptions(flags, out)).finally(() => endMarks(out)),
+    flags,
+    out,
+  );
 });
 
 void runProgram(program, process.argv).then((code) => {

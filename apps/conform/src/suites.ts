@@ -4,6 +4,7 @@
 
 import { type GossipContext, gossipRules, openGossipContext } from '@peerkit/gossip/conformance';
 import { type DhtContext, dhtRules, openDhtContext } from '@peerkit/kademlia/conformance';
+import { type BtcContext, btcRules, openBtcContext } from '@peerkit/ledger/conformance';
 import { parseTorrent, requireV1, type V1Metainfo } from '@peerkit/piece-exchange';
 import { openPeerContext, type PeerContext, peerRules } from '@peerkit/piece-exchange/conformance';
 import { type Address, type Network, nodeNetwork } from '@peerkit/transport';
@@ -266,5 +267,19 @@ export function runGossipSuite(
         ctx,
         stopWhenSilent(options, `${formatAddress(address)} (TCP)`, goneAway),
       ),
+  );
+}
+
+export interface BtcSuiteOptions extends SuiteOptions {
+  rules?: readonly Rule<BtcContext>[];
+}
+
+/** Runs the Bitcoin P2P suite (developer reference, BIP 31; regtest magic) against the node at `address`. */
+export function runBtcSuite(address: Address, options: BtcSuiteOptions = {}): Promise<SuiteReport> {
+  const network = options.network ?? nodeNetwork();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return withContext(
+    () => openBtcContext(network, address, { timeoutMs }),
+    (ctx) => runRules('btc', formatAddress(address), options.rules ?? btcRules, ctx, options),
   );
 }
