@@ -312,8 +312,14 @@ const commands = [
       for (const q of m.queued) {
         const last = expected[expected.length - 1];
         if (expected.length >= max) break;
-        if (last !== undefined && (q.index !== last.index || q.begin !== last.begin + last.length))
-          break;
+        // Consecutive blocks, also from the end of one piece into the start of the next.
+        const follows =
+          last === undefined ||
+          (q.index === last.index && q.begin === last.begin + last.length) ||
+          (q.index === last.index + 1 &&
+            q.begin === 0 &&
+            last.begin + last.length === pieceSize(last.index));
+        if (!follows) break;
         expected.push(q);
       }
       m.queued = m.queued.slice(expected.length);

@@ -335,11 +335,14 @@ export class PeerSession extends PeerState {
   // --- uploading -----------------------------------------------------------------------------
 
   /**
-   * Takes the next queued requests to serve: consecutive blocks of one piece, at most `max`
-   * (one disk read and one socket write for them all). Undefined when nothing is queued.
+   * Takes the next queued requests to serve: consecutive blocks, running on from the end of a
+   * piece into the next, at most `max` (one socket write for them all). Undefined when nothing
+   * is queued.
    */
   takeUploadGroup(max: number): RequestMessage[] | undefined {
-    return this.isOpen ? this.uploads.take(max) : undefined;
+    if (!this.isOpen) return undefined;
+    const picker = this.#host.content?.picker;
+    return this.uploads.take(max, picker && ((index) => picker.pieceSize(index)));
   }
 
   /** `bytes` of block data were handed to the socket for the peer. */

@@ -1,7 +1,9 @@
 /**
  * The requests a peer queued with us (BEP 3 `request`), served in groups: consecutive requested
- * blocks of one piece are read from disk at once and sent as one buffer of `piece` messages, so
- * a 256 KiB group costs one read and one socket write instead of sixteen of each.
+ * blocks are read from disk with one read per piece they span (all at once) and sent as one
+ * buffer of `piece` messages, so a 256 KiB group costs one socket write instead of sixteen,
+ * whatever the piece length: a group runs on from the end of one piece into the next (issue #22;
+ * with 16 KiB pieces every block is a piece of its own).
  */
 import { encodePieceHeader, type RequestMessage } from '../wire/messages';
 import { RateMeter } from './rate';
@@ -68,8 +70,12 @@ export class UploadQueue {
     this.#queue = [];
   }
 
-  /** Takes the next queued requests that are consecutive blocks of one piece (at most `max`). */
-  take(max: number): RequestMessage[] | undefined {
+  /**
+   * Takes the next queued requests that are consecutive blocks (at most `max`). With `pieceSize`,
+   * a block that ends piece `i` is followed by the first block of piece `i + 1`; without it a
+   * group stays within one piece.
+   */
+  take(max: number, pieceSize?: (index: number) => number): RequestMessage[] | undefined {
     const queue = this.#queue;
     const first = queue.shift();
     if (first === undefined) return undefined;
@@ -77,12 +83,15 @@ export class UploadQueue {
     while (group.length < max) {
       const last = group[group.length - 1]!;
       const next = queue[0];
-      if (
-        next === undefined ||
-        next.index !== last.index ||
-        next.begin !== last.begin + last.length
-      )
-        break;
+      if (next === undefined) break;
+      const end = last.begin + last.length;
+      const samePiece = next.index === last.index && next.begin === end;
+      const nextPiece =
+        pieceSize !== undefined &&
+        next.index === last.index + 1 &&
+        next.begin === 0 &&
+        end === pieceSize(last.index);
+      if (!samePiece && !nextPiece) break;
       group.push(queue.shift()!);
     }
     return group;
@@ -96,14 +105,41 @@ export function groupBytes(group: readonly RequestMessage[]): number {
   return n;
 }
 
-/** `piece` messages for a group, from the group's data read in one piece: header, block, ... */
-export function encodeGroup(group: readonly RequestMessage[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length + 13 * group.length);
+/** Reads the data of a group: one read per piece it spans (storage reads within one piece). */
+export function readGroup(
+  read: (piece: number, offset: number, length: number) => Promise<Uint8Array>,
+  group: readonly RequestMessage[],
+): Promise<Uint8Array[]> {
+  const reads: Promise<Uint8Array>[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < group.length; i++) {
+    bytes += group[i]!.length;
+    if (i === group.length - 1 || group[i + 1]!.index !== group[i]!.index) {
+      reads.push(read(group[start]!.index, group[start]!.begin, bytes));
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+  return Promise.all(reads);
+}
+
+/** `piece` messages for a group (header, block, header, block, ...) from `readGroup`'s parts. */
+export function encodeGroup(
+  group: readonly RequestMessage[],
+  parts: readonly Uint8Array[],
+): Uint8Array {
+  const out = new Uint8Array(groupBytes(group) + 13 * group.length);
   let at = 0;
+  let part = 0;
   let from = 0;
   for (const r of group) {
+    if (from === parts[part]!.length) {
+      part++;
+      from = 0;
+    }
     out.set(encodePieceHeader(r.index, r.begin, r.length), at);
-    out.set(data.subarray(from, from + r.length), at + 13);
+    out.set(parts[part]!.subarray(from, from + r.length), at + 13);
     at += 13 + r.length;
     from += r.length;
   }
