@@ -26,6 +26,8 @@ const PIECES = (process.env.BENCH_PIECES_KB ?? '16,256,4096')
   .split(',')
   .map((k) => Number(k) * 1024);
 const BEFORE = process.env.BENCH_BEFORE;
+/** peerkit runs per row (before and after alternate); the row shows the median-rate run. */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 const CHUNK = 4 * 1024 * 1024;
 
 interface Side {
@@ -89,6 +91,14 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
       buffer = buffer.slice(i + 1);
     }
   });
+}
+
+type PeerkitRun = Awaited<ReturnType<typeof peerkitRun>>;
+
+/** The run with the median rate. */
+function medianRun(runs: PeerkitRun[]): PeerkitRun {
+  const sorted = [...runs].sort((a, b) => a.mbps - b.mbps);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function peerkitRun(dir: string, torrentPath: string, packageDir?: string) {
@@ -222,8 +232,20 @@ async function runPieceLength(PIECE: number): Promise<void> {
     const block = randomBytes(PIECE);
     const sha1 = (rate(() => createHash('sha1').update(block).digest(), 1000) * PIECE) / 1e6;
     // Before and after interleaved: before, after, before, after when a before copy is given.
-    const before = BEFORE ? await peerkitRun(dir, torrentPath, BEFORE) : undefined;
-    const pk = await peerkitRun(dir, torrentPath);
+    const befores: PeerkitRun[] = [];
+    const afters: PeerkitRun[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      if (BEFORE) befores.push(await peerkitRun(dir, torrentPath, BEFORE));
+      afters.push(await peerkitRun(dir, torrentPath));
+    }
+    const before = befores.length > 0 ? medianRun(befores) : undefined;
+    const pk = medianRun(afters);
+    const runs =
+      REPEAT > 1
+        ? [
+            `${REPEAT} alternating runs each, median shown; MB/s before: ${befores.map((r) => fmt(r.mbps)).join(', ')}; after: ${afters.map((r) => fmt(r.mbps)).join(', ')}.`,
+          ]
+        : [];
     let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
     try {
       if (!haveClient('aria2c')) throw new Error('aria2c is not installed');
@@ -274,10 +296,11 @@ async function runPieceLength(PIECE: number): Promise<void> {
       rows,
       notes: a2
         ? [
+            ...runs,
             `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
             `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
           ]
-        : [],
+        : runs,
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
