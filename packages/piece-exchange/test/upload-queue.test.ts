@@ -1,7 +1,7 @@
 /**
- * Upload groups across piece boundaries (issue #22): `take` runs on from the end of a piece into
- * the next, `readGroup` reads once per piece spanned, and `encodeGroup` lays out the `piece`
- * messages (BEP 3) with each block's own bytes.
+ * Upload groups (issue #22): `take` hands out the next queued requests whatever their pieces,
+ * `readGroup` reads once per run of consecutive blocks of a piece, and `encodeGroup` lays out
+ * the `piece` messages (BEP 3) with each block's own bytes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,60 +20,46 @@ const request = (index: number, begin: number, length = BLOCK_LENGTH): RequestMe
 const byteAt = (piece: number, offset: number) => (piece * 31 + offset * 7) & 0xff;
 
 describe('UploadQueue across pieces', () => {
-  it('groups the end of a piece with the start of the next only when given piece sizes', () => {
-    const pieceSize = () => 2 * BLOCK_LENGTH;
-    const fill = (q: UploadQueue) => {
-      for (const r of [
-        request(0, BLOCK_LENGTH),
-        request(1, 0),
-        request(1, BLOCK_LENGTH),
-        request(3, 0),
-      ])
-        q.push(r);
-    };
-    const within = new UploadQueue();
-    fill(within);
-    expect(within.take(16)?.map((r) => r.index)).toEqual([0]);
-    const across = new UploadQueue();
-    fill(across);
-    expect(across.take(16, pieceSize)?.map((r) => `${r.index}/${r.begin}`)).toEqual([
-      `0/${BLOCK_LENGTH}`,
-      '1/0',
-      `1/${BLOCK_LENGTH}`,
-    ]);
-    // Piece 2 is missing: piece 3 starts a new group.
-    expect(across.take(16, pieceSize)?.map((r) => r.index)).toEqual([3]);
-    // A block that does not end its piece is not followed by the next piece.
-    const short = new UploadQueue();
-    short.push(request(0, 0));
-    short.push(request(1, 0));
-    expect(short.take(16, pieceSize)?.map((r) => r.index)).toEqual([0]);
+  it('takes the next queued requests in order, whatever their pieces', () => {
+    const queue = new UploadQueue();
+    const queued = [
+      request(7, 0),
+      request(2, BLOCK_LENGTH),
+      request(2, 2 * BLOCK_LENGTH),
+      request(0, 0),
+    ];
+    for (const r of queued) queue.push(r);
+    expect(queue.take(3)).toEqual(queued.slice(0, 3));
+    expect(queue.take(3)).toEqual(queued.slice(3));
+    expect(queue.take(3)).toBeUndefined();
   });
 
-  it('reads once per piece a group spans and sends every block with its own bytes', async () => {
+  it('reads once per run of consecutive blocks and sends every block with its own bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
-        fc.integer({ min: 0, max: 5 }),
-        fc.integer({ min: 1, max: 12 }),
-        async (blocksPerPiece, start, count) => {
-          const pieceLength = blocksPerPiece * BLOCK_LENGTH;
+        fc.uniqueArray(fc.nat(15), { minLength: 1, maxLength: 12 }),
+        async (blocksPerPiece, order) => {
           const queue = new UploadQueue();
-          for (let k = 0; k < count; k++) {
-            const block = start + k;
+          for (const block of order) {
             queue.push(
               request(Math.floor(block / blocksPerPiece), (block % blocksPerPiece) * BLOCK_LENGTH),
             );
           }
-          const group = queue.take(count, () => pieceLength)!;
-          expect(group).toHaveLength(count);
+          const group = queue.take(order.length)!;
+          expect(group).toHaveLength(order.length);
           const reads: string[] = [];
           const parts = await readGroup(async (piece, offset, length) => {
             reads.push(`${piece}/${offset}/${length}`);
             return Uint8Array.from({ length }, (_, i) => byteAt(piece, offset + i));
           }, group);
-          const pieces = new Set(group.map((r) => r.index));
-          expect(reads).toHaveLength(pieces.size);
+          // One read per run: a block starts a new run unless it follows the previous one.
+          let runs = 0;
+          group.forEach((r, i) => {
+            const prev = group[i - 1];
+            if (!prev || prev.index !== r.index || prev.begin + prev.length !== r.begin) runs++;
+          });
+          expect(reads).toHaveLength(runs);
           const out = encodeGroup(group, parts);
           let at = 0;
           for (const r of group) {

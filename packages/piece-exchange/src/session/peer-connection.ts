@@ -137,10 +137,10 @@ export class PeerConnection implements PeerOutput {
   }
 
   /**
-   * Serves queued requests in order. Consecutive blocks, across piece boundaries, are read from
-   * disk one read per piece and sent in one write (header, block, header, block, ...), which
-   * keeps syscalls per byte low; the next group is read while the current one drains to the
-   * socket.
+   * Serves queued requests in order, in groups of `uploadBatchBlocks`: each run of consecutive
+   * blocks of a piece is one disk read, and the whole group one write (header, block, header,
+   * block, ...), which keeps syscalls per byte low whatever the piece length; the next group is
+   * read while the current one drains to the socket.
    */
   serve(): void {
     if (!this.#serving) void this.#serve();

@@ -335,14 +335,11 @@ export class PeerSession extends PeerState {
   // --- uploading -----------------------------------------------------------------------------
 
   /**
-   * Takes the next queued requests to serve: consecutive blocks, running on from the end of a
-   * piece into the next, at most `max` (one socket write for them all). Undefined when nothing
-   * is queued.
+   * Takes the next queued requests to serve, in order, at most `max` (one socket write for them
+   * all, one disk read per run of consecutive blocks). Undefined when nothing is queued.
    */
   takeUploadGroup(max: number): RequestMessage[] | undefined {
-    if (!this.isOpen) return undefined;
-    const picker = this.#host.content?.picker;
-    return this.uploads.take(max, picker && ((index) => picker.pieceSize(index)));
+    return this.isOpen ? this.uploads.take(max) : undefined;
   }
 
   /** `bytes` of block data were handed to the socket for the peer. */

@@ -1,9 +1,9 @@
 /**
- * The requests a peer queued with us (BEP 3 `request`), served in groups: consecutive requested
- * blocks are read from disk with one read per piece they span (all at once) and sent as one
- * buffer of `piece` messages, so a 256 KiB group costs one socket write instead of sixteen,
- * whatever the piece length: a group runs on from the end of one piece into the next (issue #22;
- * with 16 KiB pieces every block is a piece of its own).
+ * The requests a peer queued with us (BEP 3 `request`), served in groups: the next queued
+ * requests (16 by default) are read from disk, one read per run of consecutive blocks of a piece,
+ * all at once, and sent as one buffer of `piece` messages. A group costs one socket write instead
+ * of sixteen whatever the piece length and the order of the requests (issue #22: with 16 KiB
+ * pieces picked rarest first, consecutive requests are rarely for adjacent pieces).
  */
 import { encodePieceHeader, type RequestMessage } from '../wire/messages';
 import { RateMeter } from './rate';
@@ -70,31 +70,10 @@ export class UploadQueue {
     this.#queue = [];
   }
 
-  /**
-   * Takes the next queued requests that are consecutive blocks (at most `max`). With `pieceSize`,
-   * a block that ends piece `i` is followed by the first block of piece `i + 1`; without it a
-   * group stays within one piece.
-   */
-  take(max: number, pieceSize?: (index: number) => number): RequestMessage[] | undefined {
-    const queue = this.#queue;
-    const first = queue.shift();
-    if (first === undefined) return undefined;
-    const group = [first];
-    while (group.length < max) {
-      const last = group[group.length - 1]!;
-      const next = queue[0];
-      if (next === undefined) break;
-      const end = last.begin + last.length;
-      const samePiece = next.index === last.index && next.begin === end;
-      const nextPiece =
-        pieceSize !== undefined &&
-        next.index === last.index + 1 &&
-        next.begin === 0 &&
-        end === pieceSize(last.index);
-      if (!samePiece && !nextPiece) break;
-      group.push(queue.shift()!);
-    }
-    return group;
+  /** Takes the next queued requests, in order, at most `max`; undefined when none is queued. */
+  take(max: number): RequestMessage[] | undefined {
+    if (this.#queue.length === 0) return undefined;
+    return this.#queue.splice(0, Math.max(1, max));
   }
 }
 
@@ -105,7 +84,7 @@ export function groupBytes(group: readonly RequestMessage[]): number {
   return n;
 }
 
-/** Reads the data of a group: one read per piece it spans (storage reads within one piece). */
+/** Reads the data of a group: one read per run of consecutive blocks of one piece, all at once. */
 export function readGroup(
   read: (piece: number, offset: number, length: number) => Promise<Uint8Array>,
   group: readonly RequestMessage[],
@@ -114,8 +93,10 @@ export function readGroup(
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < group.length; i++) {
-    bytes += group[i]!.length;
-    if (i === group.length - 1 || group[i + 1]!.index !== group[i]!.index) {
+    const r = group[i]!;
+    bytes += r.length;
+    const next = group[i + 1];
+    if (next === undefined || next.index !== r.index || next.begin !== r.begin + r.length) {
       reads.push(read(group[start]!.index, group[start]!.begin, bytes));
       start = i + 1;
       bytes = 0;
