@@ -182,6 +182,18 @@ describe('PiecePicker (bucketed)', () => {
     );
   });
 
+  it('availabilityView is live without a copy; availabilitySnapshot is a copy', () => {
+    const picker = onePerBlock(4, 1);
+    const view = picker.availabilityView();
+    const before = picker.availabilitySnapshot();
+    picker.addAvailability(pieceSet([true, false, true, true]));
+    picker.incrementAvailability(2);
+    picker.removeAvailability(pieceSet([false, false, false, true]));
+    expect(Array.from(view)).toEqual([1, 0, 2, 0]);
+    expect(Array.from(before)).toEqual([0, 0, 0, 0]);
+    for (let i = 0; i < 4; i++) expect(view[i]).toBe(picker.availabilityOf(i));
+  });
+
   it('sequential mode goes back to a lower piece whose request was given back', () => {
     const picker = onePerBlock(8, 5, { sequential: true });
     const all = pieceSet(new Array(8).fill(true));
