@@ -1,7 +1,10 @@
 /**
- * One seeder to one leecher on loopback, two processes each, a 1 GiB file in 256 KiB pieces
- * (BENCH_SIZE_MB overrides the size): peerkit -> peerkit next to aria2 -> aria2 and node:crypto
- * SHA-1 throughput, all measured in the same run.
+ * One seeder to one leecher on loopback, two processes each, a 1 GiB file (BENCH_SIZE_MB
+ * overrides the size) in 16 KiB, 256 KiB and 4 MiB pieces (BENCH_PIECES_KB overrides the list):
+ * peerkit -> peerkit next to aria2 -> aria2 and node:crypto SHA-1 throughput, all measured in the
+ * same run. BENCH_BEFORE=<directory of another copy of this package> adds a "before" row that
+ * runs that copy's bench/peer-process.mjs (e.g. `git archive` of an older commit), interleaved
+ * with the current one, for before/after figures from one run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +22,12 @@ import { encodeResume } from '../src/storage/resume';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * 1024 * 1024;
-const PIECE = 256 * 1024;
+const PIECES = (process.env.BENCH_PIECES_KB ?? '16,256,4096')
+  .split(',')
+  .map((k) => Number(k) * 1024);
+const BEFORE = process.env.BENCH_BEFORE;
+/** peerkit runs per row (before and after alternate); the row shows the median-rate run. */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 const CHUNK = 4 * 1024 * 1024;
 
 interface Side {
@@ -27,7 +35,10 @@ interface Side {
   maxRssMB: number;
 }
 
-async function makeTorrent(dir: string): Promise<{ torrent: Uint8Array; infoHash: Uint8Array }> {
+async function makeTorrent(
+  dir: string,
+  PIECE: number,
+): Promise<{ torrent: Uint8Array; infoHash: Uint8Array }> {
   await mkdir(join(dir, 'seed'), { recursive: true });
   const file = await open(join(dir, 'seed', 'bench.bin'), 'w');
   const pieces = new Uint8Array((SIZE / PIECE) * 20);
@@ -57,13 +68,17 @@ const built =
   existsSync(join(here, '..', 'dist', 'index.js')) &&
   ['transport', 'bencode'].every((p) => existsSync(join(here, '..', '..', p, 'dist', 'index.js')));
 
-function node(args: string[]) {
+function node(args: string[], packageDir = join(here, '..')) {
   const loader = built ? [] : ['--conditions=@peerkit/source', '--import', 'tsx'];
   if (process.env.BENCH_PROFILE && args[0] === process.env.BENCH_PROFILE)
     loader.push('--cpu-prof', '--cpu-prof-dir=/tmp/pkprof');
-  return spawn(process.execPath, [...loader, join(here, 'peer-process.mjs'), ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    [...loader, join(packageDir, 'bench', 'peer-process.mjs'), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
 }
 
 function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
@@ -78,15 +93,23 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
   });
 }
 
-async function peerkitRun(dir: string, torrentPath: string) {
-  const seeder = node(['seed', torrentPath, join(dir, 'seed')]);
+type PeerkitRun = Awaited<ReturnType<typeof peerkitRun>>;
+
+/** The run with the median rate. */
+function medianRun(runs: PeerkitRun[]): PeerkitRun {
+  const sorted = [...runs].sort((a, b) => a.mbps - b.mbps);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function peerkitRun(dir: string, torrentPath: string, packageDir?: string) {
+  const seeder = node(['seed', torrentPath, join(dir, 'seed')], packageDir);
   const port = await new Promise<number>((resolve) =>
     lines(seeder.stdout!, (l) => l.startsWith('READY') && resolve(Number(l.split(' ')[1]))),
   );
   const seedResult = new Promise<Side>((resolve) =>
     lines(seeder.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
   );
-  const leecher = node(['leech', torrentPath, join(dir, 'leech-pk'), String(port)]);
+  const leecher = node(['leech', torrentPath, join(dir, 'leech-pk'), String(port)], packageDir);
   const leech = await new Promise<Side & { ms: number; closeMs: number; bytes: number }>(
     (resolve) => lines(leecher.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
   );
@@ -192,69 +215,96 @@ async function aria2Run(dir: string, torrentBytes: Uint8Array) {
   };
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'peerkit-bench-'));
-try {
-  const { torrent, infoHash } = await makeTorrent(dir);
-  const torrentPath = join(dir, 'bench.torrent');
-  await writeFile(torrentPath, torrent);
-  // The seeder's resume data: every piece verified (we just wrote and hashed them).
-  const resumeDir = join(dir, 'seed', '.peerkit');
-  await mkdir(resumeDir, { recursive: true });
-  await writeFile(
-    join(resumeDir, `${Buffer.from(infoHash).toString('hex')}.resume`),
-    encodeResume(infoHash, Bitfield.full(SIZE / PIECE)),
-  );
-
-  const block = randomBytes(PIECE);
-  const sha1 = (rate(() => createHash('sha1').update(block).digest(), 1000) * PIECE) / 1e6;
-  const pk = await peerkitRun(dir, torrentPath);
-  let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
+async function runPieceLength(PIECE: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'peerkit-bench-'));
   try {
-    if (!haveClient('aria2c')) throw new Error('aria2c is not installed');
-    a2 = await aria2Run(dir, torrent);
-  } catch (error) {
-    console.error('aria2 run skipped:', error);
-  }
-  const rows: (string | number)[][] = [
-    [
+    const { torrent, infoHash } = await makeTorrent(dir, PIECE);
+    const torrentPath = join(dir, 'bench.torrent');
+    await writeFile(torrentPath, torrent);
+    // The seeder's resume data: every piece verified (we just wrote and hashed them).
+    const resumeDir = join(dir, 'seed', '.peerkit');
+    await mkdir(resumeDir, { recursive: true });
+    await writeFile(
+      join(resumeDir, `${Buffer.from(infoHash).toString('hex')}.resume`),
+      encodeResume(infoHash, Bitfield.full(SIZE / PIECE)),
+    );
+
+    const block = randomBytes(PIECE);
+    const sha1 = (rate(() => createHash('sha1').update(block).digest(), 1000) * PIECE) / 1e6;
+    // Before and after interleaved: before, after, before, after when a before copy is given.
+    const befores: PeerkitRun[] = [];
+    const afters: PeerkitRun[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      if (BEFORE) befores.push(await peerkitRun(dir, torrentPath, BEFORE));
+      afters.push(await peerkitRun(dir, torrentPath));
+    }
+    const before = befores.length > 0 ? medianRun(befores) : undefined;
+    const pk = medianRun(afters);
+    const runs =
+      REPEAT > 1
+        ? [
+            `${REPEAT} alternating runs each, median shown; MB/s before: ${befores.map((r) => fmt(r.mbps)).join(', ')}; after: ${afters.map((r) => fmt(r.mbps)).join(', ')}.`,
+          ]
+        : [];
+    let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
+    try {
+      if (!haveClient('aria2c')) throw new Error('aria2c is not installed');
+      a2 = await aria2Run(dir, torrent);
+    } catch (error) {
+      console.error('aria2 run skipped:', error);
+    }
+    const rows: (string | number)[][] = [];
+    if (before)
+      rows.push([
+        'peerkit -> peerkit, before',
+        fmt(before.mbps),
+        fmt(before.leech.cpuMs / 1000),
+        fmt(before.leech.maxRssMB),
+        fmt(before.seed.cpuMs / 1000),
+        fmt(before.seed.maxRssMB),
+      ]);
+    rows.push([
       'peerkit -> peerkit',
       fmt(pk.mbps),
       fmt(pk.leech.cpuMs / 1000),
       fmt(pk.leech.maxRssMB),
       fmt(pk.seed.cpuMs / 1000),
       fmt(pk.seed.maxRssMB),
-    ],
-  ];
-  if (a2)
-    rows.push([
-      'aria2 -> aria2',
-      fmt(a2.mbps),
-      fmt(a2.leech.cpuMs / 1000),
-      fmt(a2.leech.maxRssMB),
-      fmt(a2.seed.cpuMs / 1000),
-      fmt(a2.seed.maxRssMB),
     ]);
-  rows.push(['node:crypto SHA-1 (256 KiB updates)', fmt(sha1), '', '', '', '']);
-  report({
-    package: '@peerkit/piece-exchange',
-    name: 'transfer',
-    title: `one seeder -> one leecher on loopback, ${SIZE / 2 ** 20} MiB in 256 KiB pieces, two processes`,
-    columns: [
-      'run',
-      'MB/s',
-      'leecher CPU s',
-      'leecher peak RSS MB',
-      'seeder CPU s',
-      'seeder peak RSS MB',
-    ],
-    rows,
-    notes: a2
-      ? [
-          `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
-          `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
-        ]
-      : [],
-  });
-} finally {
-  await rm(dir, { recursive: true, force: true });
+    if (a2)
+      rows.push([
+        'aria2 -> aria2',
+        fmt(a2.mbps),
+        fmt(a2.leech.cpuMs / 1000),
+        fmt(a2.leech.maxRssMB),
+        fmt(a2.seed.cpuMs / 1000),
+        fmt(a2.seed.maxRssMB),
+      ]);
+    rows.push([`node:crypto SHA-1 (${PIECE / 1024} KiB updates)`, fmt(sha1), '', '', '', '']);
+    report({
+      package: '@peerkit/piece-exchange',
+      name: `transfer-${PIECE / 1024}k`,
+      title: `one seeder -> one leecher on loopback, ${SIZE / 2 ** 20} MiB in ${PIECE / 1024} KiB pieces, two processes`,
+      columns: [
+        'run',
+        'MB/s',
+        'leecher CPU s',
+        'leecher peak RSS MB',
+        'seeder CPU s',
+        'seeder peak RSS MB',
+      ],
+      rows,
+      notes: a2
+        ? [
+            ...runs,
+            `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
+            `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
+          ]
+        : runs,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
+
+for (const piece of PIECES) await runPieceLength(piece);

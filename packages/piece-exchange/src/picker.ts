@@ -11,17 +11,24 @@
  * 2. in `sequential` mode, the lowest missing piece (for streaming);
  * 3. while fewer than `randomFirstPieces` pieces are verified, a random piece (rare pieces take
  *    long to arrive, and a first piece is needed quickly to have something to upload);
- * 4. otherwise rarest first: the lowest availability, ties broken by a random order fixed at
- *    construction from the injected `Random` (libtorrent shuffles pieces within a priority
- *    bucket the same way);
+ * 4. otherwise rarest first: the lowest availability, ties broken at random with the injected
+ *    `Random` (each availability bucket is kept in random order; libtorrent shuffles pieces
+ *    within a priority bucket the same way);
  * 5. end-game: when every missing block the peer has is already requested, request blocks
  *    already requested from others (never twice from the same peer); when one copy arrives
  *    the others are cancelled (`BlockReceived.cancel`).
  *
  * Outside end-game a block that is requested is never picked again until its request is
  * aborted (timeout, reject, choke, disconnect).
+ *
+ * Cost: no step scans every piece. Pieces not started live in availability buckets
+ * (`PieceBuckets`), partial pieces with a free block in a small set, and sequential mode keeps a
+ * cursor below which every piece is started or verified, so a pick costs the pieces it skips
+ * (ones the peer lacks), not the piece count. Announcing a whole bitfield is O(pieces), once
+ * per peer.
  */
 import type { Random } from '@peerkit/transport';
+import { PieceBuckets } from './piece-buckets';
 import { BLOCK_LENGTH } from './wire/messages';
 
 /** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
@@ -79,13 +86,18 @@ export class PiecePicker {
   readonly sequential: boolean;
   private readonly randomFirstPieces: number;
   private readonly endgameMaxRequesters: number;
-  private readonly availability: Uint32Array;
+  /** Pieces neither started nor verified, by availability (rarest-first order). */
+  private readonly fresh: PieceBuckets;
   private readonly verified: Uint8Array;
   private verifiedCount = 0;
   /** Pieces in a random order fixed at construction: the rarest-first tie-break. */
   private readonly order: Uint32Array;
   private readonly random: Random;
   private readonly partials = new Map<number, PartialPiece>();
+  /** Partial pieces with at least one free block. */
+  private readonly open = new Set<number>();
+  /** Sequential mode: every piece below it is started or verified. */
+  private cursor = 0;
   /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
   private readonly byPeer = new Map<number, Set<number>>();
   private readonly blocksPerPiece: number;
@@ -106,7 +118,6 @@ export class PiecePicker {
     this.sequential = options.sequential ?? false;
     this.randomFirstPieces = options.randomFirstPieces ?? 4;
     this.endgameMaxRequesters = options.endgameMaxRequesters ?? 2;
-    this.availability = new Uint32Array(pieceCount);
     this.verified = new Uint8Array(pieceCount);
     this.blocksPerPiece = Math.ceil(pieceLength / BLOCK_LENGTH);
     this.order = new Uint32Array(pieceCount);
@@ -118,6 +129,7 @@ export class PiecePicker {
       this.order[i] = this.order[j]!;
       this.order[j] = t;
     }
+    this.fresh = new PieceBuckets(this.order, this.random);
   }
 
   /** The length of piece `index` (the last one may be short). */
@@ -140,28 +152,31 @@ export class PiecePicker {
 
   /** A peer announced its pieces (bitfield, have_all). */
   addAvailability(pieces: PieceSet): void {
-    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) this.availability[i]!++;
+    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) this.fresh.increment(i);
   }
 
   /** A peer with these pieces left (or replaced its bitfield). */
   removeAvailability(pieces: PieceSet): void {
-    for (let i = 0; i < this.pieceCount; i++) {
-      if (pieces.has(i) && this.availability[i]! > 0) this.availability[i]!--;
-    }
+    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) this.fresh.decrement(i);
   }
 
   /** A peer sent `have`. */
   incrementAvailability(index: number): void {
-    this.availability[index]!++;
+    this.fresh.increment(index);
   }
 
   availabilityOf(index: number): number {
-    return this.availability[index]!;
+    return this.fresh.availability[index]!;
   }
 
-  /** Copy of the availability counts (for stats). */
+  /** Copy of the availability counts: O(pieces) per call; `availabilityView` does not copy. */
   availabilitySnapshot(): Uint32Array {
-    return this.availability.slice();
+    return this.fresh.availability.slice();
+  }
+
+  /** The live availability counts, read-only, without a copy (for frequent stats). */
+  availabilityView(): ArrayLike<number> {
+    return this.fresh.availability;
   }
 
   // --- verified pieces ------------------------------------------------------------------------
@@ -182,6 +197,7 @@ export class PiecePicker {
   setHave(index: number): void {
     const partial = this.partials.get(index);
     if (partial) this.dropPartial(partial);
+    this.fresh.remove(index);
     if (this.verified[index] === 0) {
       this.verified[index] = 1;
       this.verifiedCount++;
@@ -191,7 +207,10 @@ export class PiecePicker {
   /** A completed piece failed its hash check: every block becomes free again. */
   pieceFailed(index: number): void {
     const partial = this.partials.get(index);
-    if (partial) this.dropPartial(partial);
+    if (partial) {
+      this.dropPartial(partial);
+      this.release(index);
+    }
   }
 
   /** True when `peer` has a piece we miss. */
@@ -230,12 +249,7 @@ export class PiecePicker {
 
   /** True when no free block is left in any missing piece: duplicates are allowed. */
   get inEndgame(): boolean {
-    const freePieces = this.pieceCount - this.verifiedCount - this.partials.size;
-    if (freePieces > 0) return false;
-    for (const p of this.partials.values()) {
-      if (p.received + p.requested < p.state.length) return false;
-    }
-    return true;
+    return this.fresh.size === 0 && this.open.size === 0;
   }
 
   /**
@@ -255,22 +269,26 @@ export class PiecePicker {
       this.verified[i] === 0 && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
 
     // 1. Partial pieces first, the most complete first.
-    if (this.partials.size > 0) {
-      const partials = [...this.partials.values()]
-        .filter((p) => eligible(p.index) && p.received + p.requested < p.state.length)
-        .sort((a, b) => b.received + b.requested - (a.received + a.requested) || a.index - b.index);
+    if (this.open.size > 0) {
+      const partials: PartialPiece[] = [];
+      for (const index of this.open) if (eligible(index)) partials.push(this.partials.get(index)!);
+      partials.sort(
+        (a, b) => b.received + b.requested - (a.received + a.requested) || a.index - b.index,
+      );
       for (const p of partials) {
         this.takeFree(peer, p, max, out);
         if (out.length >= max) return out;
       }
     }
 
-    // 2-4. Start new pieces.
+    // 2-4. Start new pieces (a new piece has all its blocks free).
     while (out.length < max) {
-      const index = this.pickNewPiece(eligible);
-      if (index < 0) break;
-      const partial = this.partialFor(index);
-      this.takeFree(peer, partial, max, out);
+      const pieces = this.pickNewPieces(
+        eligible,
+        Math.ceil((max - out.length) / this.blocksPerPiece),
+      );
+      if (pieces.length === 0) break;
+      for (const index of pieces) this.takeFree(peer, this.partialFor(index), max, out);
     }
     if (out.length >= max) return out;
 
@@ -337,7 +355,11 @@ export class PiecePicker {
     if (requesters.length === 0 && partial.state[block] === REQUESTED) {
       partial.state[block] = FREE;
       partial.requested--;
-      if (partial.requested === 0 && partial.received === 0) this.partials.delete(piece);
+      this.open.add(piece);
+      if (partial.requested === 0 && partial.received === 0) {
+        this.dropPartial(partial);
+        this.release(piece);
+      }
     }
   }
 
@@ -356,32 +378,35 @@ export class PiecePicker {
 
   // --- internals ------------------------------------------------------------------------------
 
-  private pickNewPiece(eligible: (i: number) => boolean): number {
-    const fresh = (i: number): boolean => eligible(i) && !this.partials.has(i);
+  /** Up to `count` pieces to start, by policy 2-4. */
+  private pickNewPieces(eligible: (i: number) => boolean, count: number): number[] {
     if (this.sequential) {
-      for (let i = 0; i < this.pieceCount; i++) if (fresh(i)) return i;
-      return -1;
+      // Lowest missing pieces: move the cursor past started and verified pieces, then take the
+      // first not-started pieces this peer has.
+      while (this.cursor < this.pieceCount && !this.fresh.has(this.cursor)) this.cursor++;
+      const out: number[] = [];
+      for (let i = this.cursor; i < this.pieceCount && out.length < count; i++)
+        if (this.fresh.has(i) && eligible(i)) out.push(i);
+      return out;
     }
     if (this.verifiedCount + this.partials.size < this.randomFirstPieces) {
-      // Random first pieces: the first eligible piece in the shuffled order.
+      // Random first pieces: the first eligible piece in the shuffled order (fewer than
+      // `randomFirstPieces` pieces are started or verified, so few are skipped for that).
       for (let k = 0; k < this.pieceCount; k++) {
         const i = this.order[k]!;
-        if (fresh(i)) return i;
+        if (this.fresh.has(i) && eligible(i)) return [i];
       }
-      return -1;
+      return [];
     }
-    // Rarest first; the shuffled order breaks ties at random.
-    let best = -1;
-    let bestAvailability = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < this.pieceCount; k++) {
-      const i = this.order[k]!;
-      const a = this.availability[i]!;
-      if (a < bestAvailability && fresh(i)) {
-        best = i;
-        bestAvailability = a;
-      }
-    }
-    return best;
+    // Rarest first; each bucket's random order breaks ties.
+    return this.fresh.rarest(eligible, count);
+  }
+
+  /** A partial piece was dropped and is not verified: it can be started again. */
+  private release(index: number): void {
+    if (this.verified[index] === 1) return;
+    this.fresh.insert(index);
+    if (index < this.cursor) this.cursor = index;
   }
 
   private partialFor(index: number): PartialPiece {
@@ -396,6 +421,8 @@ export class PiecePicker {
         requested: 0,
       };
       this.partials.set(index, partial);
+      this.open.add(index);
+      this.fresh.remove(index);
     }
     return partial;
   }
@@ -409,6 +436,7 @@ export class PiecePicker {
       this.peerSet(peer).add(this.key(p.index, b));
       out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
     }
+    if (p.received + p.requested === p.state.length) this.open.delete(p.index);
   }
 
   private dropPartial(partial: PartialPiece): void {
@@ -417,6 +445,7 @@ export class PiecePicker {
         this.byPeer.get(peer)?.delete(this.key(partial.index, b));
     }
     this.partials.delete(partial.index);
+    this.open.delete(partial.index);
   }
 
   private peerSet(peer: number): Set<number> {

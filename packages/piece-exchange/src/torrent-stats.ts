@@ -50,7 +50,10 @@ export interface TorrentStats {
   readonly done: boolean;
   readonly paused: boolean;
   readonly peers: readonly PeerStats[];
-  /** Connected peers having each piece. */
+  /**
+   * Connected peers having each piece. Copied from the picker when first read (a lazy getter),
+   * so `stats()` itself stays O(peers) on torrents with many pieces (issue #22).
+   */
   readonly availability: Uint32Array;
   /** Pieces found verified (resume data or re-check) when the content was opened. */
   readonly resumedPieces: number;
@@ -97,6 +100,8 @@ export function torrentStats(input: StatsInput): TorrentStats {
     peers.push(stats);
   }
   const content = input.content;
+  const picker = content?.picker;
+  let availability: Uint32Array | undefined;
   return {
     infoHash: Buffer.from(input.infoHash).toString('hex'),
     name: input.name,
@@ -113,7 +118,10 @@ export function torrentStats(input: StatsInput): TorrentStats {
     done: content?.have.complete ?? false,
     paused: input.paused,
     peers,
-    availability: content?.picker.availabilitySnapshot() ?? new Uint32Array(0),
+    get availability(): Uint32Array {
+      availability ??= picker?.availabilitySnapshot() ?? new Uint32Array(0);
+      return availability;
+    },
     resumedPieces: input.resumedPieces,
   };
 }

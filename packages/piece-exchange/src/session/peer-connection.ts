@@ -14,7 +14,7 @@ import { BLOCK_LENGTH } from '../wire/messages';
 import type { Content, PeerOutput, PeerSessionHost } from './peer-host';
 import { GRACEFUL_CLOSE_MS } from './peer-limits';
 import { PeerSession } from './peer-session';
-import { encodeGroup, groupBytes } from './upload-queue';
+import { encodeGroup, groupBytes, readGroup } from './upload-queue';
 
 /** The torrent side of a connection: the session's host, with the content's storage. */
 export interface PeerConnectionHost extends PeerSessionHost {
@@ -137,9 +137,10 @@ export class PeerConnection implements PeerOutput {
   }
 
   /**
-   * Serves queued requests in order. Consecutive blocks of one piece are read from disk at once
-   * and sent in one write (header, block, header, block, ...), which keeps syscalls per byte low;
-   * the next group is read while the current one drains to the socket.
+   * Serves queued requests in order, in groups of `uploadBatchBlocks`: each run of consecutive
+   * blocks of a piece is one disk read, and the whole group one write (header, block, header,
+   * block, ...), which keeps syscalls per byte low whatever the piece length; the next group is
+   * read while the current one drains to the socket.
    */
   serve(): void {
     if (!this.#serving) void this.#serve();
@@ -152,18 +153,20 @@ export class PeerConnection implements PeerOutput {
       const store = this.#host.content?.store;
       if (store === undefined) return;
       const batch = this.#host.limits.uploadBatchBlocks;
+      const read = (piece: number, offset: number, length: number) =>
+        store.readBlock(piece, offset, length);
       let group = session.takeUploadGroup(batch);
-      let reading = group && store.readBlock(group[0]!.index, group[0]!.begin, groupBytes(group));
+      let reading = group && readGroup(read, group);
       while (group !== undefined && reading !== undefined && session.isOpen) {
-        const data = await reading;
+        const parts = await reading;
         if (!session.isOpen) return;
         const current = group;
         group = session.takeUploadGroup(batch);
-        reading = group && store.readBlock(group[0]!.index, group[0]!.begin, groupBytes(group));
+        reading = group && readGroup(read, group);
         // A read that fails while we write is handled when awaited; keep it from going unhandled.
         reading?.catch(() => undefined);
-        const out = encodeGroup(current, data);
-        session.uploadedBytes(data.length);
+        const out = encodeGroup(current, parts);
+        session.uploadedBytes(groupBytes(current));
         await this.#write(out);
       }
     } catch (error) {

@@ -335,8 +335,8 @@ export class PeerSession extends PeerState {
   // --- uploading -----------------------------------------------------------------------------
 
   /**
-   * Takes the next queued requests to serve: consecutive blocks of one piece, at most `max`
-   * (one disk read and one socket write for them all). Undefined when nothing is queued.
+   * Takes the next queued requests to serve, in order, at most `max` (one socket write for them
+   * all, one disk read per run of consecutive blocks). Undefined when nothing is queued.
    */
   takeUploadGroup(max: number): RequestMessage[] | undefined {
     return this.isOpen ? this.uploads.take(max) : undefined;

@@ -1,7 +1,9 @@
 /**
- * The requests a peer queued with us (BEP 3 `request`), served in groups: consecutive requested
- * blocks of one piece are read from disk at once and sent as one buffer of `piece` messages, so
- * a 256 KiB group costs one read and one socket write instead of sixteen of each.
+ * The requests a peer queued with us (BEP 3 `request`), served in groups: the next queued
+ * requests (16 by default) are read from disk, one read per run of consecutive blocks of a piece,
+ * all at once, and sent as one buffer of `piece` messages. A group costs one socket write instead
+ * of sixteen whatever the piece length and the order of the requests (issue #22: with 16 KiB
+ * pieces picked rarest first, consecutive requests are rarely for adjacent pieces).
  */
 import { encodePieceHeader, type RequestMessage } from '../wire/messages';
 import { RateMeter } from './rate';
@@ -68,24 +70,10 @@ export class UploadQueue {
     this.#queue = [];
   }
 
-  /** Takes the next queued requests that are consecutive blocks of one piece (at most `max`). */
+  /** Takes the next queued requests, in order, at most `max`; undefined when none is queued. */
   take(max: number): RequestMessage[] | undefined {
-    const queue = this.#queue;
-    const first = queue.shift();
-    if (first === undefined) return undefined;
-    const group = [first];
-    while (group.length < max) {
-      const last = group[group.length - 1]!;
-      const next = queue[0];
-      if (
-        next === undefined ||
-        next.index !== last.index ||
-        next.begin !== last.begin + last.length
-      )
-        break;
-      group.push(queue.shift()!);
-    }
-    return group;
+    if (this.#queue.length === 0) return undefined;
+    return this.#queue.splice(0, Math.max(1, max));
   }
 }
 
@@ -96,14 +84,43 @@ export function groupBytes(group: readonly RequestMessage[]): number {
   return n;
 }
 
-/** `piece` messages for a group, from the group's data read in one piece: header, block, ... */
-export function encodeGroup(group: readonly RequestMessage[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length + 13 * group.length);
+/** Reads the data of a group: one read per run of consecutive blocks of one piece, all at once. */
+export function readGroup(
+  read: (piece: number, offset: number, length: number) => Promise<Uint8Array>,
+  group: readonly RequestMessage[],
+): Promise<Uint8Array[]> {
+  const reads: Promise<Uint8Array>[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < group.length; i++) {
+    const r = group[i]!;
+    bytes += r.length;
+    const next = group[i + 1];
+    if (next === undefined || next.index !== r.index || next.begin !== r.begin + r.length) {
+      reads.push(read(group[start]!.index, group[start]!.begin, bytes));
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+  return Promise.all(reads);
+}
+
+/** `piece` messages for a group (header, block, header, block, ...) from `readGroup`'s parts. */
+export function encodeGroup(
+  group: readonly RequestMessage[],
+  parts: readonly Uint8Array[],
+): Uint8Array {
+  const out = new Uint8Array(groupBytes(group) + 13 * group.length);
   let at = 0;
+  let part = 0;
   let from = 0;
   for (const r of group) {
+    if (from === parts[part]!.length) {
+      part++;
+      from = 0;
+    }
     out.set(encodePieceHeader(r.index, r.begin, r.length), at);
-    out.set(data.subarray(from, from + r.length), at + 13);
+    out.set(parts[part]!.subarray(from, from + r.length), at + 13);
     at += 13 + r.length;
     from += r.length;
   }

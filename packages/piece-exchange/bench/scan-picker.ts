@@ -1,0 +1,439 @@
+/**
+ * The benchmark's reference: the piece picker as it was before availability buckets (issue
+ * #22), kept unchanged so that `picker.bench.ts` measures before and after in the same run.
+ * Starting a new piece scans every piece (rarest first over a shuffled order), so the cost of
+ * one pick grows with the piece count. Not part of the package.
+ *
+ * Original description: the piece picker: which 16 KiB blocks to request from which peer.
+ *
+ * Data model (after libtorrent's `piece_picker`): an availability count per piece (how many
+ * connected peers have it), the set of verified pieces, and a `PartialPiece` for every piece
+ * with at least one block requested or received, holding a per-block state and the peers that
+ * requested each block.
+ *
+ * Policy, in order (BEP 3 "Piece downloading strategy"):
+ * 1. partial pieces first, so that started pieces are finished and verified early;
+ * 2. in `sequential` mode, the lowest missing piece (for streaming);
+ * 3. while fewer than `randomFirstPieces` pieces are verified, a random piece (rare pieces take
+ *    long to arrive, and a first piece is needed quickly to have something to upload);
+ * 4. otherwise rarest first: the lowest availability, ties broken by a random order fixed at
+ *    construction from the injected `Random` (libtorrent shuffles pieces within a priority
+ *    bucket the same way);
+ * 5. end-game: when every missing block the peer has is already requested, request blocks
+ *    already requested from others (never twice from the same peer); when one copy arrives
+ *    the others are cancelled (`BlockReceived.cancel`).
+ *
+ * Outside end-game a block that is requested is never picked again until its request is
+ * aborted (timeout, reject, choke, disconnect).
+ */
+import type { Random } from '@peerkit/transport';
+import { BLOCK_LENGTH } from '../src/wire/messages';
+
+/** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
+export interface PieceSet {
+  has(index: number): boolean;
+}
+
+export interface BlockRequest {
+  readonly piece: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface PiecePickerOptions {
+  pieceCount: number;
+  pieceLength: number;
+  totalLength: number;
+  random: Random;
+  /** Pieces picked at random before rarest-first starts (default 4). */
+  randomFirstPieces?: number;
+  /** Pick the lowest missing piece first (streaming). Default false. */
+  sequential?: boolean;
+  /** Most peers one block is requested from in end-game (default 2). */
+  endgameMaxRequesters?: number;
+}
+
+const FREE = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+
+/** A piece with at least one block requested or received. */
+export interface PartialPiece {
+  readonly index: number;
+  /** Per block: 0 free, 1 requested, 2 received. */
+  readonly state: Uint8Array;
+  /** Per block: the peers a request is outstanding with. */
+  readonly requesters: number[][];
+  received: number;
+  requested: number;
+}
+
+export interface BlockReceived {
+  /** False when the block was not requested from this peer (unsolicited or already received). */
+  readonly accepted: boolean;
+  /** Every block of the piece is now received: hash it. */
+  readonly pieceComplete: boolean;
+  /** Other peers the same block was requested from (end-game): send them `cancel`. */
+  readonly cancel: readonly number[];
+}
+
+export class ScanPiecePicker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly totalLength: number;
+  readonly sequential: boolean;
+  private readonly randomFirstPieces: number;
+  private readonly endgameMaxRequesters: number;
+  private readonly availability: Uint32Array;
+  private readonly verified: Uint8Array;
+  private verifiedCount = 0;
+  /** Pieces in a random order fixed at construction: the rarest-first tie-break. */
+  private readonly order: Uint32Array;
+  private readonly random: Random;
+  private readonly partials = new Map<number, PartialPiece>();
+  /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
+  private readonly byPeer = new Map<number, Set<number>>();
+  private readonly blocksPerPiece: number;
+
+  constructor(options: PiecePickerOptions) {
+    const { pieceCount, pieceLength, totalLength } = options;
+    if (!Number.isInteger(pieceCount) || pieceCount < 1) throw new RangeError('pieceCount < 1');
+    if (pieceLength % BLOCK_LENGTH !== 0 && pieceCount > 1) {
+      throw new RangeError('pieceLength must be a multiple of 16 KiB');
+    }
+    if (totalLength <= (pieceCount - 1) * pieceLength || totalLength > pieceCount * pieceLength) {
+      throw new RangeError('totalLength does not match pieceCount and pieceLength');
+    }
+    this.pieceCount = pieceCount;
+    this.pieceLength = pieceLength;
+    this.totalLength = totalLength;
+    this.random = options.random;
+    this.sequential = options.sequential ?? false;
+    this.randomFirstPieces = options.randomFirstPieces ?? 4;
+    this.endgameMaxRequesters = options.endgameMaxRequesters ?? 2;
+    this.availability = new Uint32Array(pieceCount);
+    this.verified = new Uint8Array(pieceCount);
+    this.blocksPerPiece = Math.ceil(pieceLength / BLOCK_LENGTH);
+    this.order = new Uint32Array(pieceCount);
+    for (let i = 0; i < pieceCount; i++) this.order[i] = i;
+    // Fisher-Yates with the injected Random, so a simulation replays from its seed.
+    for (let i = pieceCount - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      const t = this.order[i]!;
+      this.order[i] = this.order[j]!;
+      this.order[j] = t;
+    }
+  }
+
+  /** The length of piece `index` (the last one may be short). */
+  pieceSize(index: number): number {
+    return index === this.pieceCount - 1
+      ? this.totalLength - (this.pieceCount - 1) * this.pieceLength
+      : this.pieceLength;
+  }
+
+  blockCount(index: number): number {
+    return Math.ceil(this.pieceSize(index) / BLOCK_LENGTH);
+  }
+
+  /** Length of block `block` of piece `piece`. */
+  blockSize(piece: number, block: number): number {
+    return Math.min(BLOCK_LENGTH, this.pieceSize(piece) - block * BLOCK_LENGTH);
+  }
+
+  // --- availability ---------------------------------------------------------------------------
+
+  /** A peer announced its pieces (bitfield, have_all). */
+  addAvailability(pieces: PieceSet): void {
+    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) this.availability[i]!++;
+  }
+
+  /** A peer with these pieces left (or replaced its bitfield). */
+  removeAvailability(pieces: PieceSet): void {
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (pieces.has(i) && this.availability[i]! > 0) this.availability[i]!--;
+    }
+  }
+
+  /** A peer sent `have`. */
+  incrementAvailability(index: number): void {
+    this.availability[index]!++;
+  }
+
+  availabilityOf(index: number): number {
+    return this.availability[index]!;
+  }
+
+  /** Copy of the availability counts (for stats). */
+  availabilitySnapshot(): Uint32Array {
+    return this.availability.slice();
+  }
+
+  // --- verified pieces ------------------------------------------------------------------------
+
+  has(index: number): boolean {
+    return this.verified[index] === 1;
+  }
+
+  get haveCount(): number {
+    return this.verifiedCount;
+  }
+
+  get isComplete(): boolean {
+    return this.verifiedCount === this.pieceCount;
+  }
+
+  /** Marks a piece verified (its hash matched, or resume data says so). */
+  setHave(index: number): void {
+    const partial = this.partials.get(index);
+    if (partial) this.dropPartial(partial);
+    if (this.verified[index] === 0) {
+      this.verified[index] = 1;
+      this.verifiedCount++;
+    }
+  }
+
+  /** A completed piece failed its hash check: every block becomes free again. */
+  pieceFailed(index: number): void {
+    const partial = this.partials.get(index);
+    if (partial) this.dropPartial(partial);
+  }
+
+  /** True when `peer` has a piece we miss. */
+  isInteresting(peer: PieceSet): boolean {
+    for (let i = 0; i < this.pieceCount; i++)
+      if (this.verified[i] === 0 && peer.has(i)) return true;
+    return false;
+  }
+
+  // --- requests -------------------------------------------------------------------------------
+
+  /** Number of requests outstanding with `peer`. */
+  outstanding(peer: number): number {
+    return this.byPeer.get(peer)?.size ?? 0;
+  }
+
+  /** True when `peer` has an outstanding request for this block. */
+  isRequestedFrom(peer: number, piece: number, offset: number): boolean {
+    return this.byPeer.get(peer)?.has(this.key(piece, offset / BLOCK_LENGTH)) ?? false;
+  }
+
+  /** Outstanding requests of `peer`. */
+  requestsOf(peer: number): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    for (const key of this.byPeer.get(peer) ?? []) {
+      const piece = Math.floor(key / this.blocksPerPiece);
+      const block = key % this.blocksPerPiece;
+      out.push({ piece, offset: block * BLOCK_LENGTH, length: this.blockSize(piece, block) });
+    }
+    return out;
+  }
+
+  get partialCount(): number {
+    return this.partials.size;
+  }
+
+  /** True when no free block is left in any missing piece: duplicates are allowed. */
+  get inEndgame(): boolean {
+    const freePieces = this.pieceCount - this.verifiedCount - this.partials.size;
+    if (freePieces > 0) return false;
+    for (const p of this.partials.values()) {
+      if (p.received + p.requested < p.state.length) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Picks up to `max` blocks to request from `peer`, whose pieces are `peerHas`, and records
+   * them as requested. `allowedFast` restricts the pick to those pieces (BEP 6: a choked peer
+   * serves only its allowed-fast set).
+   */
+  pick(
+    peer: number,
+    peerHas: PieceSet,
+    max: number,
+    allowedFast?: ReadonlySet<number>,
+  ): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    if (max <= 0) return out;
+    const eligible = (i: number): boolean =>
+      this.verified[i] === 0 && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
+
+    // 1. Partial pieces first, the most complete first.
+    if (this.partials.size > 0) {
+      const partials = [...this.partials.values()]
+        .filter((p) => eligible(p.index) && p.received + p.requested < p.state.length)
+        .sort((a, b) => b.received + b.requested - (a.received + a.requested) || a.index - b.index);
+      for (const p of partials) {
+        this.takeFree(peer, p, max, out);
+        if (out.length >= max) return out;
+      }
+    }
+
+    // 2-4. Start new pieces.
+    while (out.length < max) {
+      const index = this.pickNewPiece(eligible);
+      if (index < 0) break;
+      const partial = this.partialFor(index);
+      this.takeFree(peer, partial, max, out);
+    }
+    if (out.length >= max) return out;
+
+    // 5. End-game: duplicate requests for blocks requested elsewhere, never from the same peer.
+    if (this.inEndgame) {
+      for (const p of this.partials.values()) {
+        if (!eligible(p.index)) continue;
+        for (let b = 0; b < p.state.length && out.length < max; b++) {
+          const requesters = p.requesters[b]!;
+          if (p.state[b] !== REQUESTED) continue;
+          if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
+          requesters.push(peer);
+          this.peerSet(peer).add(this.key(p.index, b));
+          out.push({
+            piece: p.index,
+            offset: b * BLOCK_LENGTH,
+            length: this.blockSize(p.index, b),
+          });
+        }
+        if (out.length >= max) break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A block arrived from `peer`. Accepted only if it was requested from that peer and not
+   * received yet; then all other requests for it are withdrawn and returned for cancelling.
+   */
+  received(peer: number, piece: number, offset: number): BlockReceived {
+    const partial = this.partials.get(piece);
+    const block = offset / BLOCK_LENGTH;
+    if (!partial || !Number.isInteger(block) || block >= partial.state.length) {
+      return { accepted: false, pieceComplete: false, cancel: [] };
+    }
+    const requesters = partial.requesters[block]!;
+    const at = requesters.indexOf(peer);
+    if (partial.state[block] !== REQUESTED || at < 0) {
+      return { accepted: false, pieceComplete: false, cancel: [] };
+    }
+    const key = this.key(piece, block);
+    const cancel: number[] = [];
+    for (const other of requesters) {
+      this.byPeer.get(other)?.delete(key);
+      if (other !== peer) cancel.push(other);
+    }
+    requesters.length = 0;
+    partial.state[block] = RECEIVED;
+    partial.requested--;
+    partial.received++;
+    return { accepted: true, pieceComplete: partial.received === partial.state.length, cancel };
+  }
+
+  /** Withdraws `peer`'s request for a block (timeout, reject, cancel). */
+  abort(peer: number, piece: number, offset: number): void {
+    const partial = this.partials.get(piece);
+    const block = offset / BLOCK_LENGTH;
+    if (!partial || !Number.isInteger(block) || block >= partial.state.length) return;
+    const requesters = partial.requesters[block]!;
+    const at = requesters.indexOf(peer);
+    if (at < 0) return;
+    requesters.splice(at, 1);
+    this.byPeer.get(peer)?.delete(this.key(piece, block));
+    if (requesters.length === 0 && partial.state[block] === REQUESTED) {
+      partial.state[block] = FREE;
+      partial.requested--;
+      if (partial.requested === 0 && partial.received === 0) this.partials.delete(piece);
+    }
+  }
+
+  /** Withdraws every request of `peer` (choked without fast extension, disconnected). */
+  abortAll(peer: number): BlockRequest[] {
+    const requests = this.requestsOf(peer);
+    for (const r of requests) this.abort(peer, r.piece, r.offset);
+    this.byPeer.delete(peer);
+    return requests;
+  }
+
+  /** Read-only view of a partial piece, for tests and stats. */
+  partial(index: number): PartialPiece | undefined {
+    return this.partials.get(index);
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  private pickNewPiece(eligible: (i: number) => boolean): number {
+    const fresh = (i: number): boolean => eligible(i) && !this.partials.has(i);
+    if (this.sequential) {
+      for (let i = 0; i < this.pieceCount; i++) if (fresh(i)) return i;
+      return -1;
+    }
+    if (this.verifiedCount + this.partials.size < this.randomFirstPieces) {
+      // Random first pieces: the first eligible piece in the shuffled order.
+      for (let k = 0; k < this.pieceCount; k++) {
+        const i = this.order[k]!;
+        if (fresh(i)) return i;
+      }
+      return -1;
+    }
+    // Rarest first; the shuffled order breaks ties at random.
+    let best = -1;
+    let bestAvailability = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < this.pieceCount; k++) {
+      const i = this.order[k]!;
+      const a = this.availability[i]!;
+      if (a < bestAvailability && fresh(i)) {
+        best = i;
+        bestAvailability = a;
+      }
+    }
+    return best;
+  }
+
+  private partialFor(index: number): PartialPiece {
+    let partial = this.partials.get(index);
+    if (!partial) {
+      const blocks = this.blockCount(index);
+      partial = {
+        index,
+        state: new Uint8Array(blocks),
+        requesters: Array.from({ length: blocks }, () => []),
+        received: 0,
+        requested: 0,
+      };
+      this.partials.set(index, partial);
+    }
+    return partial;
+  }
+
+  private takeFree(peer: number, p: PartialPiece, max: number, out: BlockRequest[]): void {
+    for (let b = 0; b < p.state.length && out.length < max; b++) {
+      if (p.state[b] !== FREE) continue;
+      p.state[b] = REQUESTED;
+      p.requested++;
+      p.requesters[b]!.push(peer);
+      this.peerSet(peer).add(this.key(p.index, b));
+      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
+    }
+  }
+
+  private dropPartial(partial: PartialPiece): void {
+    for (let b = 0; b < partial.state.length; b++) {
+      for (const peer of partial.requesters[b]!)
+        this.byPeer.get(peer)?.delete(this.key(partial.index, b));
+    }
+    this.partials.delete(partial.index);
+  }
+
+  private peerSet(peer: number): Set<number> {
+    let set = this.byPeer.get(peer);
+    if (!set) {
+      set = new Set();
+      this.byPeer.set(peer, set);
+    }
+    return set;
+  }
+
+  private key(piece: number, block: number): number {
+    return piece * this.blocksPerPiece + block;
+  }
+}
