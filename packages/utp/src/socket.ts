@@ -66,7 +66,7 @@ export class UtpSocket implements StreamEndpoint {
   readonly #random: Random;
   readonly #socket: DatagramSocket;
   readonly #options: UtpSocketOptions;
-  readonly #onEmpty: (socket: UtpSocket) => void;
+  readonly #onEmpty: (socket: UtpSocket, released: boolean) => void;
   /** Live connections by `conn_id_recv`. */
   readonly #byId = new Map<number, UtpStream[]>();
   #count = 0;
@@ -87,7 +87,8 @@ export class UtpSocket implements StreamEndpoint {
     clock: Clock,
     random: Random,
     options: UtpSocketOptions,
-    onEmpty: (socket: UtpSocket) => void,
+    /** Called when the socket stops taking users (`false`) and once its port is released. */
+    onEmpty: (socket: UtpSocket, released: boolean) => void,
   ) {
     this.#socket = socket;
     this.localAddress = socket.localAddress;
@@ -100,6 +101,11 @@ export class UtpSocket implements StreamEndpoint {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** Settles once the port is released, after the last user left (undefined while in use). */
+  get releasing(): Promise<void> | undefined {
+    return this.#closing;
   }
 
   get listening(): boolean {
@@ -379,10 +385,11 @@ export class UtpSocket implements StreamEndpoint {
     this.#listener = undefined;
     this.#handlers = [];
     this.#removeHandler();
-    this.#onEmpty(this);
+    this.#onEmpty(this, false);
     // One timer turn first: a datagram sent just now (the ST_RESET of a destroy) is still on
     // its way into the kernel, and closing the socket at once would drop it.
     await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0));
     await this.#socket.close();
+    this.#onEmpty(this, true);
   }
 }

@@ -61,8 +61,8 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
   let closed = false;
 
   const keyOf = (host: string, port: number): string => `${host}|${port}`;
-  const onEmpty = (socket: UtpSocket): void => {
-    all.delete(socket);
+  const onEmpty = (socket: UtpSocket, released: boolean): void => {
+    if (released) all.delete(socket);
     const k = keyOf(socket.localAddress.host, socket.localAddress.port);
     if (sockets.get(k) === socket) sockets.delete(k);
   };
@@ -115,6 +115,8 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
           if (!open) return;
           open = false;
           socket.setListener(undefined);
+          // When nothing else used the port, it is free once close() resolves.
+          await socket.releasing;
         },
       };
     },
