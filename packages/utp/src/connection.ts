@@ -401,9 +401,6 @@ export class Connection {
       // One behind our window is merely old (reordered); its data is still good.
       if (!seqLess(pkt.ackNr, seqAdd(send.oldestSeq, -1))) return false;
     }
-    if (pkt.timestampDifferenceMicroseconds !== 0) {
-      this.ledbat.onDelaySample(pkt.timestampDifferenceMicroseconds, now);
-    }
     const sack = pkt.selectiveAck;
     if (sack !== undefined) {
       forEachSelectiveAck(pkt.ackNr, sack, (seq) => {
@@ -411,12 +408,18 @@ export class Connection {
         if (packet !== undefined) this.#onAcked(packet);
       });
     }
+    // The echoed delay is that of the last packet the peer got from us. Only a packet that
+    // acknowledges data is taken: a delay measured on the tiny ST_SYN lacks the serialization
+    // time every data packet has, and would make the base delay too low for good.
+    if (pkt.timestampDifferenceMicroseconds !== 0 && this.#ackedBytes > 0) {
+      this.ledbat.onDelaySample(pkt.timestampDifferenceMicroseconds, now);
+    }
     const progressed = released > 0 || this.#ackedBytes > 0;
     if (progressed) {
       this.#dupAcks = 0;
       this.#timeouts = 0;
       this.#rtoAt = send.size > 0 ? now + this.rtt.timeout : Number.POSITIVE_INFINITY;
-      this.ledbat.onAck(this.#ackedBytes, windowFull, this.sizer.size);
+      this.ledbat.onAck(this.#ackedBytes, windowFull, this.sizer.size, now, this.rtt.rtt);
     } else if (
       released === 0 &&
       pkt.type === ST_STATE &&

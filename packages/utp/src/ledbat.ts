@@ -15,8 +15,14 @@
  * ```
  *
  * Within one round trip `window_factor` sums to at most 1, so the window grows by at most
- * `MAX_CWND_INCREASE_BYTES_PER_RTT` per RTT and shrinks in proportion to how far the delay is
- * over the target. A loss halves the window (once per window of packets), a timeout drops it to
+ * `MAX_CWND_INCREASE_BYTES_PER_RTT` per RTT.
+ *
+ * Over the target, BEP 29's equation shrinks every flow's window by the same number of bytes,
+ * so two flows that share a bottleneck keep whatever difference they started with (a known
+ * flaw of additive LEDBAT). By default the decrease is multiplicative instead, as in LEDBAT++
+ * (draft-irtf-iccrg-ledbat-plus-plus, section 4.2): per RTT
+ * `max_window += max(GAIN - max_window * (our_delay / CCONTROL_TARGET - 1), -max_window / 2)`,
+ * so larger windows give up more and competing flows converge to equal shares. `decrease: 'additive'` restores the plain equation. A loss halves the window (once per window of packets), a timeout drops it to
  * one packet. Like libtorrent, the controller starts in slow start (the window grows by the
  * bytes acknowledged, doubling per RTT) until the delay reaches 90% of the target or a loss.
  * The window grows only while the sender actually fills it.
@@ -46,7 +52,18 @@ export interface LedbatOptions {
   maxWindow?: number;
   /** Start in slow start (default true). */
   slowStart?: boolean;
+  /** How the window shrinks over the target (default `'multiplicative'`, see above). */
+  decrease?: 'additive' | 'multiplicative';
+  /** LEDBAT++ periodic slowdowns (default true with the multiplicative decrease). */
+  slowdowns?: boolean;
 }
+
+/** Packets the window holds during a slowdown (LEDBAT++ section 4.4). */
+const SLOWDOWN_PACKETS = 2;
+/** RTTs a slowdown holds the window down. */
+const SLOWDOWN_RTTS = 2;
+/** The next slowdown comes after this many times the last one lasted (so >= 90% use). */
+const SLOWDOWN_INTERVAL_FACTOR = 9;
 
 export class Ledbat {
   /** `max_window`: bytes allowed in flight. */
@@ -57,6 +74,16 @@ export class Ledbat {
   readonly target: number;
   readonly #gain: number;
   readonly #ceiling: number;
+  readonly #multiplicative: boolean;
+  readonly #slowdowns: boolean;
+  /** Clock time of the next slowdown (Infinity: none scheduled). */
+  #slowdownAt = Number.POSITIVE_INFINITY;
+  /** While slowing down: when the hold ends; the window to regain; when it began. */
+  #slowdownUntil = Number.NEGATIVE_INFINITY;
+  #slowdownStart = 0;
+  #regain = 0;
+  /** Slowdowns done so far. */
+  slowdownCount = 0;
   /** Base-delay history: the minimum raw delay of each bucket (u32 microseconds). */
   readonly #history: number[] = [];
   #bucketStart = Number.NEGATIVE_INFINITY;
@@ -72,6 +99,51 @@ export class Ledbat {
     this.maxWindow = options.initialWindow ?? 3000;
     this.#ceiling = options.maxWindow ?? 16 * 1024 * 1024;
     this.slowStart = options.slowStart ?? true;
+    this.#multiplicative = (options.decrease ?? 'multiplicative') === 'multiplicative';
+    this.#slowdowns = options.slowdowns ?? this.#multiplicative;
+  }
+
+  /**
+   * LEDBAT++ periodic slowdowns (section 4.4): the base delay can only be measured on an empty
+   * queue, and a flow that starts while others keep the queue full measures it too high and
+   * takes more than its share (the "latecomer advantage"). So, 2 RTTs after slow start ends
+   * and then every 9 times as long as the last slowdown took, the window drops to 2 packets
+   * for 2 RTTs, letting the queue drain so that every flow sees the true base delay, then
+   * regains its size in slow start.
+   */
+  #slowdown(nowMs: number, rttMs: number, packetSize: number): boolean {
+    if (!this.#slowdowns) return false;
+    if (nowMs < this.#slowdownUntil) {
+      this.maxWindow = SLOWDOWN_PACKETS * packetSize;
+      return true;
+    }
+    if (this.#slowdownUntil !== Number.NEGATIVE_INFINITY) {
+      // The hold is over: slow start back to the window we had.
+      this.#slowdownUntil = Number.NEGATIVE_INFINITY;
+      this.slowStart = true;
+      this.ssthresh = this.#regain;
+      return false;
+    }
+    if (nowMs >= this.#slowdownAt && !this.slowStart) {
+      this.#regain = this.maxWindow;
+      this.#slowdownStart = nowMs;
+      this.#slowdownUntil = nowMs + SLOWDOWN_RTTS * Math.max(rttMs, 1);
+      this.#slowdownAt = Number.POSITIVE_INFINITY;
+      this.maxWindow = SLOWDOWN_PACKETS * packetSize;
+      this.slowdownCount++;
+      return true;
+    }
+    return false;
+  }
+
+  #endSlowStart(nowMs: number, rttMs: number): void {
+    this.slowStart = false;
+    this.ssthresh = this.maxWindow;
+    if (!this.#slowdowns) return;
+    this.#slowdownAt =
+      this.slowdownCount === 0
+        ? nowMs + SLOWDOWN_RTTS * Math.max(rttMs, 1)
+        : nowMs + SLOWDOWN_INTERVAL_FACTOR * (nowMs - this.#slowdownStart);
   }
 
   /** The current base delay (u32 microseconds), or `undefined` before any sample. */
@@ -113,16 +185,21 @@ export class Ledbat {
    * `bytesAcked` were acknowledged; `windowFull` tells whether the sender had filled its window
    * (only then may it grow). Applies the controller's equation.
    */
-  onAck(bytesAcked: number, windowFull: boolean, packetSize: number): void {
+  onAck(bytesAcked: number, windowFull: boolean, packetSize: number, nowMs = 0, rttMs = 0): void {
     if (bytesAcked <= 0) return;
+    if (this.#slowdown(nowMs, rttMs, packetSize)) return;
     const offTarget = this.target - this.ourDelay;
     const delayFactor = offTarget / this.target;
     const windowFactor = Math.min(bytesAcked, this.maxWindow) / Math.max(this.maxWindow, 1);
     let scaledGain = this.#gain * delayFactor * windowFactor;
+    if (offTarget < 0 && this.#multiplicative) {
+      // LEDBAT++: per RTT, W += max(GAIN - W * (our_delay / target - 1), -W / 2).
+      const perRtt = Math.max(this.#gain + this.maxWindow * delayFactor, -this.maxWindow / 2);
+      scaledGain = perRtt * windowFactor;
+    }
     if (this.slowStart) {
       if (this.ourDelay > this.target * 0.9 || this.maxWindow + bytesAcked > this.ssthresh) {
-        this.slowStart = false;
-        this.ssthresh = this.maxWindow;
+        this.#endSlowStart(nowMs, rttMs);
       } else {
         scaledGain = Math.max(scaledGain, bytesAcked);
       }

@@ -36,11 +36,7 @@ export class ReceiveBuffer {
    * `ackNr`: the sequence number before the first expected packet. `deliver` receives every
    * payload in order, synchronously from `insert`.
    */
-  constructor(
-    ackNr: number,
-    deliver: (payload: Uint8Array, seq: number) => void,
-    capacity = 1024,
-  ) {
+  constructor(ackNr: number, deliver: (payload: Uint8Array, seq: number) => void, capacity = 1024) {
     let size = 16;
     while (size < capacity) size *= 2;
     if (size > 0x8000) throw new RangeError('capacity must be at most 32768');

@@ -116,8 +116,7 @@ class AckCommand implements Cmd {
     }
     // Model: everything up to ack_nr, and (with the SACK) everything the receiver holds.
     const expected = m.unacked.filter(
-      (seq) =>
-        seqDistance(ackNr, seq) < 0x8000 || (sack !== undefined && m.received.has(seq)),
+      (seq) => seqDistance(ackNr, seq) < 0x8000 || (sack !== undefined && m.received.has(seq)),
     );
     expect(acked.sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
     m.unacked = m.unacked.filter((seq) => !expected.includes(seq));

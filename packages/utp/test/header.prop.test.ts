@@ -63,7 +63,9 @@ describe('header (BEP 29 "header format")', () => {
     const bytes = Uint8Array.from([
       0x21, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3,
     ]);
-    expect(() => decodePacket(bytes)).toThrow(expect.objectContaining({ code: 'MALFORMED_PACKET' }));
+    expect(() => decodePacket(bytes)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED_PACKET' }),
+    );
   });
 
   it('round trip: decode(encode(p)) gives p back', () => {
