@@ -130,7 +130,7 @@ describe('uTP scenarios in netsim', () => {
         while (sim.now - start < options.untilMs) {
           await sleep(sim.clock, 100);
           options.during?.(sim.now - start);
-          counters.forEach((c, i) => series[i]?.push(c.bytes));
+          for (let i = 0; i < counters.length; i++) series[i]?.push(counters[i]?.bytes ?? 0);
         }
         stop.now = true;
         for (const s of streams) s.destroy();
