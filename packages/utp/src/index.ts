@@ -37,3 +37,9 @@ export { SendBuffer } from './send-buffer';
 export { seqAdd, seqDistance, seqLess } from './seq';
 export type { UtpSocketOptions } from './socket';
 export { isUtpStream, type UtpNetwork, type UtpNetworkOptions, utpNetwork } from './utp-network';
+export {
+  type DualNetworkOptions,
+  dualNetwork,
+  type TransportKind,
+  transportOf,
+} from './dual-network';

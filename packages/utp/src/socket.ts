@@ -237,7 +237,9 @@ export class UtpSocket implements StreamEndpoint {
       this.#toView(data, from);
       return;
     }
-    const stream = this.#find(pkt.connectionId, from);
+    // An ST_SYN is never for an existing connection (its id is the initiator's receive id,
+    // which a connection to ourselves would otherwise match).
+    const stream = pkt.type === ST_SYN ? undefined : this.#find(pkt.connectionId, from);
     if (stream !== undefined) {
       stream.connection.receive(pkt);
       this.#afterReceive(stream);
