@@ -126,8 +126,10 @@ export function decodePacket(bytes: Uint8Array): Packet {
     const data = bytes.subarray(offset, offset + len);
     offset += len;
     if (type === EXT_SELECTIVE_ACK) {
-      // "len ... must be at least 4, and in multiples of 4".
-      if (len < 4 || len % 4 !== 0) malformed(`selective ACK of ${len} bytes`);
+      // BEP 29 says "at least 4, and in multiples of 4", but libtorrent sends masks of any
+      // whole number of bytes (ceil(span / 8)): accept every non-empty mask, send only
+      // multiples of 4.
+      if (len === 0) malformed('empty selective ACK');
       if (selectiveAck !== undefined) malformed('two selective ACK extensions');
       selectiveAck = data;
     } else {

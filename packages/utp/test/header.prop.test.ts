@@ -59,11 +59,11 @@ describe('header (BEP 29 "header format")', () => {
     expect([...p.payload]).toEqual([0xaa, 0xbb]);
   });
 
-  it('rejects a selective ACK whose len is not a positive multiple of 4', () => {
-    const bytes = Uint8Array.from([
-      0x21, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3,
-    ]);
-    expect(() => decodePacket(bytes)).toThrow(
+  it("accepts libtorrent's masks of any length (not only multiples of 4), rejects an empty one", () => {
+    const head = [0x21, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0];
+    const short = decodePacket(Uint8Array.from([...head, 0, 1, 0b11]));
+    expect([...(short.selectiveAck ?? [])]).toEqual([0b11]);
+    expect(() => decodePacket(Uint8Array.from([...head, 0, 0]))).toThrow(
       expect.objectContaining({ code: 'MALFORMED_PACKET' }),
     );
   });
