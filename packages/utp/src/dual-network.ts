@@ -30,7 +30,11 @@ export function transportOf(stream: Stream): TransportKind {
   return isUtpStream(stream) ? 'utp' : 'tcp';
 }
 
-export function dualNetwork(utp: UtpNetwork, tcp: Network, options: DualNetworkOptions = {}): Network {
+export function dualNetwork(
+  utp: UtpNetwork,
+  tcp: Network,
+  options: DualNetworkOptions = {},
+): Network {
   const mode = options.transport ?? 'both';
   const utpTimeout = options.utpDialTimeoutMs ?? 3000;
   return {

@@ -5,6 +5,12 @@ export {
   type ConnectionState,
   DUPLICATE_ACKS_BEFORE_RESEND,
 } from './connection';
+export {
+  type DualNetworkOptions,
+  dualNetwork,
+  type TransportKind,
+  transportOf,
+} from './dual-network';
 export { isUtpError, UtpError, type UtpErrorCode } from './errors';
 export {
   decodePacket,
@@ -37,9 +43,3 @@ export { SendBuffer } from './send-buffer';
 export { seqAdd, seqDistance, seqLess } from './seq';
 export type { UtpSocketOptions } from './socket';
 export { isUtpStream, type UtpNetwork, type UtpNetworkOptions, utpNetwork } from './utp-network';
-export {
-  type DualNetworkOptions,
-  dualNetwork,
-  type TransportKind,
-  transportOf,
-} from './dual-network';

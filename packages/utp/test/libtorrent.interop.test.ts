@@ -99,7 +99,12 @@ describe.skipIf(!available)('libtorrent 2.0 over uTP only', () => {
     }
     const pieces = new Uint8Array((SIZE / PIECE) * 20);
     for (let i = 0; i < SIZE / PIECE; i++) {
-      pieces.set(createHash('sha1').update(data.subarray(i * PIECE, (i + 1) * PIECE)).digest(), i * 20);
+      pieces.set(
+        createHash('sha1')
+          .update(data.subarray(i * PIECE, (i + 1) * PIECE))
+          .digest(),
+        i * 20,
+      );
     }
     const name = 'utp-64mib.bin';
     const infoDict = { length: SIZE, name, 'piece length': PIECE, pieces };
@@ -168,7 +173,10 @@ describe.skipIf(!available)('libtorrent 2.0 over uTP only', () => {
     await import('node:fs/promises').then((f) => f.mkdir(seedDir, { recursive: true }));
     await writeFile(join(seedDir, info.name), data);
     const ltPort = await freeUdpPort();
-    const lt = startLt(['seed', torrentPath, seedDir, String(ltPort)], join(work.path, 'lt-seed.log'));
+    const lt = startLt(
+      ['seed', torrentPath, seedDir, String(ltPort)],
+      join(work.path, 'lt-seed.log'),
+    );
     const fs = memoryFileSystem();
     const network = utpNetwork(nodeNetwork());
     let getter: Torrent | undefined;
@@ -190,7 +198,10 @@ describe.skipIf(!available)('libtorrent 2.0 over uTP only', () => {
       await Promise.race([
         getter.whenDone(),
         new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`no download; lt log:\n${lt.proc.output().slice(-2000)}`)), 300_000),
+          setTimeout(
+            () => reject(new Error(`no download; lt log:\n${lt.proc.output().slice(-2000)}`)),
+            300_000,
+          ),
         ),
       ]);
       const seconds = (Date.now() - started) / 1000;
