@@ -11,6 +11,7 @@
  * `reset()` sends ST_RESET and closes at once.
  */
 import { type Clock, TransportError } from '@peerkit/transport';
+import { type ConnectionHost, type ConnectionOptions, microseconds } from './connection-options';
 import {
   HEADER_SIZE,
   type Packet,
@@ -21,63 +22,22 @@ import {
   ST_SYN,
   writeHeaderUnchecked,
 } from './header';
-import { Ledbat, type LedbatOptions } from './ledbat';
+import { Ledbat } from './ledbat';
 import { ETHERNET_PACKET_V4, MIN_PATH_PACKET, PacketSizer } from './packet-size';
 import { ReceiveBuffer } from './receive-buffer';
 import { RttEstimator } from './rtt';
 import { buildSelectiveAck, forEachSelectiveAck } from './sack';
 import { MAX_SEND_PACKETS, SendBuffer } from './send-buffer';
 import { seqAdd, seqLess } from './seq';
+import { WriteQueue } from './write-queue';
+
+export type { ConnectionHost, ConnectionOptions } from './connection-options';
+export { microseconds } from './connection-options';
 
 export type ConnectionState = 'CS_SYN_SENT' | 'CS_SYN_RECV' | 'CS_CONNECTED' | 'CS_CLOSED';
 
 /** BEP 29 "packet loss": this many acks past a packet (duplicate or selective) mean it is lost. */
 export const DUPLICATE_ACKS_BEFORE_RESEND = 3;
-
-/** What a connection needs from the layer that owns the socket. */
-export interface ConnectionHost {
-  /** Sends one datagram to the peer (the buffer is not touched afterwards). */
-  transmit(datagram: Uint8Array): void;
-  /** Asks for `tick()` at clock time `atMs` (replaces any earlier request). */
-  armTimer(atMs: number): void;
-  /** The handshake completed (initiator: the peer acknowledged ST_SYN). */
-  onConnected(): void;
-  /** In-order payload bytes for the reader. */
-  onData(payload: Uint8Array): void;
-  /** The peer's ST_FIN arrived and every packet before it was delivered. */
-  onEnd(): void;
-  /** Our ST_FIN went out (everything queued was handed to the network). */
-  onFinSent(): void;
-  /** Buffered bytes fell below `sendBufferBytes` (a blocked writer may go on). */
-  onWritable(): void;
-  /** Terminal: `undefined` for an orderly close, else what broke the connection. */
-  onClose(error: TransportError | undefined): void;
-}
-
-export interface ConnectionOptions {
-  /** Receive buffer: the most bytes received but not consumed (advertised as wnd_size). 1 MiB. */
-  recvBufferBytes?: number;
-  /** Bytes queued or in flight before `writable` turns false. Default 1 MiB. */
-  sendBufferBytes?: number;
-  /** Largest UDP payload a packet may have (the path search's ceiling). Default 1472. */
-  maxPacketSize?: number;
-  /** Packet size known to pass every path (the search's floor). Default 548. */
-  minPacketSize?: number;
-  /** Congestion controller settings. */
-  ledbat?: LedbatOptions;
-  /** ST_SYN retransmissions before a dial fails with CONNECTION_REFUSED. Default 2. */
-  synRetries?: number;
-  /** Consecutive timeouts before a connection fails with TIMEOUT. Default 6. */
-  maxTimeouts?: number;
-  /** Send an ST_STATE after this long without sending anything. Default 29,000 ms. */
-  keepAliveMs?: number;
-  /** Fail with TIMEOUT after this long without receiving anything. Default 120,000 ms. */
-  idleTimeoutMs?: number;
-  /** Acknowledge at once after this many in-order data packets (else at `flushAck`). Default 8. */
-  ackEvery?: number;
-  /** Packets kept past a gap in the receive buffer. Default 2048. */
-  reorderPackets?: number;
-}
 
 interface OutPacket {
   readonly seqNr: number;
@@ -95,11 +55,6 @@ interface OutPacket {
 
 const EMPTY = new Uint8Array(0);
 const U32 = 0x1_0000_0000;
-
-/** Microseconds modulo 2^32 of a millisecond clock reading. */
-export function microseconds(ms: number): number {
-  return Math.floor(ms * 1000) % U32;
-}
 
 export class Connection {
   state: ConnectionState;
@@ -121,10 +76,7 @@ export class Connection {
 
   // Sending.
   readonly #send: SendBuffer<OutPacket>;
-  readonly #queue: Uint8Array[] = [];
-  #queueHead = 0;
-  #queueOffset = 0;
-  #queuedBytes = 0;
+  readonly #queue = new WriteQueue();
   /** `cur_window`: payload bytes sent and neither acknowledged nor marked for resending. */
   #curWindow = 0;
   #heldBytes = 0;
@@ -240,7 +192,7 @@ export class Connection {
 
   /** Bytes queued for sending plus bytes in flight. */
   get bufferedBytes(): number {
-    return this.#queuedBytes + this.#heldBytes;
+    return this.#queue.bytes + this.#heldBytes;
   }
 
   /** Whether the writer may queue more without going over `sendBufferBytes`. */
@@ -261,7 +213,6 @@ export class Connection {
   write(data: Uint8Array): void {
     if (this.#ending || this.state === 'CS_CLOSED' || data.length === 0) return;
     this.#queue.push(data);
-    this.#queuedBytes += data.length;
     if (!this.writable) this.#writableWanted = true;
     this.#flush();
     this.#schedule();
@@ -560,11 +511,11 @@ export class Connection {
     }
     if (this.#resendCount > 0 && !this.#resend()) return;
     const send = this.#send;
-    while (this.#queuedBytes > 0) {
+    while (this.#queue.bytes > 0) {
       const probe = this.sizer.nextProbe();
       const size = probe !== 0 ? probe : this.sizer.size;
       const room = size - HEADER_SIZE;
-      const n = Math.min(room, this.#queuedBytes);
+      const n = Math.min(room, this.#queue.bytes);
       // Nagle: a short packet waits while others are in flight, unless we are ending.
       if (n < room && send.size > 0 && !this.#ending) break;
       if (!this.#windowAllows(n)) break;
@@ -575,12 +526,12 @@ export class Connection {
         this.sizer.probing = probe;
       }
     }
-    if (this.#ending && !this.#finSent && this.#queuedBytes === 0 && this.#windowAllows(0)) {
+    if (this.#ending && !this.#finSent && this.#queue.bytes === 0 && this.#windowAllows(0)) {
       this.#finSent = true;
       this.#pushPacket(ST_FIN, EMPTY, 0);
       this.#host.onFinSent();
     }
-    if (this.#queuedBytes > 0 && send.size === 0 && this.#rtoAt === Number.POSITIVE_INFINITY) {
+    if (this.#queue.bytes > 0 && send.size === 0 && this.#rtoAt === Number.POSITIVE_INFINITY) {
       // Blocked by the peer's window with nothing in flight: the timer probes it.
       this.#rtoAt = this.#clock.now() + this.rtt.timeout;
     }
@@ -605,7 +556,7 @@ export class Connection {
   #pushPacket(type: number, payload: Uint8Array, n: number): OutPacket {
     const length = type === ST_DATA ? n : payload.length;
     const bytes = new Uint8Array(HEADER_SIZE + length);
-    if (type === ST_DATA) this.#takeQueued(bytes, HEADER_SIZE, n);
+    if (type === ST_DATA) this.#queue.take(bytes, HEADER_SIZE, n);
     else if (length > 0) bytes.set(payload, HEADER_SIZE);
     const p: OutPacket = {
       seqNr: this.#send.nextSeq,
@@ -622,30 +573,6 @@ export class Connection {
     this.#heldBytes += length;
     this.#transmit(p);
     return p;
-  }
-
-  #takeQueued(out: Uint8Array, offset: number, n: number): void {
-    let left = n;
-    while (left > 0) {
-      const chunk = this.#queue[this.#queueHead] as Uint8Array;
-      const available = chunk.length - this.#queueOffset;
-      const take = Math.min(available, left);
-      out.set(chunk.subarray(this.#queueOffset, this.#queueOffset + take), offset);
-      offset += take;
-      left -= take;
-      if (take === available) {
-        this.#queue[this.#queueHead] = EMPTY;
-        this.#queueHead++;
-        this.#queueOffset = 0;
-      } else {
-        this.#queueOffset += take;
-      }
-    }
-    this.#queuedBytes -= n;
-    if (this.#queueHead > 1024 || this.#queueHead === this.#queue.length) {
-      this.#queue.splice(0, this.#queueHead);
-      this.#queueHead = 0;
-    }
   }
 
   #transmit(p: OutPacket): void {
@@ -727,8 +654,7 @@ export class Connection {
     if (this.state === 'CS_CLOSED') return;
     this.state = 'CS_CLOSED';
     this.#send.clear();
-    this.#queue.length = 0;
-    this.#queuedBytes = 0;
+    this.#queue.clear();
     this.#heldBytes = 0;
     this.#host.onClose(error);
   }
