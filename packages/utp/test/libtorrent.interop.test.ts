@@ -4,11 +4,11 @@
  * way; the bytes are checked on disk (libtorrent's download) or in the store (peerkit's), and
  * libtorrent's own peer list confirms the connection is a uTP socket.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { encode } from '@peerkit/bencode';
 import { memoryFileSystem, Torrent, type TorrentInfo } from '@peerkit/piece-exchange';
 import { nodeNetwork } from '@peerkit/transport';
@@ -22,7 +22,7 @@ const SIZE = 64 * 1024 * 1024;
 const PIECE = 256 * 1024;
 
 function hasLibtorrent(): boolean {
-  const { status } = require('node:child_process').spawnSync(PYTHON, ['-c', 'import libtorrent']);
+  const { status } = spawnSync(PYTHON, ['-c', 'import libtorrent']);
   if (status !== 0 && process.env.INTEROP_REQUIRED === '1') {
     throw new Error('python3-libtorrent is not installed (INTEROP_REQUIRED=1)');
   }
@@ -64,7 +64,6 @@ function startLt(args: string[], logFile: string): { proc: Proc; last: () => LtS
     }
     return events;
   };
-  void createInterface;
   return { proc, last };
 }
 
