@@ -134,7 +134,11 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
       let socket: UtpSocket | undefined;
       if (options.dialFromListenPort !== false) {
         for (const s of all) {
-          if (s.listening && !s.closed && addressFamily(s.localAddress.host) === family) {
+          const bound = s.localAddress.host;
+          // A socket bound to loopback cannot reach other hosts, and the other way round.
+          const routable =
+            bound === '0.0.0.0' || bound === '::' || isLoopback(bound) === isLoopback(to.host);
+          if (s.listening && !s.closed && addressFamily(bound) === family && routable) {
             socket = s;
             break;
           }
