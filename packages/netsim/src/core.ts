@@ -143,6 +143,52 @@ export class SimCore {
     return arrival;
   }
 
+  /**
+   * Like `arrivalTime` for a datagram, with finite queues: returns -1 (and occupies nothing
+   * further) when the uplink's, the link's or the downlink's queue has no room for `bytes`
+   * (tail drop). A queue's backlog is the bytes it still has to send: (busyUntil - now) ×
+   * bandwidth.
+   */
+  datagramArrival(a: SimHost, b: SimHost, link: Link, bytes: number): number {
+    const up = a.access;
+    const down = b.access;
+    const limited =
+      link.queue !== Number.POSITIVE_INFINITY ||
+      (up?.uplinkQueue ?? Number.POSITIVE_INFINITY) !== Number.POSITIVE_INFINITY ||
+      (down?.downlinkQueue ?? Number.POSITIVE_INFINITY) !== Number.POSITIVE_INFINITY;
+    if (!limited) return this.arrivalTime(a, b, link, bytes);
+    let departure = this.now;
+    if (up !== undefined && up.uplink !== Number.POSITIVE_INFINITY) {
+      const backlog = (Math.max(0, up.uplinkBusyUntil - this.now) * up.uplink) / 1000;
+      if (backlog + bytes > (up.uplinkQueue ?? Number.POSITIVE_INFINITY)) {
+        up.uplinkDrops = (up.uplinkDrops ?? 0) + 1;
+        return -1;
+      }
+      departure = Math.max(departure, up.uplinkBusyUntil) + (bytes * 1000) / up.uplink;
+      up.uplinkBusyUntil = departure;
+    }
+    if (link.bandwidth !== Number.POSITIVE_INFINITY) {
+      this.busyUntil ??= new Map();
+      const key = a.id * LINK_KEY_FACTOR + b.id;
+      const busy = this.busyUntil.get(key) ?? 0;
+      const backlog = (Math.max(0, busy - departure) * link.bandwidth) / 1000;
+      if (backlog + bytes > link.queue) return -1;
+      departure = Math.max(departure, busy) + (bytes * 1000) / link.bandwidth;
+      this.busyUntil.set(key, departure);
+    }
+    let arrival = departure + sampleDelay(link, this.linkRandom);
+    if (down !== undefined && down.downlink !== Number.POSITIVE_INFINITY) {
+      const backlog = (Math.max(0, down.downlinkBusyUntil - arrival) * down.downlink) / 1000;
+      if (backlog + bytes > (down.downlinkQueue ?? Number.POSITIVE_INFINITY)) {
+        down.downlinkDrops = (down.downlinkDrops ?? 0) + 1;
+        return -1;
+      }
+      arrival = Math.max(arrival, down.downlinkBusyUntil) + (bytes * 1000) / down.downlink;
+      down.downlinkBusyUntil = arrival;
+    }
+    return arrival;
+  }
+
   /** The host a packet for `host` (as written by a sender on `from`) goes to, if any. */
   destination(from: SimHost, host: string): SimHost | undefined {
     if (host === '127.0.0.1' || host === '::1' || host === from.address) return from;

@@ -161,12 +161,17 @@ function sendDatagram(
     trace.flow(Kind.Drop, core.now, src.id, from, dst.id, to, size, 'loss');
     return;
   }
-  let arrival = core.arrivalTime(src, dst, link, size);
+  let arrival = core.datagramArrival(src, dst, link, size);
+  if (arrival < 0) {
+    trace.flow(Kind.Drop, core.now, src.id, from, dst.id, to, size, 'queue');
+    return;
+  }
   if (link.reorder > 0 && random.chance(link.reorder)) arrival += link.reorderDelay;
   core.atPooled(arrival, deliverDatagram, data, socket, to, dst);
   if (link.duplicate > 0 && random.chance(link.duplicate)) {
     trace.flow(Kind.Duplicate, core.now, src.id, from, dst.id, to, size);
-    core.atPooled(core.arrivalTime(src, dst, link, size), deliverDatagram, data, socket, to, dst);
+    const again = core.datagramArrival(src, dst, link, size);
+    if (again >= 0) core.atPooled(again, deliverDatagram, data, socket, to, dst);
   }
 }
 

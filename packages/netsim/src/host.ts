@@ -32,6 +32,14 @@ export interface AccessLink {
   downlink: number;
   uplinkBusyUntil: number;
   downlinkBusyUntil: number;
+  /** Bytes the uplink's queue holds before it drops datagrams (tail drop); `Infinity`: no limit. */
+  uplinkQueue?: number;
+  /** Bytes the downlink's queue holds before it drops datagrams; `Infinity`: no limit. */
+  downlinkQueue?: number;
+  /** Datagrams dropped because the uplink's queue was full. */
+  uplinkDrops?: number;
+  /** Datagrams dropped because the downlink's queue was full. */
+  downlinkDrops?: number;
 }
 
 const FIRST_EPHEMERAL_PORT = 49152;
@@ -90,6 +98,26 @@ export class SimHost {
   /** Download capacity of the host's access link in bytes/s (`Infinity`: unlimited). */
   get downlink(): number {
     return this.access?.downlink ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * How long a datagram sent (or received) now waits in the access link's queue before its
+   * first bit goes out, in ms: the queuing delay the link's backlog causes (0 when idle or
+   * unlimited).
+   */
+  queueDelay(): { uplink: number; downlink: number } {
+    const access = this.access;
+    const now = this.core.now;
+    if (access === undefined) return { uplink: 0, downlink: 0 };
+    return {
+      uplink: Math.max(0, access.uplinkBusyUntil - now),
+      downlink: Math.max(0, access.downlinkBusyUntil - now),
+    };
+  }
+
+  /** Datagrams the access link's finite queues dropped so far. */
+  queueDrops(): { uplink: number; downlink: number } {
+    return { uplink: this.access?.uplinkDrops ?? 0, downlink: this.access?.downlinkDrops ?? 0 };
   }
 
   /** Whether the host is up (not crashed). */

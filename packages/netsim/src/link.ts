@@ -87,6 +87,13 @@ export interface LinkOptions {
    * and stream segments queue behind each other). Default `Infinity`.
    */
   bandwidth?: number;
+  /**
+   * Bytes the link's queue holds (a bottleneck's buffer, e.g. 625,000 for 500 ms at 10 Mbit/s):
+   * a datagram that finds the queue full is dropped (tail drop), so queuing delay and loss
+   * emerge from load. Needs a finite `bandwidth`. Stream segments are never dropped (netsim's
+   * streams are reliable) but do occupy the queue. Default `Infinity`.
+   */
+  queue?: number;
   /** A down link drops every datagram and stalls streams (like a partition). Default false. */
   down?: boolean;
 }
@@ -100,6 +107,7 @@ export interface Link {
   readonly reorder: number;
   readonly reorderDelay: number;
   readonly bandwidth: number;
+  readonly queue: number;
   readonly down: boolean;
   /** The options this link was resolved from (for traces). */
   readonly options: LinkOptions;
@@ -127,6 +135,8 @@ export function resolveLink(options: LinkOptions, base?: Link): Link {
   checkNonNegative('jitter', jitter);
   const bandwidth = merged.bandwidth ?? Number.POSITIVE_INFINITY;
   if (!(bandwidth > 0)) throw new RangeError(`bandwidth must be > 0, got ${bandwidth}`);
+  const queue = merged.queue ?? Number.POSITIVE_INFINITY;
+  if (!(queue > 0)) throw new RangeError(`queue must be > 0 bytes, got ${queue}`);
   const reorderDelay = merged.reorderDelay ?? Math.max(1, 2 * latency.mean);
   checkNonNegative('reorderDelay', reorderDelay);
   return {
@@ -137,6 +147,7 @@ export function resolveLink(options: LinkOptions, base?: Link): Link {
     reorder: probability('reorder', merged.reorder),
     reorderDelay,
     bandwidth,
+    queue,
     down: merged.down ?? false,
     options: merged,
   };

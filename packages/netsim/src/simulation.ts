@@ -62,6 +62,13 @@ export interface HostOptions {
   uplink?: number;
   /** Download capacity of the host's access link, bytes/s (default unlimited). */
   downlink?: number;
+  /**
+   * Bytes the uplink's queue holds before datagrams are dropped (tail drop; needs a finite
+   * `uplink`). Default unlimited. A modem's buffer: 500 ms at 10 Mbit/s is 625,000 bytes.
+   */
+  uplinkQueue?: number;
+  /** Bytes the downlink's queue holds before datagrams are dropped. Default unlimited. */
+  downlinkQueue?: number;
 }
 
 export interface RunUntilOptions {
@@ -174,13 +181,23 @@ export class Simulation {
   }
 
   /** Sets a host's access-link capacities in bytes/s (`Infinity`: unlimited). */
-  setHostBandwidth(host: SimHost | string, options: { uplink?: number; downlink?: number }): void {
+  setHostBandwidth(
+    host: SimHost | string,
+    options: { uplink?: number; downlink?: number; uplinkQueue?: number; downlinkQueue?: number },
+  ): void {
     const target = typeof host === 'string' ? this.host(host) : host;
-    if (options.uplink === undefined && options.downlink === undefined) return;
-    for (const key of ['uplink', 'downlink'] as const) {
+    if (
+      options.uplink === undefined &&
+      options.downlink === undefined &&
+      options.uplinkQueue === undefined &&
+      options.downlinkQueue === undefined
+    ) {
+      return;
+    }
+    for (const key of ['uplink', 'downlink', 'uplinkQueue', 'downlinkQueue'] as const) {
       const value = options[key];
       if (value !== undefined && !(value > 0)) {
-        throw new SimulationError('INVALID_ARGUMENT', `${key} must be > 0 bytes/s, got ${value}`);
+        throw new SimulationError('INVALID_ARGUMENT', `${key} must be > 0, got ${value}`);
       }
     }
     target.access ??= {
@@ -191,6 +208,8 @@ export class Simulation {
     };
     if (options.uplink !== undefined) target.access.uplink = options.uplink;
     if (options.downlink !== undefined) target.access.downlink = options.downlink;
+    if (options.uplinkQueue !== undefined) target.access.uplinkQueue = options.uplinkQueue;
+    if (options.downlinkQueue !== undefined) target.access.downlinkQueue = options.downlinkQueue;
   }
 
   /** The host with `address`; throws `UNKNOWN_HOST`. */

@@ -21,7 +21,9 @@ export type DropReason =
   /** The destination host is crashed. */
   | 'host-down'
   /** Nothing is bound to the destination port. */
-  | 'no-socket';
+  | 'no-socket'
+  /** A finite queue on the way (the link's or an access link's) was full: tail drop. */
+  | 'queue';
 
 interface Base {
   /** Virtual time in ms. */
@@ -95,6 +97,7 @@ const REASON_CODES: Record<DropReason, number> = {
   'no-host': 3,
   'host-down': 4,
   'no-socket': 5,
+  queue: 6,
 };
 
 export interface TraceOptions {

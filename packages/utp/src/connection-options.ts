@@ -1,0 +1,57 @@
+/**
+ * What a uTP `Connection` needs from its host (the socket layer) and the options it takes.
+ */
+import type { TransportError } from '@peerkit/transport';
+import type { LedbatOptions } from './ledbat';
+
+const U32 = 0x1_0000_0000;
+
+/** What a connection needs from the layer that owns the socket. */
+export interface ConnectionHost {
+  /** Sends one datagram to the peer (the buffer is not touched afterwards). */
+  transmit(datagram: Uint8Array): void;
+  /** Asks for `tick()` at clock time `atMs` (replaces any earlier request). */
+  armTimer(atMs: number): void;
+  /** The handshake completed (initiator: the peer acknowledged ST_SYN). */
+  onConnected(): void;
+  /** In-order payload bytes for the reader. */
+  onData(payload: Uint8Array): void;
+  /** The peer's ST_FIN arrived and every packet before it was delivered. */
+  onEnd(): void;
+  /** Our ST_FIN went out (everything queued was handed to the network). */
+  onFinSent(): void;
+  /** Buffered bytes fell below `sendBufferBytes` (a blocked writer may go on). */
+  onWritable(): void;
+  /** Terminal: `undefined` for an orderly close, else what broke the connection. */
+  onClose(error: TransportError | undefined): void;
+}
+
+export interface ConnectionOptions {
+  /** Receive buffer: the most bytes received but not consumed (advertised as wnd_size). 1 MiB. */
+  recvBufferBytes?: number;
+  /** Bytes queued or in flight before `writable` turns false. Default 1 MiB. */
+  sendBufferBytes?: number;
+  /** Largest UDP payload a packet may have (the path search's ceiling). Default 1472. */
+  maxPacketSize?: number;
+  /** Packet size known to pass every path (the search's floor). Default 548. */
+  minPacketSize?: number;
+  /** Congestion controller settings. */
+  ledbat?: LedbatOptions;
+  /** ST_SYN retransmissions before a dial fails with CONNECTION_REFUSED. Default 2. */
+  synRetries?: number;
+  /** Consecutive timeouts before a connection fails with TIMEOUT. Default 6. */
+  maxTimeouts?: number;
+  /** Send an ST_STATE after this long without sending anything. Default 29,000 ms. */
+  keepAliveMs?: number;
+  /** Fail with TIMEOUT after this long without receiving anything. Default 120,000 ms. */
+  idleTimeoutMs?: number;
+  /** Acknowledge at once after this many in-order data packets (else at `flushAck`). Default 8. */
+  ackEvery?: number;
+  /** Packets kept past a gap in the receive buffer. Default 2048. */
+  reorderPackets?: number;
+}
+
+/** Microseconds modulo 2^32 of a millisecond clock reading. */
+export function microseconds(ms: number): number {
+  return Math.floor(ms * 1000) % U32;
+}
