@@ -9,21 +9,21 @@ export {
   arbPayload,
   arbPayloadSequence,
   patternBytes,
-} from './test-kit/arbitraries';
-export { type ComplianceOptions, describeSecureChannelCompliance } from './test-kit/compliance';
+} from './testing/arbitraries';
+export { type ComplianceOptions, describeSecureChannelCompliance } from './testing/compliance';
 export {
   bitFlipInterceptor,
   type FrameTamper,
   frameInterceptor,
   frameTamperInterceptor,
   splitInterceptor,
-} from './test-kit/interceptors';
-export { ManualClock } from './test-kit/manual-clock';
+} from './testing/interceptors';
+export { ManualClock } from './testing/manual-clock';
 export {
   type Interceptor,
   type MemoryStreamPairOptions,
   memoryStreamPair,
-} from './test-kit/memory-stream';
+} from './testing/memory-stream';
 export {
   runSession,
   type SecureChannelImplementation,
@@ -32,4 +32,4 @@ export {
   type SessionOptions,
   type SessionOutcome,
   type SideOutcome,
-} from './test-kit/session';
+} from './testing/session';

@@ -42,20 +42,20 @@
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { datagramTests } from './compliance/datagram';
+import { datagramTests } from './testing/datagram';
 import type {
   ResolvedOptions,
   TestEnv,
   TransportComplianceOptions,
   TransportPair,
-} from './compliance/env';
-import { Resources } from './compliance/helpers';
-import { streamTests } from './compliance/stream';
+} from './testing/env';
+import { Resources } from './testing/helpers';
+import { streamTests } from './testing/stream';
 import type { Rule, TargetContext } from './conformance/rule';
 import { type RuleResult, randomSeed, runRules } from './conformance/runner';
 import type { Address } from './interfaces';
 
-export type { TransportComplianceOptions, TransportPair } from './compliance/env';
+export type { TransportComplianceOptions, TransportPair } from './testing/env';
 
 const MiB = 1024 * 1024;
 

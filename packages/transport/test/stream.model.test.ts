@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat } from '../src/compliance/helpers';
+import { concat } from '../src/testing/helpers';
 import { isTransportError, nodeNetwork, type Stream, type StreamListener } from '../src/index';
 import { expectNoLeftovers, type HandleCounts, openHandles } from './handles';
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat, readAll } from '../src/compliance/helpers';
+import { concat, readAll } from '../src/testing/helpers';
 import { nodeNetwork, type Stream, type StreamListener } from '../src/index';
 import { expectNoLeftovers, type HandleCounts, openHandles } from './handles';
 
