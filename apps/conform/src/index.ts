@@ -53,7 +53,6 @@ export {
   DEFAULT_DHT_RATE,
   DEFAULT_TIMEOUT_MS,
   type DhtSuiteOptions,
-  formatAddress,
   type GossipSuiteOptions,
   loadTorrent,
   type PeerSuiteOptions,

@@ -7,7 +7,7 @@ import { type DhtContext, dhtRules, openDhtContext } from '@peerkit/kademlia/con
 import { type BtcContext, btcRules, openBtcContext } from '@peerkit/ledger/conformance';
 import { parseTorrent, requireV1, type V1Metainfo } from '@peerkit/piece-exchange';
 import { openPeerContext, type PeerContext, peerRules } from '@peerkit/piece-exchange/conformance';
-import { type Address, type Network, nodeNetwork } from '@peerkit/transport';
+import { type Address, formatAddress, type Network, nodeNetwork } from '@peerkit/transport';
 import {
   DEFAULT_RUNS,
   type Rule,
@@ -77,12 +77,6 @@ function stopWhenSilent<O extends RunOptions>(
       options.onResult?.(result);
     },
   };
-}
-
-export function formatAddress(address: Address): string {
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
 }
 
 async function withContext<Ctx extends TargetContext & { close(): Promise<void> }>(
