@@ -188,6 +188,7 @@ export class MseInitiator {
         return { send };
       }
       input.take(at + VC_LENGTH);
+      this.#decrypt!.skip(VC_LENGTH); // VC was ENCRYPT()ed with B's stream: step past it
       this.#state = 'await-select';
     }
     if (this.#state === 'await-select') {
