@@ -91,7 +91,10 @@ export class Torrent extends Emitter<TorrentEvents> {
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
     this.#host = this.#makeHost();
-    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed);
+    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
+      policy: options.encryption ?? 'prefer',
+      infoHash,
+    });
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),
     );
@@ -190,6 +193,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#closed = true;
     this.#tickTimer?.cancel();
     await this.#listener?.close();
+    this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) {
       peer.close(new PeerError('TORRENT_STOPPED', 'torrent closed'));
     }
@@ -210,6 +214,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#tickTimer?.cancel();
     void this.#resume.stop();
     await this.#listener?.close();
+    this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) peer.close();
     await this.#content?.store.abandon();
   }

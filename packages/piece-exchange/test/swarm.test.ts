@@ -353,6 +353,8 @@ describe('netsim swarm', () => {
       // Nothing listens on the seeder's host yet: the first dial is refused.
       const leecher = await open(sim.addHost(), memoryFileSystem(), fixture, {
         peers: [{ host: seedHost.address, port: PORT }],
+        // The redial schedule alone: MSE/PE (the default) would add its two round trips.
+        encryption: 'plain',
       });
       const start = sim.now;
       let connectedAt: number | undefined;
