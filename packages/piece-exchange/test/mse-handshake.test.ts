@@ -270,9 +270,7 @@ describe('MSE/PE handshake state machine', () => {
     });
     const step2 = b.receive(a.start());
     const step3 = a.receive(step2.send!);
-    expect(() => b.receive(step3.send!)).toThrow(
-      expect.objectContaining({ code: 'UNKNOWN_SKEY' }),
-    );
+    expect(() => b.receive(step3.send!)).toThrow(expect.objectContaining({ code: 'UNKNOWN_SKEY' }));
   });
 
   it('garbage never throws anything but MseError, and no sync within the limit fails', () => {
@@ -291,7 +289,11 @@ describe('MSE/PE handshake state machine', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(MseError);
         }
-        const a = new MseInitiator({ skey: new Uint8Array(20), provide: CRYPTO_RC4, random: random(seed % 1000) });
+        const a = new MseInitiator({
+          skey: new Uint8Array(20),
+          provide: CRYPTO_RC4,
+          random: random(seed % 1000),
+        });
         a.start();
         try {
           const step = a.receive(bytes);

@@ -63,9 +63,7 @@ describe('RC4 (RFC 6229 test vectors)', () => {
         expect(hex(rc4.process(new Uint8Array(16)))).toBe(expected);
       }
       const dropped = Rc4.forMse(Buffer.from(key, 'hex'));
-      expect(hex(dropped.process(new Uint8Array(16)))).toBe(
-        rows.find(([o]) => o === 1024)?.[1],
-      );
+      expect(hex(dropped.process(new Uint8Array(16)))).toBe(rows.find(([o]) => o === 1024)?.[1]);
     });
   }
 

@@ -42,7 +42,8 @@ const hasLibtorrent = (() => {
     return false;
   }
 })();
-if (required && !hasLibtorrent) throw new Error('INTEROP_REQUIRED=1 but python3-libtorrent is missing');
+if (required && !hasLibtorrent)
+  throw new Error('INTEROP_REQUIRED=1 but python3-libtorrent is missing');
 
 const BT_PREFIX = Buffer.from('\x13BitTorrent protocol', 'latin1');
 
@@ -168,7 +169,11 @@ describe.skipIf(!hasLibtorrent)('libtorrent pe_forced', () => {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, number | string>);
-    await waitFor(() => lines().some((l) => 'port' in l), 20_000, () => `libtorrent: ${proc.output()}`);
+    await waitFor(
+      () => lines().some((l) => 'port' in l),
+      20_000,
+      () => `libtorrent: ${proc.output()}`,
+    );
     const port = Number(lines().find((l) => 'port' in l)!.port);
     const seenRc4 = () => Math.max(0, ...lines().map((l) => Number(l.seen_rc4 ?? 0)));
     return { proc, port, save, seenRc4 };
@@ -177,7 +182,9 @@ describe.skipIf(!hasLibtorrent)('libtorrent pe_forced', () => {
   it('libtorrent seeder -> peerkit leecher (peerkit dials, RC4)', async () => {
     const f = bigFixture();
     const lt = await libtorrent('seed', f);
-    const { torrent, dir } = await peerkit(f, false, { peers: [{ host: '127.0.0.1', port: lt.port }] });
+    const { torrent, dir } = await peerkit(f, false, {
+      peers: [{ host: '127.0.0.1', port: lt.port }],
+    });
     await torrent.whenDone();
     await expectFiles(dir, f);
     await waitFor(() => lt.seenRc4() > 0, 10_000, 'libtorrent to report an rc4_encrypted peer');
@@ -259,7 +266,9 @@ describe.skipIf(!hasAria2)('aria2c with --bt-require-crypto', () => {
     );
     await waitFor(() => t.announcedPorts.includes(port), 30_000, 'aria2 to announce');
     const relay = await recordingRelay(() => port);
-    const { torrent, dir } = await peerkit(f, false, { peers: [{ host: '127.0.0.1', port: relay.port }] });
+    const { torrent, dir } = await peerkit(f, false, {
+      peers: [{ host: '127.0.0.1', port: relay.port }],
+    });
     await torrent.whenDone();
     await expectFiles(dir, f);
     expect(relay.sawPlaintextHandshake()).toBe(false);
@@ -285,9 +294,15 @@ describe.skipIf(!hasTransmission)('Transmission with encryption required', () =>
     await writeFile(join(d.work, 'a.torrent'), f.torrentFile());
     d.remote('-a', join(d.work, 'a.torrent'));
     d.remote('-t', '1', '-v');
-    await waitFor(() => percentDone(d.remote('-t', '1', '-i')) === '100', 30_000, 'Transmission to verify');
+    await waitFor(
+      () => percentDone(d.remote('-t', '1', '-i')) === '100',
+      30_000,
+      'Transmission to verify',
+    );
     const relay = await recordingRelay(() => d.peerPort);
-    const { torrent, dir } = await peerkit(f, false, { peers: [{ host: '127.0.0.1', port: relay.port }] });
+    const { torrent, dir } = await peerkit(f, false, {
+      peers: [{ host: '127.0.0.1', port: relay.port }],
+    });
     await torrent.whenDone();
     await expectFiles(dir, f);
     expect(relay.sawPlaintextHandshake()).toBe(false);
@@ -300,7 +315,11 @@ describe.skipIf(!hasTransmission)('Transmission with encryption required', () =>
     d.remote('-a', join(d.work, 'a.torrent'));
     const relay = await recordingRelay(() => d.peerPort);
     await peerkit(f, true, { peers: [{ host: '127.0.0.1', port: relay.port }] });
-    await waitFor(() => percentDone(d.remote('-t', '1', '-i')) === '100', 60_000, 'Transmission to download');
+    await waitFor(
+      () => percentDone(d.remote('-t', '1', '-i')) === '100',
+      60_000,
+      'Transmission to download',
+    );
     await expectFiles(d.download, f);
     expect(relay.bytes()).toBeGreaterThan(f.data.length);
     expect(relay.sawPlaintextHandshake()).toBe(false);

@@ -58,7 +58,8 @@ async function drive<T>(
   try {
     for (;;) {
       const next = await Promise.race([chunks.next(), deadline]);
-      if (next.done) throw new MseError('HANDSHAKE_INCOMPLETE', 'connection ended in the MSE handshake');
+      if (next.done)
+        throw new MseError('HANDSHAKE_INCOMPLETE', 'connection ended in the MSE handshake');
       const result = feed(next.value);
       if (result !== undefined) return result;
     }
@@ -123,7 +124,10 @@ export async function mseAccept(
       if (Buffer.compare(head.subarray(0, n), BT_PREFIX.subarray(0, n)) === 0) {
         if (n < BT_PREFIX.length) return undefined;
         if (options.policy === 'require')
-          throw new MseError('PLAINTEXT_REFUSED', 'plain BitTorrent handshake; encryption required');
+          throw new MseError(
+            'PLAINTEXT_REFUSED',
+            'plain BitTorrent handshake; encryption required',
+          );
         return new MseStream(stream, chunks, head, 'none');
       }
       responder = new MseResponder({

@@ -109,9 +109,11 @@ class InputBuffer {
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, limit: number): number {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, Math.min(haystack.length, limit)).indexOf(
-    needle,
-  );
+  return Buffer.from(
+    haystack.buffer,
+    haystack.byteOffset,
+    Math.min(haystack.length, limit),
+  ).indexOf(needle);
 }
 
 function randomPad(random: Random, max: number): Uint8Array {
@@ -257,8 +259,14 @@ export class MseResponder {
   readonly #options: MseResponderOptions;
   readonly #privateKey: Uint8Array;
   readonly #input = new InputBuffer();
-  #state: 'await-ya' | 'await-req1' | 'await-skey' | 'await-provide' | 'await-padc' | 'await-ia' | 'done' =
-    'await-ya';
+  #state:
+    | 'await-ya'
+    | 'await-req1'
+    | 'await-skey'
+    | 'await-provide'
+    | 'await-padc'
+    | 'await-ia'
+    | 'done' = 'await-ya';
   #secret: Uint8Array | undefined;
   #req1: Uint8Array | undefined;
   #skey: Uint8Array | undefined;
