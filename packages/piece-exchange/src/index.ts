@@ -73,6 +73,33 @@ export type {
   V1Metainfo,
   V2OnlyMetainfo,
 } from './metainfo/types';
+// --- MSE/PE: Message Stream Encryption (mse.txt) ---------------------------------------------
+export {
+  allowedMethods,
+  type EncryptionPolicy,
+  MSE_HANDSHAKE_TIMEOUT_MS,
+  type MseShellOptions,
+  mseAccept,
+  mseConnect,
+} from './mse/connect';
+export { MseError, type MseErrorCode } from './mse/errors';
+export {
+  CRYPTO_PLAINTEXT,
+  CRYPTO_RC4,
+  MAX_PAD_LENGTH,
+  MseInitiator,
+  type MseInitiatorOptions,
+  type MseMethod,
+  type MseOutcome,
+  MseResponder,
+  type MseResponderOptions,
+  type MseStep,
+  mseKeyLookup,
+  selectMethod,
+} from './mse/handshake';
+export { MSE_PRIME } from './mse/keys';
+export { Rc4 } from './mse/rc4';
+export { MseStream } from './mse/stream';
 export {
   type BlockReceived,
   type BlockRequest,
