@@ -17,6 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DHT, loadState, saveState } from '@peerkit/kademlia';
 import {
+  type EncryptionPolicy,
   formatMagnet,
   parseTorrent,
   requireV1,
@@ -67,6 +68,8 @@ export interface ShareNodeOptions {
   trackers?: readonly string[];
   /** Bytes per second, across all peers. */
   maxUploadRate?: number;
+  /** MSE/PE policy for peer connections (piece-exchange's `encryption`, default `prefer`). */
+  encryption?: EncryptionPolicy;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
   /**
@@ -163,6 +166,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       recheck: options.recheck ?? false,
       assumeComplete: options.assumeComplete ?? false,
       clientName: 'peerkit-share 0.1',
+      encryption: options.encryption ?? 'prefer',
     });
   } catch (error) {
     throw bindError(error, 'TCP', options.port);

@@ -1,7 +1,7 @@
 /**
  * One seeder to one leecher on loopback, two processes each, a 1 GiB file in 256 KiB pieces
- * (BENCH_SIZE_MB overrides the size): peerkit -> peerkit next to aria2 -> aria2 and node:crypto
- * SHA-1 throughput, all measured in the same run.
+ * (BENCH_SIZE_MB overrides the size): peerkit -> peerkit in plain and MSE/PE RC4-encrypted,
+ * next to aria2 -> aria2, node:crypto SHA-1 and bare RC4 throughput, all in the same run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import { encode } from '@peerkit/bencode';
 import { fmt, rate, report } from '../../../scripts/bench-kit';
 import { ARIA2_LOOPBACK, haveClient } from '../../../scripts/interop-kit';
 import { Bitfield } from '../src/bitfield';
+import { Rc4 } from '../src/mse/rc4';
 import { encodeResume } from '../src/storage/resume';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,12 +58,13 @@ const built =
   existsSync(join(here, '..', 'dist', 'index.js')) &&
   ['transport', 'bencode'].every((p) => existsSync(join(here, '..', '..', p, 'dist', 'index.js')));
 
-function node(args: string[]) {
+function node(args: string[], encryption: 'plain' | 'require') {
   const loader = built ? [] : ['--conditions=@peerkit/source', '--import', 'tsx'];
   if (process.env.BENCH_PROFILE && args[0] === process.env.BENCH_PROFILE)
     loader.push('--cpu-prof', '--cpu-prof-dir=/tmp/pkprof');
   return spawn(process.execPath, [...loader, join(here, 'peer-process.mjs'), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, PEERKIT_ENCRYPTION: encryption },
   });
 }
 
@@ -78,15 +80,15 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
   });
 }
 
-async function peerkitRun(dir: string, torrentPath: string) {
-  const seeder = node(['seed', torrentPath, join(dir, 'seed')]);
+async function peerkitRun(dir: string, torrentPath: string, encryption: 'plain' | 'require') {
+  const seeder = node(['seed', torrentPath, join(dir, 'seed')], encryption);
   const port = await new Promise<number>((resolve) =>
     lines(seeder.stdout!, (l) => l.startsWith('READY') && resolve(Number(l.split(' ')[1]))),
   );
   const seedResult = new Promise<Side>((resolve) =>
     lines(seeder.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
   );
-  const leecher = node(['leech', torrentPath, join(dir, 'leech-pk'), String(port)]);
+  const leecher = node(['leech', torrentPath, join(dir, 'leech-pk'), String(port)], encryption);
   const leech = await new Promise<Side & { ms: number; closeMs: number; bytes: number }>(
     (resolve) => lines(leecher.stdout!, (l) => l.startsWith('{') && resolve(JSON.parse(l))),
   );
@@ -207,7 +209,12 @@ try {
 
   const block = randomBytes(PIECE);
   const sha1 = (rate(() => createHash('sha1').update(block).digest(), 1000) * PIECE) / 1e6;
-  const pk = await peerkitRun(dir, torrentPath);
+  const rc4 = Rc4.forMse(randomBytes(20));
+  const rc4Buffer = randomBytes(1 << 20);
+  const rc4InPlace = (rate(() => rc4.process(rc4Buffer), 1000) * rc4Buffer.length) / 1e6;
+  const rc4Copy = (rate(() => rc4.processCopy(rc4Buffer), 1000) * rc4Buffer.length) / 1e6;
+  const pk = await peerkitRun(dir, torrentPath, 'plain');
+  const pkRc4 = await peerkitRun(dir, torrentPath, 'require');
   let a2: Awaited<ReturnType<typeof aria2Run>> | undefined;
   try {
     if (!haveClient('aria2c')) throw new Error('aria2c is not installed');
@@ -215,14 +222,23 @@ try {
   } catch (error) {
     console.error('aria2 run skipped:', error);
   }
+  const mb = SIZE / 1e6;
   const rows: (string | number)[][] = [
     [
-      'peerkit -> peerkit',
+      'peerkit -> peerkit (plain)',
       fmt(pk.mbps),
       fmt(pk.leech.cpuMs / 1000),
       fmt(pk.leech.maxRssMB),
       fmt(pk.seed.cpuMs / 1000),
       fmt(pk.seed.maxRssMB),
+    ],
+    [
+      'peerkit -> peerkit (MSE/PE, RC4)',
+      fmt(pkRc4.mbps),
+      fmt(pkRc4.leech.cpuMs / 1000),
+      fmt(pkRc4.leech.maxRssMB),
+      fmt(pkRc4.seed.cpuMs / 1000),
+      fmt(pkRc4.seed.maxRssMB),
     ],
   ];
   if (a2)
@@ -235,6 +251,9 @@ try {
       fmt(a2.seed.maxRssMB),
     ]);
   rows.push(['node:crypto SHA-1 (256 KiB updates)', fmt(sha1), '', '', '', '']);
+  rows.push(['RC4 alone, in place (1 MiB buffers)', fmt(rc4InPlace), '', '', '', '']);
+  rows.push(['RC4 alone, into a copy (what writes do)', fmt(rc4Copy), '', '', '', '']);
+  const cpuPerMB = (r: typeof pk) => fmt((r.leech.cpuMs + r.seed.cpuMs) / mb);
   report({
     package: '@peerkit/piece-exchange',
     name: 'transfer',
@@ -248,12 +267,15 @@ try {
       'seeder peak RSS MB',
     ],
     rows,
-    notes: a2
-      ? [
-          `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
-          `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
-        ]
-      : [],
+    notes: [
+      `CPU per MB (leecher + seeder): plain ${cpuPerMB(pk)} ms, MSE/PE RC4 ${cpuPerMB(pkRc4)} ms; encrypted / plain rate: ${fmt(pkRc4.mbps / pk.mbps)}x.`,
+      ...(a2
+        ? [
+            `peerkit processes ran ${built ? 'the built dist/ (plain node)' : 'the TypeScript sources through tsx (no dist/ found; tsx adds about 35 MB of RSS)'}.`,
+            `peerkit / aria2 rate: ${fmt(pk.mbps / a2.mbps)}x. peerkit's time runs from opening the leecher to every piece verified and written (close() then syncs to disk in ${fmt(pk.leech.closeMs)} ms more, not counted); aria2's from its first handshake to "Download complete" in its log (its wall time including start-up gives ${fmt(a2.wallMbps)} MB/s).`,
+          ]
+        : []),
+    ],
   });
 } finally {
   await rm(dir, { recursive: true, force: true });

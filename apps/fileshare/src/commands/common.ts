@@ -4,7 +4,7 @@
  */
 
 import type { Address } from '@peerkit/transport';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { parsePeerAddress, parsePort, parseSize } from '../input';
 import type { ShareNode, ShareNodeOptions } from '../node';
 import { humanReporter, jsonReporter, type Reporter } from '../report';
@@ -22,6 +22,7 @@ export interface CommonOptionValues {
   stateDir?: string;
   json?: boolean;
   maxUploadRate?: string;
+  encryption?: 'prefer' | 'require' | 'plain';
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -45,6 +46,14 @@ export function addNodeOptions(command: Command): Command {
       'resume data, saved torrents and the DHT table (default: ~/.peerkit-share)',
     )
     .option('--max-upload-rate <bytes>', 'upload limit in bytes per second, e.g. 512k or 2M')
+    .addOption(
+      new Option(
+        '--encryption <policy>',
+        'MSE/PE: prefer (encrypted first, plain accepted), require (RC4 only), plain (never)',
+      )
+        .choices(['prefer', 'require', 'plain'])
+        .default('prefer'),
+    )
     .option('--json', 'print one JSON event per line instead of the progress bar');
 }
 
@@ -63,6 +72,7 @@ export async function nodeOptionsFrom(
     | 'peers'
     | 'maxUploadRate'
     | 'trackers'
+    | 'encryption'
   >
 > {
   const bootstrap: Address[] = [];
@@ -78,6 +88,7 @@ export async function nodeOptionsFrom(
     bootstrap,
     peers,
     trackers: values.tracker ?? [],
+    ...(values.encryption !== undefined ? { encryption: values.encryption } : {}),
     ...(values.maxUploadRate !== undefined
       ? { maxUploadRate: parseSize(values.maxUploadRate, '--max-upload-rate') }
       : {}),
