@@ -28,6 +28,7 @@ export class Connections {
   readonly #encryption: EncryptionPolicy;
   readonly #infoHash: Uint8Array;
   readonly #lookupSkey: (req2: Uint8Array) => Uint8Array | undefined;
+  readonly #handshakeFailed: ((address: Address, error: Error) => void) | undefined;
   /** Streams in their MSE handshake (destroyed by `closeHandshakes`). */
   readonly #handshaking = new Set<Stream>();
   /** Incoming streams in their MSE handshake: half-open, like sessions in theirs. */
@@ -41,7 +42,12 @@ export class Connections {
     swarm: SwarmPolicy,
     host: PeerConnectionHost,
     closed: () => boolean,
-    encryption: { policy: EncryptionPolicy; infoHash: Uint8Array },
+    encryption: {
+      policy: EncryptionPolicy;
+      infoHash: Uint8Array;
+      /** An incoming connection failed its MSE/PE handshake (reported as `rejected`). */
+      handshakeFailed?: (address: Address, error: Error) => void;
+    },
   ) {
     this.#network = network;
     this.#swarm = swarm;
@@ -50,6 +56,7 @@ export class Connections {
     this.#encryption = encryption.policy;
     this.#infoHash = encryption.infoHash;
     this.#lookupSkey = mseKeyLookup([encryption.infoHash]);
+    this.#handshakeFailed = encryption.handshakeFailed;
   }
 
   /** Ends the streams still in their MSE handshake (the torrent closes). */
@@ -108,7 +115,14 @@ export class Connections {
           if (this.#closed()) secured.destroy();
           else this.#start(secured, false);
         },
-        () => undefined, // refused or failed: mseAccept destroyed the stream
+        // Refused or failed (mseAccept destroyed the stream): reported, like a refused handshake.
+        (error: unknown) => {
+          if (!this.#closed())
+            this.#handshakeFailed?.(
+              stream.remoteAddress,
+              error instanceof Error ? error : new Error(String(error)),
+            );
+        },
       )
       .finally(() => {
         this.#handshaking.delete(stream);

@@ -94,6 +94,8 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
       policy: options.encryption ?? 'prefer',
       infoHash,
+      handshakeFailed: (address, error) =>
+        this.emit('peer', { type: 'rejected', address, reason: 'handshake', error }),
     });
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),

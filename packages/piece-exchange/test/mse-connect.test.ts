@@ -90,6 +90,33 @@ describe('MSE/PE policies between torrents (netsim)', () => {
   }
 });
 
+describe('a failed MSE/PE opening is reported as `rejected` (netsim)', () => {
+  it('garbage past the sync window: rejected, reason handshake, SYNC_NOT_FOUND', async () => {
+    await withSeed('mse-rejected', seedFromEnv(46), async (sim) => {
+      const fixture = makeTorrent('mse.bin', [20_000], 16_384, 46);
+      const seedHost = sim.addHost();
+      const fs = memoryFileSystem();
+      plant(fs, '/data', fixture);
+      const seeder = await open(seedHost, fs, fixture, { recheck: true });
+      const events: { type: string; reason?: string; code?: string }[] = [];
+      seeder.on('peer', (e) =>
+        events.push({
+          type: e.type,
+          ...(e.type === 'rejected' ? { reason: e.reason } : {}),
+          code: (e.error as { code?: string } | undefined)?.code,
+        }),
+      );
+      const stream = await sim.addHost().network.dial({ host: seedHost.address, port: PORT });
+      await stream.write(new Uint8Array(700).fill(0xab));
+      while (events.length === 0) await new Promise<void>((r) => sim.clock.setTimeout(r, 10));
+      expect(events).toEqual([{ type: 'rejected', reason: 'handshake', code: 'SYNC_NOT_FOUND' }]);
+      stream.destroy();
+      await seeder.close();
+      await expectNothingOpen(sim);
+    });
+  });
+});
+
 describe('MSE/PE shell: failures are typed and bounded (netsim)', () => {
   const infoHash = new Uint8Array(20).fill(7);
 
