@@ -152,6 +152,7 @@ describe('share node (in-process)', () => {
       host: '127.0.0.1',
       dht: false,
       peers: [seeder.address],
+      encryption: 'plain', // the seeder is plain: no MSE attempt to refuse first
       onEvent: (e) => events.push(e),
     });
     await getter.whenDone();
