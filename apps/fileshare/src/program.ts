@@ -17,6 +17,7 @@ import { runDhtNode } from './commands/dht-node';
 import { runGet } from './commands/get';
 import { describeTarget, formatSummary } from './commands/info';
 import { runShare } from './commands/share';
+import { runTracker } from './commands/tracker';
 import { describeError, errorCode } from './errors';
 import { parsePeerAddress, parsePort, parseSize } from './input';
 import { formatBytes } from './report';
@@ -226,6 +227,31 @@ export function buildProgram(): Command {
         print('stopped', {}, 'stopped');
       },
     );
+
+  program
+    .command('tracker')
+    .description('run a UDP tracker (BEP 15, in memory) until interrupted')
+    .option('--port <port>', 'UDP port', '6969')
+    .option('--host <ip>', 'address to bind to', '0.0.0.0')
+    .option('--interval <seconds>', 'announce interval told to clients', '1800')
+    .action(async (o: { port: string; host: string; interval: string }) => {
+      const signals = new ShutdownSignals();
+      const interval = Number(o.interval);
+      if (!Number.isInteger(interval) || interval < 1)
+        throw new Error(`--interval must be a positive number of seconds, not ${o.interval}`);
+      const server = await runTracker({
+        host: o.host,
+        port: parsePort(o.port, '--port'),
+        interval,
+      });
+      process.stderr.write(
+        `tracker listening on udp://${server.address.host}:${server.address.port}/announce\n`,
+      );
+      await signals.next();
+      signals.markStopping();
+      await server.close();
+      process.stderr.write('stopped\n');
+    });
 
   return program;
 }
