@@ -388,6 +388,7 @@ export class Torrent extends Emitter<TorrentEvents> {
         if (info !== undefined) this.#metadataComplete(info);
       },
       onPex: (_peer, message) => {
+        if (this.#info?.private) return; // BEP 27: a private torrent does not act on PEX
         for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
           this.#addCandidate({ host: a.host, port: a.port }, false);
       },
@@ -460,7 +461,8 @@ export class Torrent extends Emitter<TorrentEvents> {
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
-    this.#pex.tick(now, [...this.#peers.values()]);
+    // BEP 27: a private torrent sends no PEX.
+    if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);
     if (!this.#paused) this.#peers.dial();
   }
 
