@@ -193,7 +193,12 @@ describe('MSE/PE handshake state machine', () => {
     );
   });
 
-  it('a tampered byte gives MseError or an unchanged outcome, never another exception', () => {
+  it('a tampered byte gives MseError or an outcome within both policies, never another exception', () => {
+    // MSE has no integrity protection (mse.txt: obfuscation, not authentication): a flipped
+    // bit in crypto_provide, crypto_select or IA can change the outcome. What must hold: no
+    // other exception, and neither side ever ends with a method its own policy refuses (a
+    // `require` peer never ends in plaintext).
+    const bit = (m: string) => (m === 'rc4' ? CRYPTO_RC4 : CRYPTO_PLAINTEXT);
     fc.assert(
       fc.property(
         arbScenario,
@@ -201,21 +206,16 @@ describe('MSE/PE handshake state machine', () => {
         fc.nat({ max: 1400 }),
         fc.integer({ min: 1, max: 255 }),
         (s, direction, at, mask) => {
-          const clean = run(s);
           const r = run({ ...s, tamper: { direction, at, mask } });
           if (r.error !== undefined) {
             expect(r.error).toBeInstanceOf(MseError);
             return;
           }
-          // Only padding (random bytes nobody checks) or nothing at all was hit; or the
-          // handshake is left waiting for a sync point that never comes (the deadline ends it).
-          if (r.a && r.b) {
-            expect(r.a.method).toBe(clean.a?.method);
-            expect(r.b.payload).toEqual(clean.b?.payload);
-          }
+          if (r.b) expect(bit(r.b.method) & s.allowB).not.toBe(0);
+          if (r.a) expect(bit(r.a.method) & s.provide).not.toBe(0);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
