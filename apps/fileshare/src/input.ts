@@ -173,10 +173,10 @@ export function parseSize(text: string, name: string): number {
   }
 }
 
-/** A number > 0 (seconds, a ratio). */
-export function parsePositive(text: string, name: string): number {
+/** A number > 0 (seconds, a ratio); a whole number with `integer`. */
+export function parsePositive(text: string, name: string, integer = false): number {
   try {
-    return kit.parsePositive(text, name);
+    return kit.parsePositive(text, name, integer);
   } catch (error) {
     throw asCliError(error, 'INVALID_OPTION');
   }

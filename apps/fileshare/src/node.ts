@@ -22,6 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DHT, loadState, saveState } from '@peerkit/kademlia';
 import {
+  type EncryptionPolicy,
   type ExistingFilePolicy,
   formatMagnet,
   parseTorrent,
@@ -67,6 +68,8 @@ export interface ShareNodeOptions {
   trackers?: readonly string[];
   /** Bytes per second, across all peers. */
   maxUploadRate?: number;
+  /** MSE/PE policy for peer connections (piece-exchange's `encryption`, default `prefer`). */
+  encryption?: EncryptionPolicy;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
   /** A file already there that is not this torrent's data: refuse (`verify`, default) or overwrite. */
@@ -211,6 +214,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       assumeComplete: options.assumeComplete ?? false,
       existing: options.existing ?? 'verify',
       clientName: 'peerkit-share 0.1',
+      encryption: options.encryption ?? 'prefer',
     });
   } catch (error) {
     await stateLock.release();

@@ -15,6 +15,7 @@ import {
   runProgram,
   verbosityFrom,
 } from '@peerkit/cli-kit';
+import { formatAddress } from '@peerkit/transport';
 import type { Command } from 'commander';
 import {
   addNodeOptions,
@@ -29,6 +30,7 @@ import { runDhtNode } from './commands/dht-node';
 import { runGet } from './commands/get';
 import { describeTarget, formatSummary } from './commands/info';
 import { runShare } from './commands/share';
+import { runTracker } from './commands/tracker';
 import type { NodeEvent } from './events';
 import { parsePeerAddress, parsePort, parsePositive, parseSize } from './input';
 import { formatBytes, humanReporter, jsonReporter, type Reporter } from './report';
@@ -331,6 +333,30 @@ export function buildProgram(): Command {
       interrupts.close();
     },
   );
+
+  addOutputOptions(
+    program
+      .command('tracker')
+      .description('run a UDP tracker (BEP 15, in memory) until interrupted')
+      .option('--port <port>', 'UDP port', '6969')
+      .option('--host <ip>', 'address to bind to', '0.0.0.0')
+      .option('--interval <seconds>', 'announce interval told to clients', '1800'),
+  ).action(async (o: OutputFlags & { port: string; host: string; interval: string }) => {
+    const out = outputFor(o);
+    const interrupts = new Interrupts();
+    const port = parsePort(o.port, '--port');
+    const interval = parsePositive(o.interval, '--interval', true);
+    const server = await runTracker({ host: o.host, port, interval });
+    const url = `udp://${formatAddress(server.address)}/announce`;
+    out.event('listening', { host: server.address.host, port: server.address.port, url });
+    out.info(`tracker listening on ${url}`);
+    const signal = await interrupts.next();
+    out.event('stopping', { signal });
+    await server.close();
+    out.event('stopped', {});
+    out.info('stopped');
+    interrupts.close();
+  });
 
   return program;
 }

@@ -53,6 +53,21 @@ describe('peerkit-share errors', () => {
     );
   });
 
+  it('--encryption takes prefer, require or plain; anything else fails naming the choices', async () => {
+    const dir = await harness.tempDir();
+    const bad = await run([
+      'get',
+      '0123456789abcdef0123456789abcdef01234567',
+      '--no-dht',
+      '--encryption',
+      'rot13',
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('Allowed choices are prefer, require, plain');
+  });
+
   it('a malformed magnet link fails with one line (and a JSON error event)', async () => {
     const dir = await harness.tempDir();
     const bad = await run([

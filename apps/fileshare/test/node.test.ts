@@ -117,6 +117,9 @@ describe('share node (in-process)', () => {
       state: seedState,
       host: '127.0.0.1',
       dht: false,
+      // Plain BitTorrent only, so that the junk below is refused in the BitTorrent handshake
+      // at once (under `prefer` it is taken as an MSE/PE opening and waits for more bytes).
+      encryption: 'plain',
       onEvent: (e) => seedEvents.push(e),
     });
     // The torrent was just made from these files: the node seeds at once, without resume data
@@ -149,6 +152,7 @@ describe('share node (in-process)', () => {
       host: '127.0.0.1',
       dht: false,
       peers: [seeder.address],
+      encryption: 'plain', // the seeder is plain: no MSE attempt to refuse first
       onEvent: (e) => events.push(e),
     });
     await getter.whenDone();

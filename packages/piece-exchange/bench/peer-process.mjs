@@ -2,7 +2,8 @@
  * One side of the transfer benchmark, run as its own process by transfer.bench.ts:
  *   seed <torrent> <dir>          prints `READY <port>`, serves until a `stop` line on stdin
  *   leech <torrent> <dir> <port>  downloads from 127.0.0.1:<port>, prints a JSON result line
- * Both print their CPU time and peak RSS (process.resourceUsage) when they finish. It imports
+ * Both print their CPU time and peak RSS (process.resourceUsage) when they finish.
+ * PEERKIT_ENCRYPTION (`plain` by default here, `require` for MSE/PE RC4) sets both sides' policy. It imports
  * the package by name: the built dist/ when run with plain node (what users run), the sources
  * when run with `--conditions=@peerkit/source --import tsx`.
  */
@@ -16,6 +17,7 @@ function usage() {
 }
 
 const [role = '', torrentPath = '', dir = '', port = '0'] = process.argv.slice(2);
+const encryption = process.env.PEERKIT_ENCRYPTION ?? 'plain';
 const info = torrentInfoFromMetainfo(parseTorrent(new Uint8Array(readFileSync(torrentPath))));
 
 if (role === 'seed') {
@@ -24,6 +26,7 @@ if (role === 'seed') {
     directory: dir,
     info,
     listen: { host: '127.0.0.1' },
+    encryption,
   });
   if (!torrent.done) throw new Error('seeder is missing pieces');
   console.log(`READY ${torrent.listenAddress?.port}`);
@@ -52,6 +55,7 @@ if (role === 'seed') {
     info,
     resume: false,
     peers: [{ host: '127.0.0.1', port: Number(port) }],
+    encryption,
   });
   await torrent.whenDone();
   // Every piece verified and written (handed to the OS), like aria2's "Download complete".

@@ -4,7 +4,8 @@
  * peerkit -> peerkit next to aria2 -> aria2 and node:crypto SHA-1 throughput, all measured in the
  * same run. BENCH_BEFORE=<directory of another copy of this package> adds a "before" row that
  * runs that copy's bench/peer-process.mjs (e.g. `git archive` of an older commit), interleaved
- * with the current one, for before/after figures from one run.
+ * with the current one, for before/after figures from one run. BENCH_ENCRYPTION=require runs the
+ * peerkit rows MSE/PE RC4-encrypted (default: plain) and adds bare RC4 throughput rows.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { encode } from '@peerkit/bencode';
 import { fmt, rate, report } from '../../../scripts/bench-kit';
 import { ARIA2_LOOPBACK, haveClient } from '../../../scripts/interop-kit';
 import { Bitfield } from '../src/bitfield';
+import { Rc4 } from '../src/mse/rc4';
 import { encodeResume } from '../src/storage/resume';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +30,7 @@ const PIECES = (process.env.BENCH_PIECES_KB ?? '16,256,4096')
 const BEFORE = process.env.BENCH_BEFORE;
 /** peerkit runs per row (before and after alternate); the row shows the median-rate run. */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
+const ENCRYPTION = process.env.BENCH_ENCRYPTION === 'require' ? 'require' : 'plain';
 const CHUNK = 4 * 1024 * 1024;
 
 interface Side {
@@ -77,6 +80,7 @@ function node(args: string[], packageDir = join(here, '..')) {
     [...loader, join(packageDir, 'bench', 'peer-process.mjs'), ...args],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, PEERKIT_ENCRYPTION: ENCRYPTION },
     },
   );
 }
@@ -281,10 +285,18 @@ async function runPieceLength(PIECE: number): Promise<void> {
         fmt(a2.seed.maxRssMB),
       ]);
     rows.push([`node:crypto SHA-1 (${PIECE / 1024} KiB updates)`, fmt(sha1), '', '', '', '']);
+    if (ENCRYPTION === 'require') {
+      const rc4 = Rc4.forMse(randomBytes(20));
+      const buffer = randomBytes(1 << 20);
+      const inPlace = (rate(() => rc4.process(buffer), 200) * buffer.length) / 1e6;
+      const copy = (rate(() => rc4.processCopy(buffer), 200) * buffer.length) / 1e6;
+      rows.push(['RC4 alone, in place (1 MiB buffers)', fmt(inPlace), '', '', '', '']);
+      rows.push(['RC4 alone, into a copy (what writes do)', fmt(copy), '', '', '', '']);
+    }
     report({
       package: '@peerkit/piece-exchange',
       name: `transfer-${PIECE / 1024}k`,
-      title: `one seeder -> one leecher on loopback, ${SIZE / 2 ** 20} MiB in ${PIECE / 1024} KiB pieces, two processes`,
+      title: `one seeder -> one leecher on loopback, ${SIZE / 2 ** 20} MiB in ${PIECE / 1024} KiB pieces, two processes${ENCRYPTION === 'require' ? ', MSE/PE RC4' : ''}`,
       columns: [
         'run',
         'MB/s',

@@ -73,6 +73,33 @@ export type {
   V1Metainfo,
   V2OnlyMetainfo,
 } from './metainfo/types';
+// --- MSE/PE: Message Stream Encryption (mse.txt) ---------------------------------------------
+export {
+  allowedMethods,
+  type EncryptionPolicy,
+  MSE_HANDSHAKE_TIMEOUT_MS,
+  type MseShellOptions,
+  mseAccept,
+  mseConnect,
+} from './mse/connect';
+export { MseError, type MseErrorCode } from './mse/errors';
+export {
+  CRYPTO_PLAINTEXT,
+  CRYPTO_RC4,
+  MAX_PAD_LENGTH,
+  MseInitiator,
+  type MseInitiatorOptions,
+  type MseMethod,
+  type MseOutcome,
+  MseResponder,
+  type MseResponderOptions,
+  type MseStep,
+  mseKeyLookup,
+  selectMethod,
+} from './mse/handshake';
+export { MSE_PRIME } from './mse/keys';
+export { Rc4 } from './mse/rc4';
+export { MseStream } from './mse/stream';
 export {
   type BlockReceived,
   type BlockRequest,
@@ -140,6 +167,50 @@ export type {
 export { parseInfoBytes, type TorrentInfo, torrentInfoFromMetainfo } from './torrent-info';
 export { RESUME_INTERVAL_MS, TICK_MS, type TorrentOptions } from './torrent-options';
 export type { PeerStats, PieceContributor, TorrentStats } from './torrent-stats';
+// --- trackers: HTTP (BEP 3, 7, 23, 48) and UDP (BEP 15), on the Network seam -----------------
+export { TrackerError, type TrackerErrorCode } from './tracker/errors';
+export { type HttpGetOptions, type HttpResponse, httpGet, parseHttpUrl } from './tracker/http-get';
+export {
+  announceUrl,
+  type HttpAnnounceParams,
+  type HttpAnnounceResult,
+  httpAnnounce,
+  httpScrape,
+  MAX_RESPONSE_PEERS,
+  parseAnnounceResponse,
+  parseScrapeResponse,
+  percentEncodeBytes,
+  scrapeUrl,
+} from './tracker/http-tracker';
+export {
+  type AnnounceParams as UdpAnnounceParams,
+  type AnnounceResult as UdpAnnounceResult,
+  CONNECTION_ID_LIFETIME_MS,
+  MAX_RETRANSMITS,
+  RETRANSMIT_BASE_MS,
+  retransmitTimeout,
+  UdpTrackerClient,
+} from './tracker/udp-client';
+export {
+  type AnnounceEvent,
+  decodeUdpRequest,
+  decodeUdpResponse,
+  encodeAnnounceRequest,
+  encodeConnectRequest,
+  encodeScrapeRequest,
+  encodeUdpResponse,
+  MAX_SCRAPE_HASHES,
+  type ScrapeEntry,
+  UDP_PROTOCOL_ID,
+  type UdpAnnounceRequest,
+  type UdpRequest,
+  type UdpResponse,
+} from './tracker/udp-messages';
+export {
+  SERVER_CONNECTION_ID_LIFETIME_MS,
+  type TrackerServerOptions,
+  UdpTrackerServer,
+} from './tracker/udp-server';
 
 // --- the peer wire codec (BEP 3, 6, 9, 10, 11) ----------------------------------------------
 export { allowedFastSet, DEFAULT_ALLOWED_FAST_COUNT } from './wire/allowed-fast';

@@ -1,15 +1,21 @@
 /**
  * A torrent's connections: the open peer sessions, the I/O that the swarm policy decides on
- * (dialling the due candidates, accepting or refusing incoming streams) and the handshake
- * check (our own peer id, a second connection to the same peer, a banned host).
+ * (dialling the due candidates, accepting or refusing incoming streams), MSE/PE encryption
+ * under the torrent's policy (src/mse/connect.ts) and the handshake check (our own peer id, a
+ * second connection to the same peer, a banned host).
  */
 import type { Address, Network, Stream } from '@peerkit/transport';
+import { type EncryptionPolicy, mseAccept, mseConnect } from './mse/connect';
+import { mseKeyLookup } from './mse/handshake';
 import { PeerConnection, type PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
 import { peerIdHex } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
 import { DIAL_TIMEOUT_MS, type SwarmPolicy } from './swarm-policy';
 import type { PeerRejectReason } from './torrent-events';
+
+/** Most addresses remembered as plain-only (`prefer` fell back); bounded like the candidates. */
+const PLAIN_ONLY_MAX = 1000;
 
 export class Connections {
   readonly #peers = new Map<number, PeerSession>();
@@ -19,6 +25,16 @@ export class Connections {
   readonly #swarm: SwarmPolicy;
   readonly #host: PeerConnectionHost;
   readonly #closed: () => boolean;
+  readonly #encryption: EncryptionPolicy;
+  readonly #infoHash: Uint8Array;
+  readonly #lookupSkey: (req2: Uint8Array) => Uint8Array | undefined;
+  readonly #handshakeFailed: ((address: Address, error: Error) => void) | undefined;
+  /** Streams in their MSE handshake (destroyed by `closeHandshakes`). */
+  readonly #handshaking = new Set<Stream>();
+  /** Incoming streams in their MSE handshake: half-open, like sessions in theirs. */
+  #incomingHandshakes = 0;
+  /** `prefer`: addresses whose encrypted handshake failed; they are dialled in plain. */
+  readonly #plainOnly = new Set<string>();
   #nextId = 1;
 
   constructor(
@@ -26,11 +42,36 @@ export class Connections {
     swarm: SwarmPolicy,
     host: PeerConnectionHost,
     closed: () => boolean,
+    encryption: {
+      policy: EncryptionPolicy;
+      infoHash: Uint8Array;
+      /** An incoming connection failed its MSE/PE handshake (reported as `rejected`). */
+      handshakeFailed?: (address: Address, error: Error) => void;
+    },
   ) {
     this.#network = network;
     this.#swarm = swarm;
     this.#host = host;
     this.#closed = closed;
+    this.#encryption = encryption.policy;
+    this.#infoHash = encryption.infoHash;
+    this.#lookupSkey = mseKeyLookup([encryption.infoHash]);
+    this.#handshakeFailed = encryption.handshakeFailed;
+  }
+
+  /** Ends the streams still in their MSE handshake (the torrent closes). */
+  closeHandshakes(): void {
+    for (const stream of this.#handshaking) stream.destroy();
+    this.#handshaking.clear();
+  }
+
+  #mseOptions(policy: 'prefer' | 'require') {
+    return {
+      policy,
+      random: this.#network.random,
+      clock: this.#network.clock,
+      timeoutMs: this.#host.limits.handshakeTimeoutMs,
+    };
   }
 
   get size(): number {
@@ -60,7 +101,33 @@ export class Connections {
     }
     if (admission === 'evict-half-open')
       oldestHalfOpen?.close(new PeerError('PEER_EVICTED', 'handshake pending under pressure'));
-    this.#start(stream, false);
+    const policy = this.#encryption;
+    if (policy === 'plain') {
+      this.#start(stream, false);
+      return;
+    }
+    // MSE/PE: a plain BitTorrent handshake (unless required) or an encrypted one for our SKEY.
+    this.#handshaking.add(stream);
+    this.#incomingHandshakes++;
+    mseAccept(stream, this.#lookupSkey, this.#mseOptions(policy))
+      .then(
+        (secured) => {
+          if (this.#closed()) secured.destroy();
+          else this.#start(secured, false);
+        },
+        // Refused or failed (mseAccept destroyed the stream): reported, like a refused handshake.
+        (error: unknown) => {
+          if (!this.#closed())
+            this.#handshakeFailed?.(
+              stream.remoteAddress,
+              error instanceof Error ? error : new Error(String(error)),
+            );
+        },
+      )
+      .finally(() => {
+        this.#handshaking.delete(stream);
+        this.#incomingHandshakes--;
+      });
   }
 
   /**
@@ -74,7 +141,7 @@ export class Connections {
     oldestHalfOpen: PeerSession | undefined;
   } {
     let established = 0;
-    let halfOpen = 0;
+    let halfOpen = this.#incomingHandshakes;
     let dialledHalfOpen = 0;
     let oldestHalfOpen: PeerSession | undefined;
     for (const p of this.#peers.values()) {
@@ -98,14 +165,36 @@ export class Connections {
     const { established, dialledHalfOpen } = this.#count();
     const open = established + dialledHalfOpen;
     for (const address of this.#swarm.due(now, open, (a) => this.#connectedTo(a))) {
-      this.#network
-        .dial(address, { timeoutMs: DIAL_TIMEOUT_MS })
+      this.#connect(address)
         .then((stream) => {
           this.#swarm.dialSucceeded(address);
           if (this.#closed()) stream.destroy();
           else this.#start(stream, true);
         })
         .catch(() => this.#swarm.dialFailed(address, this.#network.clock.now()));
+    }
+  }
+
+  /**
+   * Dials `address` under the encryption policy: `require` encrypted only; `prefer` encrypted
+   * first, and in plain when that handshake fails (remembered for the address); `plain` plain.
+   */
+  async #connect(address: Address): Promise<Stream> {
+    const key = `${address.host}|${address.port}`;
+    const policy = this.#encryption;
+    const dial = () => this.#network.dial(address, { timeoutMs: DIAL_TIMEOUT_MS });
+    if (policy === 'plain' || this.#plainOnly.has(key)) return dial();
+    const stream = await dial();
+    this.#handshaking.add(stream);
+    try {
+      return await mseConnect(stream, this.#infoHash, this.#mseOptions(policy));
+    } catch (error) {
+      if (policy === 'require' || this.#closed()) throw error;
+      if (this.#plainOnly.size >= PLAIN_ONLY_MAX) this.#plainOnly.clear();
+      this.#plainOnly.add(key);
+      return dial();
+    } finally {
+      this.#handshaking.delete(stream);
     }
   }
 

@@ -18,6 +18,8 @@ export interface TorrentInfo {
   readonly files: readonly LayoutFileInput[];
   /** The bencoded info dictionary, served to magnet peers (BEP 9). */
   readonly infoBytes?: Uint8Array;
+  /** BEP 27 `private`: peers come from trackers (and the user) only, no PEX. */
+  readonly private?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function torrentInfoFromMetainfo(metainfo: Metainfo): TorrentInfo {
     pieceHashes: v1.pieces,
     files: v1.files.map((f) => ({ path: f.path, length: f.length, padding: f.padding })),
     infoBytes: v1.infoBytes,
+    ...(v1.private ? { private: true } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /** How a `Torrent` is opened: its content, peers, storage, limits and policies. */
 import type { Address, BindOptions, Network } from '@peerkit/transport';
 import type { MagnetLink } from './magnet';
+import type { EncryptionPolicy } from './mse/connect';
 import type { PeerLimits } from './session/peer-limits';
 import type { FileSystem } from './storage/file-system';
 import type { ExistingFilePolicy } from './storage/start';
@@ -69,6 +70,12 @@ export interface TorrentOptions {
   /** Torrent tick: request timeouts, keep-alives, redials (default 1,000 ms). */
   tickMs?: number;
   limits?: Partial<PeerLimits>;
+  /**
+   * MSE/PE (src/mse/connect.ts): `prefer` (default) dials encrypted first and falls back to
+   * plain, accepts both and selects RC4; `require` dials and accepts RC4-encrypted connections
+   * only; `plain` never encrypts (an encrypted incoming connection is ended).
+   */
+  encryption?: EncryptionPolicy;
   /** Client name sent in the extension handshake (`v`). */
   clientName?: string;
   maxMetadataSize?: number;

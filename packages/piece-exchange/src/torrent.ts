@@ -90,7 +90,12 @@ export class Torrent extends Emitter<TorrentEvents> {
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
     this.#host = this.#makeHost();
-    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed);
+    this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
+      policy: options.encryption ?? 'prefer',
+      infoHash,
+      handshakeFailed: (address, error) =>
+        this.emit('peer', { type: 'rejected', address, reason: 'handshake', error }),
+    });
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),
     );
@@ -197,6 +202,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#closed = true;
     this.#tickTimer?.cancel();
     await this.#listener?.close();
+    this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) {
       peer.close(new PeerError('TORRENT_STOPPED', 'torrent closed'));
     }
@@ -218,6 +224,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#tickTimer?.cancel();
     void this.#resume.stop();
     await this.#listener?.close();
+    this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) peer.close();
     await this.#content?.store.abandon();
     await this.#lock?.release();
@@ -379,6 +386,7 @@ export class Torrent extends Emitter<TorrentEvents> {
         if (info !== undefined) this.#metadataComplete(info);
       },
       onPex: (_peer, message) => {
+        if (this.#info?.private) return; // BEP 27: a private torrent does not act on PEX
         for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
           this.#addCandidate({ host: a.host, port: a.port }, false);
       },
@@ -451,7 +459,8 @@ export class Torrent extends Emitter<TorrentEvents> {
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
-    this.#pex.tick(now, [...this.#peers.values()]);
+    // BEP 27: a private torrent sends no PEX.
+    if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);
     if (!this.#paused) this.#peers.dial();
   }
 

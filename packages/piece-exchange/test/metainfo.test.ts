@@ -16,6 +16,7 @@ import {
   requireV1,
   torrentFilesFromPath,
 } from '../src/index';
+import { torrentInfoFromMetainfo } from '../src/torrent-info';
 
 const sha1 = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest();
 const hex = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('hex') : '');
@@ -108,6 +109,9 @@ describe('createTorrent', () => {
     ]);
     expect(metainfo.files[0]!.executable).toBe(true);
     expect(metainfo.private).toBe(true);
+    // The session sees it too (BEP 27: no PEX), and a public torrent carries no flag.
+    expect(torrentInfoFromMetainfo(metainfo).private).toBe(true);
+    expect(torrentInfoFromMetainfo({ ...metainfo, private: false }).private).toBeUndefined();
     expect(metainfo.announce).toEqual([['http://x/a', 'http://y/a'], ['http://z/a']]);
     const space = Buffer.concat([a, new Uint8Array(12768), b]);
     expect(metainfo.pieceCount).toBe(3);

@@ -357,6 +357,8 @@ describe('netsim swarm', () => {
       // Nothing listens on the seeder's host yet: the first dial is refused.
       const leecher = await open(sim.addHost(), memoryFileSystem(), fixture, {
         peers: [{ host: seedHost.address, port: PORT }],
+        // The redial schedule alone: MSE/PE (the default) would add its two round trips.
+        encryption: 'plain',
       });
       const start = sim.now;
       let connectedAt: number | undefined;
@@ -427,6 +429,46 @@ describe('netsim swarm', () => {
       await expectNothingOpen(sim);
     });
   });
+
+  for (const privateOn of ['sender', 'receiver'] as const) {
+    it(`a private torrent (BEP 27) on the PEX ${privateOn} side: no peer is learnt by PEX`, async () => {
+      const seed = seedFromEnv(27);
+      await withSeed(`private-${privateOn}`, seed, async (sim) => {
+        sim.setDefaultLink({ latency: 10, bandwidth: 50_000 });
+        const fixture = makeTorrent('private.bin', [200_000], 16_384, seed);
+        const privateInfo = { ...fixture.info, private: true };
+        const seedHost = sim.addHost();
+        // Receiver case: the seeder is private too, so that it does not dial B on A's PEX
+        // (only B's own choice is under test: it must not dial what PEX told it).
+        const seedTorrent = await seeder(
+          seedHost,
+          privateOn === 'receiver' ? { ...fixture, info: privateInfo } : fixture,
+        );
+        // A knows the seeder and would tell B about it by PEX; B knows only A.
+        const a = await open(sim.addHost(), memoryFileSystem(), fixture, {
+          peers: [{ host: seedHost.address, port: PORT }],
+          ...(privateOn === 'sender' ? { info: privateInfo } : {}),
+        });
+        const bFs = memoryFileSystem();
+        const b = await open(sim.addHost(), bFs, fixture, {
+          peers: [{ host: a.listenAddress!.host, port: PORT }],
+          ...(privateOn === 'receiver' ? { info: privateInfo } : {}),
+        });
+        const connected = new Set<string>();
+        b.on('peer', (e) => {
+          if (e.type === 'connect') connected.add(e.address.host);
+        });
+        await b.whenDone();
+        // Well past PEX's 60 s interval: still only A.
+        await new Promise<void>((resolve) => sim.clock.setTimeout(resolve, 150_000));
+        expect(connected.has(seedHost.address)).toBe(false);
+        expect([...connected]).toEqual([a.listenAddress!.host]);
+        for (const t of [a, b, seedTorrent]) await t.close();
+        expect(verified(bFs, fixture)).toBe(true);
+        await expectNothingOpen(sim);
+      });
+    });
+  }
 
   it('peer exchange (BEP 11) tells a leecher about peers it was not given', async () => {
     const seed = seedFromEnv(11);

@@ -109,6 +109,9 @@ describe('Torrent API: peers, contributors, rejections, assumeComplete, left', (
       resume: false,
       recheck: true,
       listen: { host: '127.0.0.1' },
+      // Plain BitTorrent only: an encrypted opening is refused in the BitTorrent handshake
+      // (under `prefer`, the default, it would be taken as an MSE/PE handshake).
+      encryption: 'plain',
     });
     const events: PeerEvent[] = [];
     torrent.on('peer', (e) => events.push(e));

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { addOutputOptions, type Interrupts, type Output, type OutputFlags } from '@peerkit/cli-kit';
 import { type Address, nodeNetwork } from '@peerkit/transport';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { reportingDials } from '../dial-report';
 import { CliError } from '../errors';
 import type { NodeEventHandler } from '../events';
@@ -30,6 +30,7 @@ export interface CommonOptionValues extends OutputFlags {
   maxDownloadRate?: string;
   seedRatio?: string;
   seedTime?: string;
+  encryption?: 'prefer' | 'require' | 'plain';
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -58,7 +59,15 @@ export function addNodeOptions(command: Command): Command {
       '--seed-ratio <ratio>',
       'stop seeding once uploaded ≥ ratio × the torrent size (e.g. 1.0)',
     )
-    .option('--seed-time <minutes>', 'stop seeding after this many minutes of seeding');
+    .option('--seed-time <minutes>', 'stop seeding after this many minutes of seeding')
+    .addOption(
+      new Option(
+        '--encryption <policy>',
+        'MSE/PE: prefer (encrypted first, plain accepted), require (RC4 only), plain (never)',
+      )
+        .choices(['prefer', 'require', 'plain'])
+        .default('prefer'),
+    );
   return addOutputOptions(command);
 }
 
@@ -110,6 +119,7 @@ export async function nodeOptionsFrom(
     | 'trackers'
     | 'network'
     | 'onEvent'
+    | 'encryption'
   >
 > {
   const bootstrap: Address[] = [];
@@ -150,6 +160,7 @@ export async function nodeOptionsFrom(
     peers,
     trackers: values.tracker ?? [],
     ...(maxUploadRate ? { maxUploadRate } : {}),
+    ...(values.encryption !== undefined ? { encryption: values.encryption } : {}),
     network,
     onEvent,
   };
