@@ -42,6 +42,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
+import type { Rule, TargetContext } from './conformance/rule';
+import { type RuleResult, randomSeed, runRules } from './conformance/runner';
+import type { Address } from './interfaces';
 import { datagramTests } from './testing/datagram';
 import type {
   ResolvedOptions,
@@ -51,9 +54,6 @@ import type {
 } from './testing/env';
 import { Resources } from './testing/helpers';
 import { streamTests } from './testing/stream';
-import type { Rule, TargetContext } from './conformance/rule';
-import { type RuleResult, randomSeed, runRules } from './conformance/runner';
-import type { Address } from './interfaces';
 
 export type { TransportComplianceOptions, TransportPair } from './testing/env';
 

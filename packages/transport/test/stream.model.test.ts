@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat } from '../src/testing/helpers';
 import { isTransportError, nodeNetwork, type Stream, type StreamListener } from '../src/index';
+import { concat } from '../src/testing/helpers';
 import { expectNoLeftovers, type HandleCounts, openHandles } from './handles';
 
 interface Model {

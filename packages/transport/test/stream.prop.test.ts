@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concat, readAll } from '../src/testing/helpers';
 import { nodeNetwork, type Stream, type StreamListener } from '../src/index';
+import { concat, readAll } from '../src/testing/helpers';
 import { expectNoLeftovers, type HandleCounts, openHandles } from './handles';
 
 let baseline: HandleCounts;
