@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnvelope } from '@peerkit/cli-kit';
 import { GossipNode } from '@peerkit/gossip';
 import { DHT } from '@peerkit/kademlia';
+import { Chain, LedgerNode, Mempool, unixTimeFrom } from '@peerkit/ledger';
 import { Torrent, torrentInfoFromMetainfo } from '@peerkit/piece-exchange';
 import { nodeNetwork } from '@peerkit/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,7 @@ let dht: DHT;
 let gossip: GossipNode;
 let seeder: Torrent;
 let fixture: TorrentOnDisk;
+let ledger: LedgerNode;
 
 beforeAll(async () => {
   dht = new DHT({ network, rpc: { ratePerSecond: 100_000, rateBurst: 100_000 } });
@@ -53,10 +55,18 @@ beforeAll(async () => {
     resume: false,
     listen: { host: '127.0.0.1' },
   });
+  const chain = await Chain.open({ now: unixTimeFrom(network.clock, Date.now() / 1000) });
+  ledger = new LedgerNode({
+    network,
+    chain,
+    mempool: new Mempool({ chain }),
+    listen: { host: '127.0.0.1', port: 0 },
+  });
+  await ledger.start();
 });
 
 afterAll(async () => {
-  await Promise.all([dht.close(), gossip.close(), seeder.close()]);
+  await Promise.all([dht.close(), gossip.close(), seeder.close(), ledger.close()]);
   fixture.remove();
 });
 
@@ -73,6 +83,7 @@ describe('peerkit-conform conventions', () => {
         'peer.handshake.info-hash',
       ],
       ['gossip', `127.0.0.1:${gossip.address!.port}`, '--only', 'gossip.hello'],
+      ['btc', `127.0.0.1:${ledger.listenAddress!.port}`, '--only', 'btc.ping.nonce'],
     ];
     for (const args of runs) {
       const run = await cli([...args, '--runs', '2', '--seed', '1', '--json']);

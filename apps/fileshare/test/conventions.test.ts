@@ -52,6 +52,12 @@ describe('peerkit-share conventions', () => {
     expectOnlyEnvelopes(dhtNode);
     expect(dhtNode.events.at(-1)?.event).toBe('stopped');
 
+    const tracker = harness.spawn(['tracker', '--host', '127.0.0.1', '--port', '0', '--json']);
+    await tracker.waitForEvent('listening', 20_000);
+    expect((await tracker.stop('SIGINT')).code).toBe(0);
+    expectOnlyEnvelopes(tracker);
+    expect(tracker.events.at(-1)?.event).toBe('stopped');
+
     const common = ['--host', '127.0.0.1', '--no-dht', '--json'];
     const share = harness.spawn([
       'share',
