@@ -24,7 +24,8 @@ import { VirtualClock } from './clock';
 import { RANDOM_HOST, type SimCore } from './core';
 import { SimDatagramSocket } from './datagram';
 import type { Prng } from './prng';
-import { dial, SimListener, type SimStream } from './stream';
+import type { SimStream } from './stream';
+import { dial, SimListener } from './stream-setup';
 
 /** A host's access link: capacities in bytes/s, and when each direction is free again. */
 export interface AccessLink {

@@ -55,3 +55,6 @@ export interface ConnectionOptions {
 export function microseconds(ms: number): number {
   return Math.floor(ms * 1000) % U32;
 }
+
+/** A connection's state, with libutp's names. */
+export type ConnectionState = 'CS_SYN_SENT' | 'CS_SYN_RECV' | 'CS_CONNECTED' | 'CS_CLOSED';

@@ -9,9 +9,18 @@
  * TCP: `end()` sends ST_FIN after the queued data (`eof_pkt` for the peer); the connection is
  * closed once our ST_FIN is acknowledged and the peer's ST_FIN and everything before it arrived.
  * `reset()` sends ST_RESET and closes at once.
+ *
+ * This file holds the handshake, the receiving half (ack_nr, the selective ACK we send, the
+ * receive window, eof_pkt), the timers and teardown; the sending half (send window, Nagle,
+ * retransmission, fast retransmit) is `Sender` in ./sender.ts.
  */
 import { type Clock, TransportError } from '@peerkit/transport';
-import { type ConnectionHost, type ConnectionOptions, microseconds } from './connection-options';
+import {
+  type ConnectionHost,
+  type ConnectionOptions,
+  type ConnectionState,
+  microseconds,
+} from './connection-options';
 import {
   HEADER_SIZE,
   type Packet,
@@ -26,32 +35,13 @@ import { Ledbat } from './ledbat';
 import { ETHERNET_PACKET_V4, MIN_PATH_PACKET, PacketSizer } from './packet-size';
 import { ReceiveBuffer } from './receive-buffer';
 import { RttEstimator } from './rtt';
-import { buildSelectiveAck, forEachSelectiveAck } from './sack';
-import { MAX_SEND_PACKETS, SendBuffer } from './send-buffer';
+import { buildSelectiveAck } from './sack';
+import { Sender } from './sender';
 import { seqAdd, seqLess } from './seq';
-import { WriteQueue } from './write-queue';
 
-export type { ConnectionHost, ConnectionOptions } from './connection-options';
+export type { ConnectionHost, ConnectionOptions, ConnectionState } from './connection-options';
 export { microseconds } from './connection-options';
-
-export type ConnectionState = 'CS_SYN_SENT' | 'CS_SYN_RECV' | 'CS_CONNECTED' | 'CS_CLOSED';
-
-/** BEP 29 "packet loss": this many acks past a packet (duplicate or selective) mean it is lost. */
-export const DUPLICATE_ACKS_BEFORE_RESEND = 3;
-
-interface OutPacket {
-  readonly seqNr: number;
-  readonly type: number;
-  /** The datagram as first sent (header rewritten into a copy on every resend). */
-  readonly bytes: Uint8Array;
-  readonly payloadLength: number;
-  sentAt: number;
-  transmissions: number;
-  needResend: boolean;
-  fastResent: boolean;
-  /** The probe size when this packet probes the path, else 0. */
-  probe: number;
-}
+export { DUPLICATE_ACKS_BEFORE_RESEND } from './sender';
 
 const EMPTY = new Uint8Array(0);
 const U32 = 0x1_0000_0000;
@@ -63,7 +53,6 @@ export class Connection {
   readonly #clock: Clock;
   readonly #host: ConnectionHost;
   readonly #recvBufferBytes: number;
-  readonly #sendBufferBytes: number;
   readonly #synRetries: number;
   readonly #maxTimeouts: number;
   readonly #keepAliveMs: number;
@@ -74,21 +63,8 @@ export class Connection {
   readonly rtt = new RttEstimator();
   readonly sizer: PacketSizer;
 
-  // Sending.
-  readonly #send: SendBuffer<OutPacket>;
-  readonly #queue = new WriteQueue();
-  /** `cur_window`: payload bytes sent and neither acknowledged nor marked for resending. */
-  #curWindow = 0;
-  #heldBytes = 0;
-  #resendCount = 0;
-  #peerWnd = 64 * 1024;
-  #dupAcks = 0;
-  #lossEpoch: number;
-  #forceOne = false;
-  #ending = false;
-  #finSent = false;
-  #finAcked = false;
-  #writableWanted = false;
+  /** The sending half (./sender.ts). */
+  readonly #sender: Sender;
 
   // Receiving.
   #recv: ReceiveBuffer | undefined;
@@ -101,14 +77,10 @@ export class Connection {
   /** An ACK is owed and may wait for `flushAck`. */
   ackPending = false;
 
-  // Timers.
-  #rtoAt = Number.POSITIVE_INFINITY;
+  // Timers (the retransmission timer is the sender's).
   #armedAt = Number.POSITIVE_INFINITY;
-  #timeouts = 0;
   #lastSent: number;
   #lastReceived: number;
-  #ackNow = 0;
-  #ackedBytes = 0;
 
   // Counters.
   readonly stats = { packetsSent: 0, packetsReceived: 0, retransmits: 0, bytesSent: 0 };
@@ -128,7 +100,6 @@ export class Connection {
     this.recvId = recvId;
     this.sendId = sendId;
     this.#recvBufferBytes = options.recvBufferBytes ?? 1024 * 1024;
-    this.#sendBufferBytes = options.sendBufferBytes ?? 1024 * 1024;
     this.#synRetries = options.synRetries ?? 2;
     this.#maxTimeouts = options.maxTimeouts ?? 6;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
@@ -140,8 +111,20 @@ export class Connection {
       options.maxPacketSize ?? ETHERNET_PACKET_V4,
     );
     this.ledbat = new Ledbat({ initialWindow: 2 * this.sizer.ceiling, ...options.ledbat });
-    this.#send = new SendBuffer<OutPacket>(firstSeq);
-    this.#lossEpoch = firstSeq;
+    this.#sender = new Sender(
+      {
+        clock,
+        host,
+        ledbat: this.ledbat,
+        rtt: this.rtt,
+        sizer: this.sizer,
+        stats: this.stats,
+        state: () => this.state,
+        transmit: (out, type, seqNr, now) => this.#transmit(out, type, seqNr, now),
+      },
+      firstSeq,
+      options.sendBufferBytes ?? 1024 * 1024,
+    );
     const now = clock.now();
     this.#lastSent = now;
     this.#lastReceived = now;
@@ -155,7 +138,7 @@ export class Connection {
     options: ConnectionOptions = {},
   ): Connection {
     const c = new Connection(clock, host, 'CS_SYN_SENT', recvId, (recvId + 1) & 0xffff, 1, options);
-    c.#pushPacket(ST_SYN, EMPTY, 0);
+    c.#sender.sendSyn();
     c.#schedule();
     return c;
   }
@@ -181,7 +164,7 @@ export class Connection {
       options,
     );
     c.#recv = new ReceiveBuffer(syn.seqNr, c.#deliver, c.#reorderPackets);
-    c.#peerWnd = syn.wndSize;
+    c.#sender.peerWindow = syn.wndSize;
     c.#noteTimestamp(syn);
     c.#sendAck();
     c.#schedule();
@@ -192,12 +175,12 @@ export class Connection {
 
   /** Bytes queued for sending plus bytes in flight. */
   get bufferedBytes(): number {
-    return this.#queue.bytes + this.#heldBytes;
+    return this.#sender.bufferedBytes;
   }
 
   /** Whether the writer may queue more without going over `sendBufferBytes`. */
   get writable(): boolean {
-    return this.bufferedBytes < this.#sendBufferBytes;
+    return this.#sender.writable;
   }
 
   /** The peer's ST_FIN was seen and all data before it delivered. */
@@ -206,23 +189,22 @@ export class Connection {
   }
 
   get finSent(): boolean {
-    return this.#finSent;
+    return this.#sender.finSent;
   }
 
   /** Queues bytes (not copied); sends what the windows allow. */
   write(data: Uint8Array): void {
-    if (this.#ending || this.state === 'CS_CLOSED' || data.length === 0) return;
-    this.#queue.push(data);
-    if (!this.writable) this.#writableWanted = true;
-    this.#flush();
+    if (this.#sender.ending || this.state === 'CS_CLOSED' || data.length === 0) return;
+    this.#sender.queue(data);
+    this.#sender.flush();
     this.#schedule();
   }
 
   /** No more writes: ST_FIN follows the queued data. */
   end(): void {
-    if (this.#ending || this.state === 'CS_CLOSED') return;
-    this.#ending = true;
-    this.#flush();
+    if (this.#sender.ending || this.state === 'CS_CLOSED') return;
+    this.#sender.end();
+    this.#sender.flush();
     this.#schedule();
   }
 
@@ -249,7 +231,7 @@ export class Connection {
         microseconds(this.#clock.now()),
         this.#replyMicro,
         0,
-        this.#send.nextSeq,
+        this.#sender.nextSeq,
         this.#recv?.ackNr ?? 0,
       );
       this.#host.transmit(out);
@@ -281,7 +263,7 @@ export class Connection {
     }
     if (this.state === 'CS_SYN_SENT') {
       // Only the ACK of our ST_SYN opens the connection (seq_nr 1).
-      if (pkt.ackNr !== this.#send.oldestSeq) return;
+      if (pkt.ackNr !== this.#sender.oldestSeq) return;
       // BEP 29 diagram: c.ack_nr = pkt.seq_nr for the ST_STATE, which carries the acceptor's
       // next seq_nr without consuming it (libutp, libtorrent): so ack_nr = seq_nr - 1.
       const ackNr = seqAdd(pkt.seqNr, -1);
@@ -293,10 +275,10 @@ export class Connection {
     }
     this.#lastReceived = now;
     this.#noteTimestamp(pkt);
-    if (!this.#processAck(pkt, now)) return;
+    if (!this.#sender.processAck(pkt, now)) return;
     if (pkt.type === ST_DATA || pkt.type === ST_FIN) this.#receiveData(pkt);
     if (this.#isClosed()) return;
-    this.#flush();
+    this.#sender.flush();
     this.#checkDone();
     this.#schedule();
   }
@@ -310,14 +292,14 @@ export class Connection {
       this.#close(new TransportError('TIMEOUT', 'uTP: nothing received for too long'));
       return;
     }
-    if (now >= this.#rtoAt) {
+    if (now >= this.#sender.rtoAt) {
       this.#onTimeout(now);
       if (this.#isClosed()) return;
     }
     if (
       this.state === 'CS_CONNECTED' &&
       now - this.#lastSent >= this.#keepAliveMs &&
-      this.#send.size === 0
+      this.#sender.inFlightPackets === 0
     ) {
       this.#sendAck();
     }
@@ -336,99 +318,6 @@ export class Connection {
   #window(): number {
     const recv = this.#recv;
     return Math.max(0, this.#recvBufferBytes - this.#unread - (recv?.waitingBytes ?? 0));
-  }
-
-  /** Applies ack_nr and the selective ACK; returns false when the packet must be dropped. */
-  #processAck(pkt: Packet, now: number): boolean {
-    const send = this.#send;
-    const windowFull =
-      this.#curWindow + this.sizer.size > Math.min(this.ledbat.maxWindow, this.#peerWnd);
-    this.#peerWnd = pkt.wndSize;
-    this.#ackNow = now;
-    this.#ackedBytes = 0;
-    const released = send.ackThrough(pkt.ackNr, this.#onAcked);
-    if (released === -1) {
-      // An ack_nr ahead of anything we sent belongs to no packet of ours: drop the packet.
-      // One behind our window is merely old (reordered); its data is still good.
-      if (!seqLess(pkt.ackNr, seqAdd(send.oldestSeq, -1))) return false;
-    }
-    const sack = pkt.selectiveAck;
-    if (sack !== undefined) {
-      forEachSelectiveAck(pkt.ackNr, sack, (seq) => {
-        const packet = send.ackOne(seq);
-        if (packet !== undefined) this.#onAcked(packet);
-      });
-    }
-    // The echoed delay is that of the last packet the peer got from us. Only a packet that
-    // acknowledges data is taken: a delay measured on the tiny ST_SYN lacks the serialization
-    // time every data packet has, and would make the base delay too low for good.
-    if (pkt.timestampDifferenceMicroseconds !== 0 && this.#ackedBytes > 0) {
-      this.ledbat.onDelaySample(pkt.timestampDifferenceMicroseconds, now);
-    }
-    const progressed = released > 0 || this.#ackedBytes > 0;
-    if (progressed) {
-      this.#dupAcks = 0;
-      this.#timeouts = 0;
-      this.#rtoAt = send.size > 0 ? now + this.rtt.timeout : Number.POSITIVE_INFINITY;
-      this.ledbat.onAck(this.#ackedBytes, windowFull, this.sizer.size, now, this.rtt.rtt);
-    } else if (
-      released === 0 &&
-      pkt.type === ST_STATE &&
-      send.size > 0 &&
-      ++this.#dupAcks === DUPLICATE_ACKS_BEFORE_RESEND
-    ) {
-      // Three duplicate acks: ack_nr + 1 is lost.
-      const oldest = send.get(send.oldestSeq);
-      if (oldest !== undefined) this.#markLost(oldest, true);
-    }
-    if (sack !== undefined) this.#detectSackLoss();
-    if (this.#writableWanted && this.writable) {
-      this.#writableWanted = false;
-      this.#host.onWritable();
-    }
-    return true;
-  }
-
-  readonly #onAcked = (p: OutPacket): void => {
-    if (p.needResend) this.#resendCount--;
-    else this.#curWindow -= p.payloadLength;
-    this.#heldBytes -= p.payloadLength;
-    this.#ackedBytes += p.payloadLength;
-    if (p.transmissions === 1) this.rtt.sample(this.#ackNow - p.sentAt);
-    if (p.probe !== 0) this.sizer.onProbeAcked(p.probe);
-    if (p.type === ST_FIN) this.#finAcked = true;
-  };
-
-  /** BEP 29: a packet with 3 or more selectively acked packets after it is lost. */
-  #detectSackLoss(): void {
-    const send = this.#send;
-    let after = 0;
-    for (let i = send.span - 1; i >= 0; i--) {
-      const p = send.at(i);
-      if (p === undefined) after++;
-      else if (after >= DUPLICATE_ACKS_BEFORE_RESEND && !p.fastResent && !p.needResend) {
-        this.#markLost(p, true);
-      }
-    }
-  }
-
-  #markLost(p: OutPacket, fast: boolean): void {
-    if (p.needResend) return;
-    p.needResend = true;
-    if (fast) p.fastResent = true;
-    this.#resendCount++;
-    this.#curWindow -= p.payloadLength;
-    if (p.probe !== 0) {
-      // A lost probe says the path is narrower; it is no sign of congestion.
-      this.sizer.onProbeLost(p.probe);
-      p.probe = 0;
-      return;
-    }
-    // Halve once per window: losses of packets sent before the last cut do not count again.
-    if (!seqLess(p.seqNr, this.#lossEpoch)) {
-      this.ledbat.onLoss(this.sizer.size);
-      this.#lossEpoch = this.#send.nextSeq;
-    }
   }
 
   #receiveData(pkt: Packet): void {
@@ -458,146 +347,34 @@ export class Connection {
     this.#host.onData(payload);
   };
 
+  /** BEP 29 "timeouts": give up after too many in a row, else the sender resends. */
   #onTimeout(now: number): void {
-    const send = this.#send;
-    this.#timeouts++;
-    if (this.state === 'CS_SYN_SENT' && this.#timeouts > this.#synRetries) {
+    const timeouts = this.#sender.countTimeout();
+    if (this.state === 'CS_SYN_SENT' && timeouts > this.#synRetries) {
       this.#close(new TransportError('CONNECTION_REFUSED', 'uTP: no answer to ST_SYN'));
       return;
     }
-    if (this.#timeouts > this.#maxTimeouts) {
+    if (timeouts > this.#maxTimeouts) {
       this.#close(new TransportError('TIMEOUT', 'uTP: the peer stopped acknowledging'));
       return;
     }
-    this.rtt.backOff();
-    if (send.size > 0) {
-      // BEP 29 "timeouts": the window drops to one packet; everything in flight is resent.
-      this.ledbat.onTimeout(this.sizer.size);
-      send.forEach((p) => {
-        if (!p.needResend) {
-          if (p.probe !== 0) {
-            this.sizer.onProbeLost(p.probe);
-            p.probe = 0;
-          }
-          p.needResend = true;
-          this.#resendCount++;
-          this.#curWindow -= p.payloadLength;
-        }
-      });
-      this.#lossEpoch = send.nextSeq;
-    }
-    // A zero window with nothing in flight: probe with one packet.
-    this.#forceOne = true;
-    this.#rtoAt = now + this.rtt.timeout;
-    this.#flush();
+    this.#sender.onTimeout(now);
   }
 
-  #windowAllows(bytes: number): boolean {
-    const limit = Math.min(this.ledbat.maxWindow, this.#peerWnd);
-    if (this.#curWindow + bytes <= limit) return true;
-    // BEP 29 allows one packet when max_window is smaller than a packet.
-    if (this.#curWindow === 0 && this.#peerWnd >= bytes) return true;
-    if (this.#forceOne) {
-      this.#forceOne = false;
-      return true;
-    }
-    return false;
-  }
-
-  #flush(): void {
-    if (this.state === 'CS_CLOSED' || this.state === 'CS_SYN_SENT') {
-      if (this.state === 'CS_SYN_SENT' && this.#resendCount > 0) this.#resend();
-      return;
-    }
-    if (this.#resendCount > 0 && !this.#resend()) return;
-    const send = this.#send;
-    while (this.#queue.bytes > 0) {
-      const probe = this.sizer.nextProbe();
-      const size = probe !== 0 ? probe : this.sizer.size;
-      const room = size - HEADER_SIZE;
-      const n = Math.min(room, this.#queue.bytes);
-      // Nagle: a short packet waits while others are in flight, unless we are ending.
-      if (n < room && send.size > 0 && !this.#ending) break;
-      if (!this.#windowAllows(n)) break;
-      if (send.span >= MAX_SEND_PACKETS - 1) break;
-      const p = this.#pushPacket(ST_DATA, EMPTY, n);
-      if (probe !== 0 && n === room) {
-        p.probe = probe;
-        this.sizer.probing = probe;
-      }
-    }
-    if (this.#ending && !this.#finSent && this.#queue.bytes === 0 && this.#windowAllows(0)) {
-      this.#finSent = true;
-      this.#pushPacket(ST_FIN, EMPTY, 0);
-      this.#host.onFinSent();
-    }
-    if (this.#queue.bytes > 0 && send.size === 0 && this.#rtoAt === Number.POSITIVE_INFINITY) {
-      // Blocked by the peer's window with nothing in flight: the timer probes it.
-      this.#rtoAt = this.#clock.now() + this.rtt.timeout;
-    }
-  }
-
-  /** Resends packets marked lost, oldest first; false when the window stopped it. */
-  #resend(): boolean {
-    const send = this.#send;
-    for (let i = 0; i < send.span && this.#resendCount > 0; i++) {
-      const p = send.at(i);
-      if (p === undefined || !p.needResend) continue;
-      if (!this.#windowAllows(p.payloadLength)) return false;
-      p.needResend = false;
-      this.#resendCount--;
-      this.stats.retransmits++;
-      this.#transmit(p);
-    }
-    return true;
-  }
-
-  /** Builds a packet carrying `n` queued bytes (or `payload`), buffers it and sends it. */
-  #pushPacket(type: number, payload: Uint8Array, n: number): OutPacket {
-    const length = type === ST_DATA ? n : payload.length;
-    const bytes = new Uint8Array(HEADER_SIZE + length);
-    if (type === ST_DATA) this.#queue.take(bytes, HEADER_SIZE, n);
-    else if (length > 0) bytes.set(payload, HEADER_SIZE);
-    const p: OutPacket = {
-      seqNr: this.#send.nextSeq,
-      type,
-      bytes,
-      payloadLength: length,
-      sentAt: 0,
-      transmissions: 0,
-      needResend: false,
-      fastResent: false,
-      probe: 0,
-    };
-    this.#send.push(p);
-    this.#heldBytes += length;
-    this.#transmit(p);
-    return p;
-  }
-
-  #transmit(p: OutPacket): void {
-    const now = this.#clock.now();
-    // The first transmission sends the buffer itself; a resend sends a copy, because the
-    // socket may still hold the first one.
-    const out = p.transmissions === 0 ? p.bytes : p.bytes.slice();
+  /** Sends one of the sender's packets, with our half of the header: ack_nr, wnd_size, delay. */
+  #transmit(out: Uint8Array, type: number, seqNr: number, now: number): void {
     writeHeaderUnchecked(
       out,
-      p.type,
+      type,
       0,
-      p.type === ST_SYN ? this.recvId : this.sendId,
+      type === ST_SYN ? this.recvId : this.sendId,
       microseconds(now),
       this.#replyMicro,
       this.#advertise(),
-      p.seqNr,
+      seqNr,
       this.#recv?.ackNr ?? 0,
     );
-    p.transmissions++;
-    p.sentAt = now;
-    this.#curWindow += p.payloadLength;
-    if (this.#rtoAt === Number.POSITIVE_INFINITY) this.#rtoAt = now + this.rtt.timeout;
     this.#lastSent = now;
-    this.stats.packetsSent++;
-    this.stats.bytesSent += p.payloadLength;
     // A data packet carries ack_nr: a pending plain ACK is no longer owed.
     if (this.#recv !== undefined && this.#recv.waitingPackets === 0) {
       this.ackPending = false;
@@ -627,7 +404,7 @@ export class Connection {
       microseconds(now),
       this.#replyMicro,
       this.#advertise(),
-      this.#send.nextSeq,
+      this.#sender.nextSeq,
       recv.ackNr,
     );
     if (sack !== undefined) {
@@ -647,24 +424,22 @@ export class Connection {
   }
 
   #checkDone(): void {
-    if (this.#finAcked && this.#eofDelivered && this.#send.size === 0) this.#close(undefined);
+    if (this.#sender.done && this.#eofDelivered) this.#close(undefined);
   }
 
   #close(error: TransportError | undefined): void {
     if (this.state === 'CS_CLOSED') return;
     this.state = 'CS_CLOSED';
-    this.#send.clear();
-    this.#queue.clear();
-    this.#heldBytes = 0;
+    this.#sender.clear();
     this.#host.onClose(error);
   }
 
   #schedule(): void {
     if (this.state === 'CS_CLOSED') return;
-    let at = this.#rtoAt;
+    let at = this.#sender.rtoAt;
     if (this.state !== 'CS_SYN_SENT') {
       at = Math.min(at, this.#lastReceived + this.#idleTimeoutMs);
-      if (this.#send.size === 0) at = Math.min(at, this.#lastSent + this.#keepAliveMs);
+      if (this.#sender.inFlightPackets === 0) at = Math.min(at, this.#lastSent + this.#keepAliveMs);
     }
     if (at < this.#armedAt) {
       this.#armedAt = at;
@@ -674,7 +449,7 @@ export class Connection {
 
   /** Packets held in the send buffer (sent, not acknowledged). */
   get inFlightPackets(): number {
-    return this.#send.size;
+    return this.#sender.inFlightPackets;
   }
 
   /** `ack_nr`: the last packet received in order (0 before the handshake). */
@@ -684,16 +459,16 @@ export class Connection {
 
   /** `seq_nr` of our next packet. */
   get seqNr(): number {
-    return this.#send.nextSeq;
+    return this.#sender.nextSeq;
   }
 
   /** `cur_window`, bytes. */
   get curWindow(): number {
-    return this.#curWindow;
+    return this.#sender.curWindow;
   }
 
   /** The peer's advertised window, bytes. */
   get peerWindow(): number {
-    return this.#peerWnd;
+    return this.#sender.peerWindow;
   }
 }

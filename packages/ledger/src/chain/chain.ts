@@ -1,5 +1,5 @@
 /**
- * The chain: block index, most-work chain selection, the UTXO set with undo data,
+ * The chain: block index, most-work chain selection, the UTXO set with undo data (utxo-set.ts),
  * reorganisations, bounded orphan blocks and persistence through a ChainStore.
  *
  * Every block is stored (append-only, durable) once its header and context-free checks pass,
@@ -41,12 +41,7 @@ import {
   medianTimePast,
 } from './block-index';
 import { type Coin, outpointFromKey, outpointKey } from './coins';
-import {
-  type BlockUndo,
-  connectBlock,
-  disconnectBlock,
-  type UnsupportedScriptPolicy,
-} from './connect';
+import { connectBlock, type UnsupportedScriptPolicy } from './connect';
 import { OrphanBlocks, RecentMap } from './orphans';
 import {
   type ChainStore,
@@ -55,6 +50,7 @@ import {
   RECORD_HEADER_SIZE,
   scanRecords,
 } from './store';
+import { UtxoSet } from './utxo-set';
 
 export interface ChainEvents {
   /** The tip changed: blocks disconnected (tip first), then connected (in order). */
@@ -91,9 +87,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   readonly #unsupported: UnsupportedScriptPolicy;
   readonly #index: BlockIndex;
   readonly #active: IndexNode[] = [];
-  readonly #utxo = new Map<string, Coin>();
-  readonly #undo = new Map<string, BlockUndo>();
-  readonly #txIndex = new Map<string, IndexNode>();
+  readonly #utxo = new UtxoSet();
   readonly #orphans: OrphanBlocks;
   readonly #cache = new RecentMap<Block>(BLOCK_CACHE_SIZE);
   /** Txids of recently checked blocks, so connecting does not hash them again. */
@@ -176,10 +170,10 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     return node !== undefined && (node.dataOffset !== undefined || node.height === 0);
   }
   getCoin(prevout: OutPoint): Coin | undefined {
-    return this.#utxo.get(outpointKey(prevout));
+    return this.#utxo.getCoin(outpointKey(prevout));
   }
   *coins(): IterableIterator<[OutPoint, Coin]> {
-    for (const [key, coin] of this.#utxo) yield [outpointFromKey(key), coin];
+    for (const [key, coin] of this.#utxo.entries()) yield [outpointFromKey(key), coin];
   }
   /** The UTXO set's size. */
   get coinCount(): number {
@@ -260,7 +254,7 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   async getTransaction(
     id: Uint8Array,
   ): Promise<{ tx: Transaction; blockHash: Uint8Array; height: number } | undefined> {
-    const node = this.#txIndex.get(toHex(id));
+    const node = this.#utxo.blockOfTx(toHex(id));
     if (node === undefined) return undefined;
     const block = await this.#readBlock(node);
     const tx = block?.transactions.find((t) => bytesEqual(txid(t), id));
@@ -454,28 +448,18 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
     const txids = this.#txidCache.get(node.key) ?? block.transactions.map(txid);
     let result: ReturnType<typeof connectBlock>;
     try {
-      result = connectBlock(
-        block,
-        txids,
-        { getCoin: (k) => this.#utxo.get(k) },
-        {
-          params: this.params,
-          height: node.height,
-          verifyScripts: this.#verifyScripts,
-          unsupportedScripts: this.#unsupported,
-        },
-      );
+      result = connectBlock(block, txids, this.#utxo, {
+        params: this.params,
+        height: node.height,
+        verifyScripts: this.#verifyScripts,
+        unsupportedScripts: this.#unsupported,
+      });
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;
       this.#markInvalid(node, e.message);
       return undefined;
     }
-    for (const [k, coin] of result.changes) {
-      if (coin === null) this.#utxo.delete(k);
-      else this.#utxo.set(k, coin);
-    }
-    this.#undo.set(node.key, result.undo);
-    for (const id of txids) this.#txIndex.set(toHex(id), node);
+    this.#utxo.connect(node, txids, result);
     this.unverifiedInputs += result.unverifiedInputs;
     node.status = 'valid';
     this.#active.push(node);
@@ -485,16 +469,11 @@ export class Chain extends Emitter<ChainEvents> implements NodeChain {
   async #disconnectTip(): Promise<Block> {
     const node = this.#active[this.height] as IndexNode;
     const block = await this.#readBlock(node);
-    const undo = this.#undo.get(node.key);
+    const undo = this.#utxo.undoOf(node);
     if (block === undefined || undo === undefined)
       throw new LedgerError('STORAGE', 'cannot disconnect: block or undo data missing');
     const txids = block.transactions.map(txid);
-    for (const [k, coin] of disconnectBlock(block, txids, undo)) {
-      if (coin === null) this.#utxo.delete(k);
-      else this.#utxo.set(k, coin);
-    }
-    for (const id of txids) this.#txIndex.delete(toHex(id));
-    this.#undo.delete(node.key);
+    this.#utxo.disconnect(node, block, txids, undo);
     this.#active.pop();
     return block;
   }

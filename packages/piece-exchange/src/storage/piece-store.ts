@@ -11,7 +11,7 @@
  * by `maxBufferedBytes` (past it a piece's blocks are written early and the piece is hashed
  * from disk when complete), bytes not yet on disk by `maxQueuedBytes` (the session waits on
  * `whenWritable()` before reading more from its sockets), open files by `maxOpenFiles` (least
- * recently used handles are synced and closed).
+ * recently used handles are synced and closed, ./file-handles.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,9 +19,10 @@ import { Bitfield } from '../bitfield';
 import { ChangeWatch } from './change-watch';
 import { fileStamps, type PreparedFile, prepareFiles } from './confined';
 import { diskPaths, type PathRules } from './disk-paths';
+import { FileHandles } from './file-handles';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
-import { describeIoError, StorageError } from './storage-error';
+import { StorageError } from './storage-error';
 
 export interface PieceStoreOptions {
   fs: FileSystem;
@@ -66,12 +67,6 @@ interface Assembly {
   writes: Promise<void>[];
 }
 
-interface OpenFile {
-  file: Promise<StorageFile>;
-  users: number;
-  dirty: boolean;
-}
-
 export class PieceStore {
   readonly layout: FileLayout;
   /** Path elements of each file on disk, under `directory` (./disk-paths.ts). */
@@ -83,11 +78,11 @@ export class PieceStore {
   /** Notices files that change under a seeded piece (./change-watch.ts). */
   private readonly changes: ChangeWatch;
   private readonly pieceHashes: Uint8Array;
-  private readonly maxOpenFiles: number;
   private readonly maxQueuedBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly assemblies = new Map<number, Assembly>();
-  private readonly handles = new Map<number, OpenFile>();
+  /** Open files, least recently used closed first (./file-handles.ts). */
+  private readonly handles: FileHandles;
   private readonly inFlight = new Set<Promise<unknown>>();
   private writeWaiters: Array<() => void> = [];
   private queued = 0;
@@ -109,7 +104,12 @@ export class PieceStore {
       describe: (piece) => this.segmentFiles(piece),
       onChanged: options.onPieceChanged,
     });
-    this.maxOpenFiles = options.maxOpenFiles ?? 32;
+    this.handles = new FileHandles({
+      open: (index) => this.fs.open(this.diskPath(index), this.confined ? 'existing' : 'any'),
+      pathOf: (index) => this.diskPath(index),
+      maxOpenFiles: options.maxOpenFiles ?? 32,
+      track: (promise) => this.track(promise),
+    });
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
       options.maxQueuedBytes ?? 32 * 1024 * 1024,
@@ -313,11 +313,7 @@ export class PieceStore {
   /** Waits for every write in flight, then syncs every written file (data is durable). */
   async flush(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    for (const h of [...this.handles.values()]) {
-      if (!h.dirty) continue;
-      h.dirty = false;
-      await (await h.file).sync();
-    }
+    await this.handles.syncWritten();
   }
 
   /** Flushes and closes every file. Idempotent. */
@@ -327,18 +323,14 @@ export class PieceStore {
     this.closed = true;
     for (const a of this.assemblies.values()) this.drop(a);
     this.assemblies.clear();
-    const handles = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.allSettled(handles.map(async (h) => (await h.file).close()));
+    await this.handles.closeAll();
     for (const w of this.writeWaiters.splice(0)) w();
   }
 
   /** Closes files without syncing (a simulated crash; tests only need this through `close`). */
   async abandon(): Promise<void> {
     this.closed = true;
-    const handles = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.allSettled(handles.map(async (h) => (await h.file).close()));
+    await this.handles.closeAll();
     for (const w of this.writeWaiters.splice(0)) w();
   }
 
@@ -436,54 +428,12 @@ export class PieceStore {
     }
   }
 
-  private async withFile<T>(
+  private withFile<T>(
     index: number,
     write: boolean,
     fn: (file: StorageFile) => Promise<T>,
   ): Promise<T> {
-    let h = this.handles.get(index);
-    if (h) {
-      this.handles.delete(index); // re-insert: most recently used last
-    } else {
-      const path = this.diskPath(index);
-      const file = this.fs.open(path, this.confined ? 'existing' : 'any');
-      file.catch(() => this.handles.delete(index)); // a failed open is tried again next time
-      h = { file, users: 0, dirty: false };
-    }
-    this.handles.set(index, h);
-    h.users++;
-    try {
-      const file = await h.file;
-      if (write) h.dirty = true;
-      return await fn(file);
-    } catch (error) {
-      if (error instanceof StorageError) throw error;
-      const path = this.diskPath(index);
-      throw new StorageError(
-        'IO_ERROR',
-        `cannot ${write ? 'write' : 'read'} ${path}: ${describeIoError(error)}`,
-        { cause: error },
-      );
-    } finally {
-      h.users--;
-      this.evict();
-    }
-  }
-
-  /** Closes least recently used idle handles beyond `maxOpenFiles`, syncing written ones. */
-  private evict(): void {
-    if (this.handles.size <= this.maxOpenFiles) return;
-    for (const [index, h] of this.handles) {
-      if (this.handles.size <= this.maxOpenFiles) break;
-      if (h.users > 0) continue;
-      this.handles.delete(index);
-      const closing = (async () => {
-        const file = await h.file;
-        if (h.dirty) await file.sync();
-        await file.close();
-      })();
-      this.track(closing).catch(() => undefined);
-    }
+    return this.handles.with(index, write, fn);
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
