@@ -144,9 +144,16 @@ function bindError(
   return error;
 }
 
-/** What the peer port is bound on, for messages. */
-function peerPortKind(transport: TransportMode): string {
-  return transport === 'tcp' ? 'TCP' : transport === 'utp' ? 'UDP (uTP)' : 'TCP/UDP';
+/**
+ * Which socket of the peer port could not be bound, for the message: with `both`, Node's
+ * `syscall` tells a TCP `listen` from a UDP `bind`.
+ */
+function peerPortKind(transport: TransportMode, error: unknown): string {
+  if (transport === 'tcp') return 'TCP';
+  if (transport === 'utp') return 'UDP (uTP)';
+  const cause = error instanceof Error ? error.cause : undefined;
+  const syscall = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'syscall') : '';
+  return syscall === 'listen' ? 'TCP' : 'UDP (uTP)';
 }
 
 /**
@@ -269,7 +276,9 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   } catch (error) {
     await utp?.close();
     await stateLock.release();
-    throw storageErrorForCli(bindError(error, peerPortKind(transport), options.port, '--port'));
+    throw storageErrorForCli(
+      bindError(error, peerPortKind(transport, error), options.port, '--port'),
+    );
   }
   let dht: DHT | undefined;
   if (options.dht !== false) {
