@@ -195,14 +195,16 @@ export function humanReporter(
           return;
         }
         case 'listening': {
-          const over = { both: 'uTP and TCP', utp: 'uTP (UDP)', tcp: 'TCP' }[event.transport];
+          // "listening on TCP 0.0.0.0:6881 and uTP (UDP 6881), DHT on the same UDP port"
+          const over = { both: 'TCP', utp: 'uTP', tcp: 'TCP' }[event.transport];
+          const utp = event.transport === 'both' ? ` and uTP (UDP ${event.port})` : '';
           const dht =
             event.dhtPort === undefined
               ? ' (DHT off)'
               : event.dhtPort === event.port && event.transport !== 'tcp'
                 ? ', DHT on the same UDP port'
                 : `, DHT on UDP ${event.dhtPort}`;
-          out.info(`listening on ${over} ${event.host}:${event.port}${dht}`);
+          out.info(`listening on ${over} ${event.host}:${event.port}${utp}${dht}`);
           return;
         }
         case 'torrent':

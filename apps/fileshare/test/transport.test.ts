@@ -114,6 +114,45 @@ describe('--transport', () => {
     expect(connectTransports(getter)).toEqual(['tcp']);
   });
 
+  it('-v says which transport each peer uses', async () => {
+    const dir = await harness.tempDir();
+    await writeSeed(dir);
+    const seeder = harness.spawn([
+      'share',
+      join(dir, 'a.bin'),
+      '--host',
+      '127.0.0.1',
+      '--no-dht',
+      '--transport',
+      'utp',
+      '--state-dir',
+      join(dir, 's'),
+      '--json',
+    ]);
+    const port = Number((await seeder.waitForEvent('listening', 20_000)).port);
+    const torrent = await seeder.waitForEvent('torrent', 20_000);
+    const getter = harness.spawn([
+      'get',
+      String(torrent.magnet),
+      '--peer',
+      `127.0.0.1:${port}`,
+      '--no-dht',
+      '--host',
+      '127.0.0.1',
+      '--transport',
+      'utp',
+      '--out',
+      join(dir, 'out'),
+      '--state-dir',
+      join(dir, 'g'),
+      '--exit-when-done',
+      '-v',
+    ]);
+    expect((await getter.exited).code, getter.stderr).toBe(0);
+    expect(getter.stderr).toContain('listening on uTP 127.0.0.1:');
+    expect(getter.stderr).toContain(`peer 127.0.0.1:${port} connected over uTP`);
+  });
+
   it('an unknown transport is a usage error (exit 2)', async () => {
     const dir = await harness.tempDir();
     const p = harness.spawn(['get', 'a'.repeat(40), '--transport', 'quic', '--state-dir', dir]);
