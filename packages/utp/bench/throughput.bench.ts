@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       const seconds = await libtorrentGets(
         torrentPath,
         join(dir, 'get'),
-        seeder.listenPort as number,
+        seeder.listenAddress!.port,
       );
       const got = await readFile(join(dir, 'get', info.name));
       if (

@@ -140,7 +140,7 @@ describe.skipIf(!available)('libtorrent 2.0 over uTP only', () => {
     const save = join(work.path, 'lt-get');
     const ltPort = await freeUdpPort();
     const lt = startLt(
-      ['get', torrentPath, save, String(ltPort), `127.0.0.1:${seeder.listenPort}`],
+      ['get', torrentPath, save, String(ltPort), `127.0.0.1:${seeder.listenAddress!.port}`],
       join(work.path, 'lt-get.log'),
     );
     try {
