@@ -421,7 +421,13 @@ export class Torrent extends Emitter<TorrentEvents> {
     if (peer.opened) {
       const peerId = peerIdHex(peer.remotePeerId);
       const transport = peer.transport !== undefined ? { transport: peer.transport } : {};
-      this.emit('peer', { type: 'disconnect', address, peerId, ...transport, ...(error ? { error } : {}) });
+      this.emit('peer', {
+        type: 'disconnect',
+        address,
+        peerId,
+        ...transport,
+        ...(error ? { error } : {}),
+      });
     } else {
       // Refused or failed in the handshake: it never emitted `connect`.
       const reason = removed.refusal ?? (this.#closed ? 'closing' : 'handshake');
