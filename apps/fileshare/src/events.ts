@@ -36,8 +36,17 @@ export interface StatusFields {
 export type NodeEvent =
   /** Hashing content into a torrent (`create`, `share`): bytes read so far of `length`. */
   | { type: 'hashing'; name: string; hashed: number; length: number }
-  /** TCP listener (peer wire) and, unless `--no-dht`, the UDP DHT socket are bound. */
-  | { type: 'listening'; port: number; dhtPort: number | undefined; host: string }
+  /**
+   * The peer listener (uTP on UDP and/or TCP, per `transport`, on `port`) and, unless
+   * `--no-dht`, the DHT (on the uTP socket unless `--dht-port` named another) are bound.
+   */
+  | {
+      type: 'listening';
+      port: number;
+      dhtPort: number | undefined;
+      host: string;
+      transport: 'utp' | 'tcp' | 'both';
+    }
   /** The torrent this node serves or fetches. */
   | {
       type: 'torrent';
@@ -75,6 +84,8 @@ export type NodeEvent =
       type: 'peer';
       action: 'connect' | 'disconnect' | 'rejected';
       address: string;
+      /** `connect`, `disconnect`: what carries the connection. */
+      transport?: 'utp' | 'tcp';
       reason?: string;
     }
   /**

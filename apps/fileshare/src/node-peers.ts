@@ -3,6 +3,7 @@
  * announces and lookups) and HTTP trackers (./tracker-announcer.ts: BEP 3). Every address found
  * is handed to the torrent, except our own.
  */
+import { networkInterfaces } from 'node:os';
 import type { DHT } from '@peerkit/kademlia';
 import type { Torrent } from '@peerkit/piece-exchange';
 import type { Address, Clock } from '@peerkit/transport';
@@ -14,7 +15,7 @@ import { startTrackerAnnouncer } from './tracker-announcer';
 export interface PeerSourceOptions {
   torrent: Torrent;
   dht: DHT | undefined;
-  /** Our TCP address (peers at it are ourselves). */
+  /** Our listen address (peers at it are ourselves). */
   address: Address;
   clock: Clock;
   infoHash: Uint8Array;
@@ -32,12 +33,43 @@ export interface PeerSources {
   stop(): Promise<void>;
 }
 
+/** `::ffff:1.2.3.4` (an IPv4 address as an IPv6 socket reports it) is `1.2.3.4`. */
+function plainHost(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
+}
+
+/**
+ * The hosts our listener answers on: the bound address itself, or for a wildcard bind
+ * (`0.0.0.0`, `::`) every address of this machine's interfaces (loopback included); a `::`
+ * listener also takes IPv4 (dual stack).
+ */
+export function listenHosts(
+  listen: Address,
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): Set<string> {
+  const host = plainHost(listen.host);
+  if (host !== '0.0.0.0' && host !== '::') return new Set([host]);
+  const hosts = new Set<string>([host]);
+  for (const list of Object.values(interfaces)) {
+    for (const entry of list ?? []) {
+      if (host === '0.0.0.0' && entry.family !== 'IPv4') continue;
+      hosts.add(plainHost(entry.address));
+    }
+  }
+  return hosts;
+}
+
+/** Whether `peer` is our own listener (a DHT or tracker reply that lists us), by address. */
+export function isOwnAddress(peer: Address, listen: Address, hosts: ReadonlySet<string>): boolean {
+  return peer.port === listen.port && hosts.has(plainHost(peer.host));
+}
+
 export function startPeerSources(options: PeerSourceOptions): PeerSources {
   const { torrent, dht, address, emit } = options;
   let stopped = false;
-  const isSelf = (peer: Address) =>
-    peer.port === address.port &&
-    (peer.host === '127.0.0.1' || peer.host === '::1' || peer.host === address.host);
+  const ownHosts = listenHosts(address);
+  const isSelf = (peer: Address) => isOwnAddress(peer, address, ownHosts);
   const feed = (peer: Address) => {
     if (!stopped && !isSelf(peer)) torrent.addPeer(peer);
   };

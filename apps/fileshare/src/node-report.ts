@@ -45,6 +45,11 @@ export interface ReportOptions {
   savedTorrent: string;
 }
 
+/** The transports peerkit-share reports (piece-exchange passes on the stream's own name). */
+function transportKind(name: string | undefined): 'utp' | 'tcp' | undefined {
+  return name === 'utp' || name === 'tcp' ? name : undefined;
+}
+
 /** Emits `metadata`, `resumed`, `piece`, `hash-failure` and `peer` events for the torrent. */
 export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): void {
   const { emit, peerTotals, savedTorrent } = options;
@@ -101,10 +106,13 @@ export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): v
       event.type === 'rejected' ? event.reason : undefined,
       event.error ? describeError(event.error) : undefined,
     ].filter((r) => r !== undefined);
+    const carrier = event.type === 'rejected' ? undefined : transportKind(event.transport);
+    const transport = carrier !== undefined ? { transport: carrier } : {};
     emit({
       type: 'peer',
       action: event.type,
       address: formatAddress(event.address),
+      ...transport,
       ...(reasons.length > 0 ? { reason: reasons.join(': ') } : {}),
     });
   });

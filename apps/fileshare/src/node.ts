@@ -2,7 +2,9 @@
  * A share node: one torrent session (`@peerkit/piece-exchange`) wired to a DHT node
  * (`@peerkit/kademlia`). This module is the integration the protocol packages leave to the app:
  *
- * - the torrent listens on TCP (`port`), the DHT on UDP (`dhtPort`);
+ * - the torrent listens on uTP (BEP 29, @peerkit/utp) and TCP on one port number (`port`) and
+ *   dials uTP first with TCP as the fallback (`transport`: 'both', or only 'utp' or 'tcp'); the
+ *   DHT shares the uTP socket (one UDP port, as libtorrent does) unless `dhtPort` says another;
  * - the DHT joins through `bootstrap` addresses and the routing table saved last time;
  * - the node announces the torrent (BEP 5 `announce_peer` with its TCP port) at once and every
  *   `announceIntervalMs`, whether it is downloading or seeding; while the download is incomplete
@@ -31,7 +33,15 @@ import {
   type TorrentInfo,
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
-import { type Address, isTransportError, type Network, nodeNetwork } from '@peerkit/transport';
+import {
+  type Address,
+  formatAddress,
+  isTransportError,
+  type Network,
+  nodeNetwork,
+} from '@peerkit/transport';
+import { dualNetwork, type UtpNetwork, utpNetwork } from '@peerkit/utp';
+import { reportingDials } from './dial-report';
 import { CliError, describeError, errorCode } from './errors';
 import type { NodeEventHandler, PeerTotals, StatusFields } from './events';
 import { startPeerSources } from './node-peers';
@@ -40,7 +50,10 @@ import { lockTorrentState, storageErrorForCli, watchStorageErrors } from './node
 import { PeerTotalsTracker } from './peer-totals';
 import type { StateDir } from './state-dir';
 import { readIfExists } from './state-dir';
-import { throttledNetwork } from './throttle';
+import { limitedNetwork } from './throttle';
+
+/** Which transports peer connections use: uTP then TCP (`both`), or only one. */
+export type TransportMode = 'utp' | 'tcp' | 'both';
 
 export interface ShareNodeOptions {
   /** The content, when known (a .torrent, or `share`). */
@@ -54,10 +67,12 @@ export interface ShareNodeOptions {
   state: StateDir;
   /** Address to bind TCP and UDP on (default 0.0.0.0). */
   host?: string;
-  /** TCP port for peer connections (default 0: any free port). */
+  /** Port for peer connections, TCP and/or uTP (UDP) (default 0: any free port). */
   port?: number;
-  /** UDP port for the DHT (default 0). */
+  /** UDP port for the DHT (default: the uTP port when uTP is on, else any free port). */
   dhtPort?: number;
+  /** Peer connections over uTP then TCP (`both`, the default), or only `utp` or `tcp`. */
+  transport?: TransportMode;
   /** Run a DHT node (default true). */
   dht?: boolean;
   /** DHT nodes to join through; without them the saved routing table is used. */
@@ -70,6 +85,8 @@ export interface ShareNodeOptions {
   maxUploadRate?: number;
   /** MSE/PE policy for peer connections (piece-exchange's `encryption`, default `prefer`). */
   encryption?: EncryptionPolicy;
+  /** Bytes per second, across all peers. */
+  maxDownloadRate?: number;
   /** Verify every piece on disk at start instead of trusting resume data. */
   recheck?: boolean;
   /** A file already there that is not this torrent's data: refuse (`verify`, default) or overwrite. */
@@ -89,7 +106,7 @@ export interface ShareNodeOptions {
   announceIntervalMs?: number;
   /** Default 1000 ms. */
   statusIntervalMs?: number;
-  /** Where sockets come from (default `nodeNetwork()`). */
+  /** Where sockets come from (default `nodeNetwork()`): TCP streams and UDP datagrams. */
   network?: Network;
   onEvent?: NodeEventHandler;
 }
@@ -99,8 +116,9 @@ export interface ShareNode {
   readonly dht: DHT | undefined;
   readonly infoHashHex: string;
   readonly magnet: string;
-  /** The TCP address peers connect to. */
+  /** The address peers connect to (TCP and/or uTP, per `transport`). */
   readonly address: Address;
+  readonly transport: TransportMode;
   readonly dhtAddress: Address | undefined;
   /** Resolves when every piece is verified. */
   whenDone(): Promise<void>;
@@ -113,15 +131,55 @@ export interface ShareNode {
 }
 
 /** Wraps a TCP/UDP bind failure into the CLI's one-line error. */
-function bindError(error: unknown, what: string, port: number | undefined): unknown {
+function bindError(
+  error: unknown,
+  what: string,
+  port: number | undefined,
+  flag: '--port' | '--dht-port',
+): unknown {
   if (isTransportError(error, 'ADDRESS_IN_USE')) {
     return new CliError(
       'PORT_IN_USE',
-      `${what} port ${port ?? 0} is already in use (choose another with ${what === 'TCP' ? '--port' : '--dht-port'})`,
+      `${what} port ${port ?? 0} is already in use (choose another with ${flag})`,
       { cause: error },
     );
   }
   return error;
+}
+
+/**
+ * Which socket of the peer port could not be bound, for the message: with `both`, Node's
+ * `syscall` tells a TCP `listen` from a UDP `bind`.
+ */
+function peerPortKind(transport: TransportMode, error: unknown): string {
+  if (transport === 'tcp') return 'TCP';
+  if (transport === 'utp') return 'UDP (uTP)';
+  const cause = error instanceof Error ? error.cause : undefined;
+  const syscall = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'syscall') : '';
+  return syscall === 'listen' ? 'TCP' : 'UDP (uTP)';
+}
+
+/**
+ * The network peer connections use, over `base`'s sockets: uTP (`utp`), TCP (`tcp`), or uTP
+ * first with TCP as the fallback on the same port number (`both`), then the rate limits, then
+ * failed dials reported as `peer` `rejected` events (with `both`: once TCP failed as well).
+ */
+function peerNetwork(
+  base: Network,
+  transport: TransportMode,
+  options: ShareNodeOptions,
+  emit: NodeEventHandler,
+): { network: Network; utp: UtpNetwork | undefined } {
+  const utp = transport !== 'tcp' ? utpNetwork(base) : undefined;
+  const chosen = utp === undefined ? base : transport === 'utp' ? utp : dualNetwork(utp, base);
+  const limited = limitedNetwork(chosen, {
+    ...(options.maxUploadRate ? { upload: options.maxUploadRate } : {}),
+    ...(options.maxDownloadRate ? { download: options.maxDownloadRate } : {}),
+  });
+  const network = reportingDials(limited, (address, reason) =>
+    emit({ type: 'peer', action: 'rejected', address: formatAddress(address), reason }),
+  );
+  return { network, utp };
 }
 
 /** The info dictionary of a magnet fetched before (saved in the state directory), if any. */
@@ -145,6 +203,7 @@ async function openDht(
   options: ShareNodeOptions,
   network: Network,
   host: string,
+  port: number,
   emit: NodeEventHandler,
 ): Promise<DHT> {
   const state = await loadState(options.state.dhtPath).catch((error: unknown) => {
@@ -157,10 +216,10 @@ async function openDht(
   });
   const dht = new DHT({ network, ...(state ? { state } : {}) });
   try {
-    await dht.listen({ host, port: options.dhtPort ?? 0 });
+    await dht.listen({ host, port });
   } catch (error) {
     await dht.close();
-    throw bindError(error, 'UDP', options.dhtPort);
+    throw bindError(error, 'UDP', port, '--dht-port');
   }
   return dht;
 }
@@ -183,22 +242,24 @@ async function closeDht(dht: DHT, path: string, emit: NodeEventHandler): Promise
 /** Starts a node for one torrent; resolves once its sockets are bound. */
 export async function startShareNode(options: ShareNodeOptions): Promise<ShareNode> {
   const emit: NodeEventHandler = options.onEvent ?? (() => undefined);
-  const network = options.network ?? nodeNetwork();
+  const base = options.network ?? nodeNetwork();
+  const transport = options.transport ?? 'both';
   const host = options.host ?? '0.0.0.0';
   const infoHash = options.info?.infoHash ?? options.infoHash;
   if (infoHash === undefined) throw new RangeError('startShareNode needs `info` or `infoHash`');
   const hex = Buffer.from(infoHash).toString('hex');
-  const started = network.clock.now();
+  const started = base.clock.now();
   const savedTorrent = options.state.torrentPath(hex);
   const info = options.info ?? (await savedInfo(savedTorrent, emit));
 
   // --- the torrent (locked: one process per torrent and state directory), then the DHT --------
   const stateLock = await lockTorrentState(options.state, hex);
+  const { network, utp } = peerNetwork(base, transport, options, emit);
   const recheckLength = info?.files.reduce((n, f) => n + f.length, 0) ?? 0;
   let torrent: Torrent;
   try {
     torrent = await Torrent.open({
-      network: options.maxUploadRate ? throttledNetwork(network, options.maxUploadRate) : network,
+      network,
       directory: options.directory,
       ...(info ? { info } : { infoHash }),
       listen: { host, port: options.port ?? 0 },
@@ -217,15 +278,22 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       encryption: options.encryption ?? 'prefer',
     });
   } catch (error) {
+    await utp?.close();
     await stateLock.release();
-    throw storageErrorForCli(bindError(error, 'TCP', options.port));
+    throw storageErrorForCli(
+      bindError(error, peerPortKind(transport, error), options.port, '--port'),
+    );
   }
   let dht: DHT | undefined;
   if (options.dht !== false) {
     try {
-      dht = await openDht(options, network, host, emit);
+      // One UDP port for the DHT and uTP (as libtorrent does): the DHT takes the datagram side
+      // of the uTP socket, unless --dht-port names another port.
+      const dhtPort = options.dhtPort ?? (utp !== undefined ? torrent.listenAddress!.port : 0);
+      dht = await openDht(options, utp ?? base, host, dhtPort, emit);
     } catch (error) {
       await torrent.close();
+      await utp?.close();
       await stateLock.release();
       throw error;
     }
@@ -240,7 +308,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     peers: [],
     webSeeds: [],
   });
-  emit({ type: 'listening', host, port: address.port, dhtPort: dht?.address.port });
+  emit({ type: 'listening', host, port: address.port, dhtPort: dht?.address.port, transport });
   emit({
     type: 'torrent',
     infoHash: hex,
@@ -296,6 +364,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       await sources.stop();
       await torrent.close();
       if (dht !== undefined) await closeDht(dht, options.state.dhtPath, emit);
+      await utp?.close();
       await stateLock.release();
       emit({ type: 'stopped', ...last, peerTotals: lastTotals });
     })();
@@ -308,6 +377,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     infoHashHex: hex,
     magnet,
     address,
+    transport,
     dhtAddress: dht?.address,
     whenDone: () => done,
     whenFailed: () => storage.failure,

@@ -11,6 +11,8 @@ import * as kit from '@peerkit/cli-kit';
 import * as cliProgress from 'cli-progress';
 import type { NodeEvent } from './events';
 
+const TRANSPORT_NAMES = { utp: 'uTP', tcp: 'TCP' } as const;
+
 /** Bytes as `12.3 MiB` (cli-kit's format, the same in every peerkit CLI). */
 export function formatBytes(bytes: number): string {
   return kit.formatBytes(bytes);
@@ -192,11 +194,19 @@ export function humanReporter(
           }
           return;
         }
-        case 'listening':
-          out.info(
-            `listening on TCP ${event.host}:${event.port}${event.dhtPort !== undefined ? `, DHT on UDP ${event.dhtPort}` : ' (DHT off)'}`,
-          );
+        case 'listening': {
+          // "listening on TCP 0.0.0.0:6881 and uTP (UDP 6881), DHT on the same UDP port"
+          const over = { both: 'TCP', utp: 'uTP', tcp: 'TCP' }[event.transport];
+          const utp = event.transport === 'both' ? ` and uTP (UDP ${event.port})` : '';
+          const dht =
+            event.dhtPort === undefined
+              ? ' (DHT off)'
+              : event.dhtPort === event.port && event.transport !== 'tcp'
+                ? ', DHT on the same UDP port'
+                : `, DHT on UDP ${event.dhtPort}`;
+          out.info(`listening on ${over} ${event.host}:${event.port}${utp}${dht}`);
           return;
+        }
         case 'torrent':
           name = event.name ?? event.infoHash.slice(0, 8);
           if (mode === 'share') {
@@ -245,8 +255,10 @@ export function humanReporter(
               out.info(c.yellow(`${line}${hint}`));
             }
           } else {
+            const over =
+              event.transport === undefined ? '' : ` over ${TRANSPORT_NAMES[event.transport]}`;
             out.detail(
-              `peer ${event.address} ${event.action === 'connect' ? 'connected' : `disconnected${event.reason ? ` (${event.reason})` : ''}`}`,
+              `peer ${event.address} ${event.action === 'connect' ? `connected${over}` : `disconnected${event.reason ? ` (${event.reason})` : ''}`}`,
             );
           }
           return;

@@ -71,6 +71,10 @@ class ThrottledStream implements Stream {
   get remoteAddress(): Address {
     return this.inner.remoteAddress;
   }
+  /** Throttling changes the pace, not the transport: the inner stream's ('tcp', 'utp'). */
+  get transport(): string | undefined {
+    return this.inner.transport;
+  }
   get closed() {
     return this.inner.closed;
   }

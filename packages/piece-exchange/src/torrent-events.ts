@@ -22,6 +22,8 @@ export type PeerEvent =
       address: Address;
       /** The remote peer id (hex). */
       peerId?: string;
+      /** What carries the connection, when its stream says (`Stream.transport`: 'tcp', 'utp'). */
+      transport?: string;
       error?: Error;
     }
   /** A connection refused or failed before it opened: no `connect` or `disconnect` for it. */

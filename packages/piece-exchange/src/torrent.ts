@@ -409,6 +409,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       type: 'connect',
       address: peer.remoteAddress,
       peerId: peerIdHex(peer.remotePeerId),
+      ...(peer.transport !== undefined ? { transport: peer.transport } : {}),
     });
     if (!this.#paused) this.#rechoke();
   }
@@ -427,7 +428,14 @@ export class Torrent extends Emitter<TorrentEvents> {
     const address = peer.remoteAddress;
     if (peer.opened) {
       const peerId = peerIdHex(peer.remotePeerId);
-      this.emit('peer', { type: 'disconnect', address, peerId, ...(error ? { error } : {}) });
+      const transport = peer.transport !== undefined ? { transport: peer.transport } : {};
+      this.emit('peer', {
+        type: 'disconnect',
+        address,
+        peerId,
+        ...transport,
+        ...(error ? { error } : {}),
+      });
     } else {
       // Refused or failed in the handshake: it never emitted `connect`.
       const reason = removed.refusal ?? (this.#closed ? 'closing' : 'handshake');

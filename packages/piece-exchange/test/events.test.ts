@@ -26,6 +26,7 @@ describe('Torrent events', () => {
     const pieces: PieceEvent[] = [];
     const progress: ProgressEvent[] = [];
     const peers: string[] = [];
+    const transports: Array<string | undefined> = [];
     try {
       // Throwing handlers registered first, on every event a transfer emits.
       for (const name of ['piece', 'progress', 'done', 'peer'] as const) {
@@ -36,12 +37,17 @@ describe('Torrent events', () => {
       leecher.on('piece', (e) => pieces.push(e));
       leecher.on('progress', (e) => progress.push(e));
       leecher.on('peer', (e) => peers.push(e.type));
+      leecher.on('peer', (e) => {
+        if (e.type === 'connect') transports.push(e.transport);
+      });
       const done = new Promise((resolve) => leecher.once('done', resolve));
       await leecher.whenDone();
       expect(await done).toEqual({ pieces: 6 });
       expect(pieces.map((p) => p.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
       expect(progress.at(-1)).toEqual({ verified: 6, total: 6 });
       expect(peers).toContain('connect');
+      // The connect event says what carries the connection (transport's `Stream.transport`).
+      expect(transports).toEqual(['tcp']);
       expect(leecher.stats().verifiedPieces).toBe(6);
       const events = new Set(reported.map((r) => r.event));
       expect(events).toEqual(new Set(['piece', 'progress', 'done', 'peer']));

@@ -81,6 +81,12 @@ export interface Stream extends AsyncIterable<Uint8Array> {
    */
   readonly remoteIdentity?: Uint8Array;
   /**
+   * What carries the bytes, for reports: `'tcp'` (a Node TCP socket), `'utp'` (@peerkit/utp);
+   * `undefined` when the stream does not say (in-memory and simulated streams). Wrappers that
+   * only transform the bytes (throttling, encryption) pass the inner stream's value on.
+   */
+  readonly transport?: string;
+  /**
    * Queues `data` for sending. The promise resolves as soon as the stream can take more
    * (immediately while below its buffer limit, later when the peer reads slowly: backpressure);
    * it rejects with `TransportError` `CLOSED` after `end()`/`destroy()`, or with the error that

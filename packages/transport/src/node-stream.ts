@@ -33,6 +33,7 @@ function closedError(what: string): TransportError {
 
 /** Wraps an already connected socket. Do not use the socket directly afterwards. */
 export class NodeStream implements Stream {
+  readonly transport = 'tcp';
   readonly localAddress: Address;
   readonly remoteAddress: Address;
   readonly closed: Promise<TransportError | undefined>;

@@ -146,6 +146,12 @@ describe('nodeNetwork: Stream', () => {
     }
   });
 
+  it("says what carries it: Stream.transport is 'tcp' on both ends", async () => {
+    const { client, server } = await connectedPair();
+    expect(client.transport).toBe('tcp');
+    expect(server.transport).toBe('tcp');
+  });
+
   it('can be iterated only once', async () => {
     const { client } = await connectedPair();
     client[Symbol.asyncIterator]();

@@ -25,9 +25,12 @@ export interface DualNetworkOptions {
 
 export type TransportKind = 'utp' | 'tcp';
 
-/** Which transport a stream from a dual (or any) network runs on. */
+/**
+ * Which transport a stream from a dual (or any) network runs on: the stream's own
+ * `Stream.transport` (also passed on by wrappers), else whether it is a uTP stream.
+ */
 export function transportOf(stream: Stream): TransportKind {
-  return isUtpStream(stream) ? 'utp' : 'tcp';
+  return stream.transport === 'utp' || isUtpStream(stream) ? 'utp' : 'tcp';
 }
 
 export function dualNetwork(

@@ -37,6 +37,8 @@ interface Waiter {
 }
 
 export class UtpStream implements Stream, ConnectionHost {
+  /** transport's `Stream.transport`: which transport carries the bytes. */
+  readonly transport = 'utp';
   readonly localAddress: Address;
   readonly remoteAddress: Address;
   readonly closed: Promise<TransportError | undefined>;

@@ -46,6 +46,7 @@ describe('one UDP port for the DHT and uTP', () => {
       await client.end();
       expect(await reading).toBe('over uTP, next to the DHT');
       expect(transportOf(client)).toBe('utp');
+      expect(client.transport).toBe('utp');
       expect(a.openSockets).toBe(1);
     } finally {
       await dhtA.close();

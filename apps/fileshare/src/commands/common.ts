@@ -5,16 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { addOutputOptions, type Interrupts, type Output, type OutputFlags } from '@peerkit/cli-kit';
-import { type Address, nodeNetwork } from '@peerkit/transport';
+import type { Address } from '@peerkit/transport';
 import { type Command, Option } from 'commander';
-import { reportingDials } from '../dial-report';
 import { CliError } from '../errors';
 import type { NodeEventHandler } from '../events';
 import { parsePeerAddress, parsePort, parsePositive, parseSize } from '../input';
-import type { ShareNode, ShareNodeOptions } from '../node';
+import type { ShareNode, ShareNodeOptions, TransportMode } from '../node';
 import type { Reporter } from '../report';
 import { openStateDir } from '../state-dir';
-import { limitedNetwork } from '../throttle';
 
 /** Raw values commander gives for the common options. */
 export interface CommonOptionValues extends OutputFlags {
@@ -28,6 +26,7 @@ export interface CommonOptionValues extends OutputFlags {
   stateDir?: string;
   maxUploadRate?: string;
   maxDownloadRate?: string;
+  transport?: string;
   seedRatio?: string;
   seedTime?: string;
   encryption?: 'prefer' | 'require' | 'plain';
@@ -38,8 +37,19 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 /** Adds the node options, the seeding limits and the output options (`--json`, `-q`, `-v`). */
 export function addNodeOptions(command: Command): Command {
   command
-    .option('--port <port>', 'TCP port for peer connections (default: any free port)')
-    .option('--dht-port <port>', 'UDP port for the DHT (default: any free port)')
+    .option(
+      '--port <port>',
+      'port for peer connections, uTP (UDP) and TCP (default: any free port)',
+    )
+    .option(
+      '--transport <utp|tcp|both>',
+      'peer connections over uTP, TCP, or both: dial uTP first, TCP as the fallback',
+      'both',
+    )
+    .option(
+      '--dht-port <port>',
+      'UDP port for the DHT (default: the uTP port, or any free port with --transport tcp)',
+    )
     .option('--host <ip>', 'address to bind TCP and UDP to', '0.0.0.0')
     .option(
       '--bootstrap <host:port>',
@@ -98,6 +108,12 @@ export function describeSeeding(limits: SeedLimits, exitWhenDone: boolean): stri
   return `seeding until ${until.length > 0 ? `${until.join(' or ')} (or Ctrl-C)` : 'Ctrl-C'}`;
 }
 
+/** `--transport`: `utp`, `tcp` or `both` (uTP first, TCP as the fallback). */
+export function parseTransport(text: string): TransportMode {
+  if (text === 'utp' || text === 'tcp' || text === 'both') return text;
+  throw new CliError('INVALID_OPTION', `--transport must be utp, tcp or both, not "${text}"`);
+}
+
 /**
  * Turns the common option values into node options (addresses resolved, state dir opened). The
  * network reports failed dials through `onEvent` and carries the download limit.
@@ -116,8 +132,9 @@ export async function nodeOptionsFrom(
     | 'bootstrap'
     | 'peers'
     | 'maxUploadRate'
+    | 'maxDownloadRate'
+    | 'transport'
     | 'trackers'
-    | 'network'
     | 'onEvent'
     | 'encryption'
   >
@@ -138,18 +155,6 @@ export async function nodeOptionsFrom(
     values.maxDownloadRate !== undefined
       ? parseSize(values.maxDownloadRate, '--max-download-rate')
       : undefined;
-  const network = reportingDials(
-    limitedNetwork(nodeNetwork(), maxDownloadRate ? { download: maxDownloadRate } : {}),
-    (address, reason) =>
-      onEvent({
-        type: 'peer',
-        action: 'rejected',
-        address: address.host.includes(':')
-          ? `[${address.host}]:${address.port}`
-          : `${address.host}:${address.port}`,
-        reason,
-      }),
-  );
   return {
     state: await openStateDir(values.stateDir),
     host: values.host ?? '0.0.0.0',
@@ -161,7 +166,8 @@ export async function nodeOptionsFrom(
     trackers: values.tracker ?? [],
     ...(maxUploadRate ? { maxUploadRate } : {}),
     ...(values.encryption !== undefined ? { encryption: values.encryption } : {}),
-    network,
+    ...(maxDownloadRate ? { maxDownloadRate } : {}),
+    transport: parseTransport(values.transport ?? 'both'),
     onEvent,
   };
 }

@@ -46,6 +46,7 @@ export class PeerConnection implements PeerOutput {
       id,
       remoteAddress: stream.remoteAddress,
       outgoing,
+      ...(stream.transport !== undefined ? { transport: stream.transport } : {}),
     });
   }
 

@@ -18,12 +18,16 @@ export interface PeerSessionInit {
   readonly id: number;
   readonly remoteAddress: Address;
   readonly outgoing: boolean;
+  /** What carries the connection (transport's `Stream.transport`: 'tcp', 'utp'), if known. */
+  readonly transport?: string;
 }
 
 export abstract class PeerState {
   readonly id: number;
   readonly outgoing: boolean;
   readonly remoteAddress: Address;
+  /** What carries the connection ('tcp', 'utp'), when the stream says. */
+  readonly transport: string | undefined;
   readonly connectedAt: number;
   /** The four BEP 3 flags, and what the handshake's reserved bits negotiated on both sides. */
   protected readonly flags = {
@@ -54,6 +58,7 @@ export abstract class PeerState {
     this.id = init.id;
     this.outgoing = init.outgoing;
     this.remoteAddress = init.remoteAddress;
+    this.transport = init.transport;
     this.connectedAt = now;
     this.requests = new RequestPipeline(init.id, now);
   }
