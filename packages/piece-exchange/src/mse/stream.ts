@@ -44,6 +44,10 @@ export class MseStream implements Stream {
   get remoteAddress(): Address {
     return this.#inner.remoteAddress;
   }
+  /** Encryption changes the bytes, not the transport: the inner stream's ('tcp', 'utp'). */
+  get transport(): string | undefined {
+    return this.#inner.transport;
+  }
   get remoteIdentity(): Uint8Array | undefined {
     return this.#inner.remoteIdentity;
   }
