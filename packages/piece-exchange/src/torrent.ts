@@ -19,7 +19,7 @@ import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
 import type { Content } from './session/peer-host';
 import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
-import { peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
+import { chokerPeer, peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
 import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
@@ -482,15 +482,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       return;
     }
     const result = rechoke({
-      peers: open.map((p) => ({
-        id: p.id,
-        interested: p.peerInterested,
-        downloadRate: p.downloadRate(now),
-        uploadRate: p.uploadRate(now),
-        connectedAt: p.connectedAt,
-        snubbed: p.snubbed,
-        isSeed: p.isSeed,
-      })),
+      peers: open.map((p) => chokerPeer(p, now)),
       seeding: this.done,
       now,
       state: this.#chokerState,

@@ -3,6 +3,7 @@
  * `PieceContributor`s of the `piece` event.
  */
 import { type Address, formatAddress } from '@peerkit/transport';
+import type { ChokerPeer } from '../choker';
 import type { PeerIdentity } from '../swarm-policy';
 import type { PeerStats, PieceContributor } from '../torrent-stats';
 import type { PeerSession } from './peer-session';
@@ -65,4 +66,17 @@ export function peerIdentities(peers: Iterable<PeerSession>): PeerIdentity[] {
     out.set(`${identity.host} ${identity.peerId}`, identity);
   }
   return [...out.values()];
+}
+
+/** What the choker (BEP 3) needs to know about a peer at `now`. */
+export function chokerPeer(p: PeerSession, now: number): ChokerPeer {
+  return {
+    id: p.id,
+    interested: p.peerInterested,
+    downloadRate: p.downloadRate(now),
+    uploadRate: p.uploadRate(now),
+    connectedAt: p.connectedAt,
+    snubbed: p.snubbed,
+    isSeed: p.isSeed,
+  };
 }
