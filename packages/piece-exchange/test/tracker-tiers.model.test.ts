@@ -47,7 +47,8 @@ const eventOf = (m: Model): AnnounceEvent =>
 function check(m: Model, r: Real): void {
   expect(r.schedule.tiers.tiers).toEqual(m.tiers);
   // Shuffled and promoted, but each tier keeps exactly its own trackers.
-  m.tiers.forEach((tier, i) => expect([...tier].sort()).toEqual([...m.input[i]!].sort()));
+  for (const [i, tier] of m.tiers.entries())
+    expect([...tier].sort()).toEqual([...m.input[i]!].sort());
   expect(r.schedule.nextAt()).toBe(m.stopped || m.inFlight ? undefined : m.nextAt);
   expect(r.schedule.current).toBe(m.current);
   expect(m.taken.filter((e) => e === 'completed').length).toBeLessThanOrEqual(1);
