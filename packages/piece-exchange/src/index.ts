@@ -170,6 +170,7 @@ export type { PeerStats, PieceContributor, TorrentStats } from './torrent-stats'
 // --- trackers: HTTP (BEP 3, 7, 23, 48) and UDP (BEP 15), on the Network seam -----------------
 export {
   type AnnounceStats,
+  isSupportedTracker,
   parseUdpTrackerUrl,
   STOPPED_TIMEOUT_MS,
   type TrackerAnnounceEvent,

@@ -7,8 +7,8 @@
  * - `announce`: a tracker answered (with its peers, interval, `warning message`);
  * - `error`: a tracker failed (`failure reason`, garbage, timeout): the next one is tried.
  *
- * `https://` needs TLS, which transport does not have: pass `httpGet` (e.g. one using `fetch`)
- * to reach such trackers; without it they fail with `UNSUPPORTED`.
+ * `https://` needs TLS, which transport does not have: pass `httpsGet` (e.g. one using `fetch`)
+ * to reach such trackers; without it they fail with `UNSUPPORTED` (see `isSupportedTracker`).
  */
 import { Emitter, type Network, type Timer } from '@peerkit/transport';
 import { TrackerError, type TrackerErrorCode } from './errors';
@@ -47,8 +47,8 @@ export interface TrackerAnnouncerOptions {
   udpRetransmits?: number;
   /** Address the UDP client binds to (default `0.0.0.0`; `::` for IPv6 trackers). */
   udpHost?: string;
-  /** GET for `https://` URLs (and, when given, `http://` too); default: `httpGet` on `network`. */
-  httpGet?: (url: string, options: HttpGetOptions) => Promise<HttpResponse>;
+  /** GET for `https://` URLs (transport has no TLS; e.g. one using `fetch`). */
+  httpsGet?: (url: string, options: HttpGetOptions) => Promise<HttpResponse>;
 }
 
 export interface TrackerAnnounceEvent {
@@ -84,6 +84,15 @@ export function parseUdpTrackerUrl(url: string): { host: string; port: number } 
   const port = Number(m[2]);
   if (port < 1 || port > 65535) return undefined;
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Whether `TrackerAnnouncer` can announce to `url` (`https://` only with an `httpsGet`). */
+export function isSupportedTracker(url: string, https = false): boolean {
+  return (
+    /^http:\/\//i.test(url) ||
+    (https && /^https:\/\//i.test(url)) ||
+    parseUdpTrackerUrl(url) !== undefined
+  );
 }
 
 export class TrackerAnnouncer extends Emitter<TrackerAnnouncerEvents> {
@@ -211,14 +220,13 @@ export class TrackerAnnouncer extends Emitter<TrackerAnnouncerEvents> {
         leechers: answer.leechers,
       };
     }
-    const get = this.#options.httpGet;
-    const isHttp = /^http:\/\//i.test(url);
-    if (!isHttp && !(get !== undefined && /^https:\/\//i.test(url)))
-      throw new UnsupportedTracker(`cannot announce to ${url.slice(0, 100)}`);
-    const response =
-      get !== undefined
-        ? await get(announceUrl(url, params), { timeoutMs })
-        : await httpGet(this.#network, announceUrl(url, params), { timeoutMs });
+    const https = this.#options.httpsGet;
+    let response: HttpResponse;
+    if (/^http:\/\//i.test(url))
+      response = await httpGet(this.#network, announceUrl(url, params), { timeoutMs });
+    else if (https !== undefined && /^https:\/\//i.test(url))
+      response = await https(announceUrl(url, params), { timeoutMs });
+    else throw new UnsupportedTracker(`cannot announce to ${url.slice(0, 100)}`);
     if (response.status !== 200) {
       try {
         parseAnnounceResponse(response.body);
