@@ -34,8 +34,9 @@ export interface HttpTrackerRequestLog {
   from: Address;
   /** `announce`, `scrape` or `failure`. */
   kind: string;
-  /** The announce's event, when an announce. */
+  /** The announce's event and listen port, when an announce. */
   event?: string;
+  port?: number;
   left?: number;
   uploaded?: number;
   downloaded?: number;
@@ -171,6 +172,7 @@ export class HttpTrackerServer {
       from,
       kind: 'announce',
       event: request.event,
+      port: request.port,
       left: request.left,
       uploaded: request.uploaded,
       downloaded: request.downloaded,
