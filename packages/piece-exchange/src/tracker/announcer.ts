@@ -131,7 +131,10 @@ export class TrackerAnnouncer extends Emitter<TrackerAnnouncerEvents> {
     this.#pump();
   }
 
-  /** Stops the loop, sends `stopped` (3 s at most) to the tracker that answered last. */
+  /**
+   * Stops the loop, sends `stopped` (3 s at most) to the tracker that answered last; its answer
+   * is an `announce` event too (a failure is not reported: we are leaving).
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
@@ -143,7 +146,10 @@ export class TrackerAnnouncer extends Emitter<TrackerAnnouncerEvents> {
           timer = this.#network.clock.setTimeout(resolve, STOPPED_TIMEOUT_MS);
         });
         // Leaving anyway when it fails: the tracker forgets us after its peer timeout.
-        const stopped = this.#announce(url, 'stopped', STOPPED_TIMEOUT_MS).catch(() => undefined);
+        const stopped = this.#announce(url, 'stopped', STOPPED_TIMEOUT_MS).then(
+          (answer) => this.emit('announce', answer),
+          () => undefined,
+        );
         await Promise.race([stopped, deadline]);
         timer?.cancel();
       }
@@ -206,9 +212,13 @@ export class TrackerAnnouncer extends Emitter<TrackerAnnouncerEvents> {
     };
     const udp = parseUdpTrackerUrl(url);
     if (udp !== undefined) {
+      // One UDP socket for every udp:// tracker, bound on first use (again after a failed bind).
       this.#udp ??= UdpTrackerClient.open(this.#network, {
         host: this.#options.udpHost ?? '0.0.0.0',
         maxRetransmits: this.#options.udpRetransmits ?? 2,
+      }).catch((error: unknown) => {
+        this.#udp = undefined;
+        throw new TrackerError('TIMEOUT', 'cannot bind the UDP tracker client', { cause: error });
       });
       const answer = await (await this.#udp).announce(udp, params);
       return {
