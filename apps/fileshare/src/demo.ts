@@ -361,10 +361,8 @@ export async function runDemo(): Promise<number> {
     // What the tracker told each getter (BEP 15 over UDP): the peers of its first answer.
     for (const g of getters) {
       const answers = g.process.events.filter((e) => e.event === 'tracker');
-      const first = answers[0];
-      log(
-        `  ${g.name}: tracker answered ${answers.length} announce(s)${first ? `, the first (event=${first.announce}) with ${first.peers} peer(s)` : ''}`,
-      );
+      const told = answers.map((e) => `${e.announce ?? 'regular'} (${e.peers} peer(s))`);
+      log(`  ${g.name}: tracker answered ${told.join(', ') || 'nothing'}`);
     }
     const seedUploaded = Number(seederStopped?.uploaded ?? 0);
     log(
