@@ -21,12 +21,20 @@ class ManualClock implements Clock {
   setTimeout(run: () => void, ms: number): Timer {
     const t = { at: this.#now + ms, run, live: true };
     this.#timers.push(t);
-    return { cancel: () => void (t.live = false) };
+    return {
+      cancel: () => {
+        t.live = false;
+      },
+    };
   }
   setInterval(run: () => void, ms: number): Timer {
     const t = { at: this.#now + ms, every: ms, run, live: true };
     this.#timers.push(t);
-    return { cancel: () => void (t.live = false) };
+    return {
+      cancel: () => {
+        t.live = false;
+      },
+    };
   }
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;
