@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm demo`: everything on loopback, no outside servers.
-//   1. the file-sharing swarm (apps/fileshare/dist/demo.js): a DHT bootstrap node, a seeder of a
-//      generated 64 MiB file, three nodes fetching it by magnet link through the DHT, verified;
+//   1. the file-sharing swarm (apps/fileshare/dist/demo.js): a DHT bootstrap node, peerkit's own
+//      tracker (HTTP + UDP), a seeder of a generated 64 MiB file, three nodes fetching it by
+//      magnet link through the DHT and the tracker, verified;
 //   2. a short conversation between three messenger nodes (apps/messenger, `runChatDemo`):
 //      rendezvous through the DHT, Noise XX secure streams, gossip room messages, a direct message;
 //   3. three peerkit-ledger nodes (apps/ledger, `runLedgerDemo`): mining, headers-first sync, a

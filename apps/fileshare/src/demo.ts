@@ -2,10 +2,12 @@
  * `pnpm demo`: a whole swarm on loopback, no outside servers. It starts real `peerkit-share`
  * processes (the built dist/cli.js with `--json`):
  *
- *   1. a DHT bootstrap node (`dht-node`),
- *   2. a seeder sharing a freshly generated 64 MiB file (`share`),
- *   3. three getters given only the magnet link (`get <magnet>`): they find the seeder, and each
- *      other, through the DHT, fetch the info dictionary (BEP 9) and the pieces,
+ *   1. a DHT bootstrap node (`dht-node`) and a tracker (`tracker`: HTTP and UDP on one port),
+ *   2. a seeder sharing a freshly generated 64 MiB file (`share`), announcing to the DHT and to
+ *      the tracker over HTTP (BEP 3),
+ *   3. three getters given only the magnet link (`get <magnet>`) and the tracker's UDP URL: they
+ *      find the seeder, and each other, through the DHT and the tracker (BEP 15), fetch the info
+ *      dictionary (BEP 9) and the pieces,
  *
  * shows their progress, checks every copy (SHA-1 and SHA-256 of the whole file against the
  * original), prints a summary (time, rates, bytes from each peer), stops every process it
@@ -157,7 +159,7 @@ export async function runDemo(): Promise<number> {
   try {
     log(
       pc.bold(
-        `peerkit-share demo: 1 DHT node, 1 seeder, ${getterCount} getters on 127.0.0.1, a ${sizeMiB} MiB file`,
+        `peerkit-share demo: 1 DHT node, 1 tracker, 1 seeder, ${getterCount} getters on 127.0.0.1, a ${sizeMiB} MiB file`,
       ),
     );
     log(`work directory: ${work}`);
@@ -185,10 +187,31 @@ export async function runDemo(): Promise<number> {
     const bootstrap = `127.0.0.1:${dhtListening.dhtPort}`;
     log(`${pc.cyan('dht-node')}   pid ${dht.pid}, UDP ${bootstrap}`);
 
+    // 1b. The tracker: peerkit's own (in memory), HTTP on TCP and BEP 15 on UDP, one port.
+    const tracker = spawnCli(['tracker', '--host', '127.0.0.1', '--port', '0', '--json'], {
+      cli,
+    });
+    processes.push(tracker);
+    const trackerListening = (await tracker.waitForEvent('listening', 15_000)) as CliEvent & {
+      url: string;
+      udpUrl: string;
+    };
+    log(
+      `${pc.cyan('tracker')}    pid ${tracker.pid}, ${trackerListening.url} and ${trackerListening.udpUrl}`,
+    );
+
     const common = ['--host', '127.0.0.1', '--bootstrap', bootstrap, '--json'];
-    // 2. The seeder.
+    // 2. The seeder, announcing to the DHT and to the tracker over HTTP.
     const seeder = spawnCli(
-      ['share', content, '--state-dir', join(work, 'seed-state'), ...common],
+      [
+        'share',
+        content,
+        '--state-dir',
+        join(work, 'seed-state'),
+        '--tracker',
+        trackerListening.url,
+        ...common,
+      ],
       { cli },
     );
     processes.push(seeder);
@@ -197,8 +220,9 @@ export async function runDemo(): Promise<number> {
       magnet: string;
     };
     await seeder.waitForEvent('announced', 30_000);
+    const seedTracker = await seeder.waitForEvent('tracker', 30_000);
     log(
-      `${pc.green('seeder')}     pid ${seeder.pid}, TCP 127.0.0.1:${seedListening.port}, announced on the DHT`,
+      `${pc.green('seeder')}     pid ${seeder.pid}, TCP 127.0.0.1:${seedListening.port}, announced on the DHT and to ${seedTracker.url} (event=${seedTracker.announce})`,
     );
     log(`magnet: ${magnet}`);
 
@@ -217,7 +241,17 @@ export async function runDemo(): Promise<number> {
         recent: [],
       };
       const child = spawnCli(
-        ['get', magnet, '--out', out, '--state-dir', join(work, `getter${i}`, 'state'), ...common],
+        [
+          'get',
+          magnet,
+          '--out',
+          out,
+          '--state-dir',
+          join(work, `getter${i}`, 'state'),
+          '--tracker',
+          trackerListening.udpUrl,
+          ...common,
+        ],
         {
           cli,
           onEvent: (e) => {
@@ -227,7 +261,7 @@ export async function runDemo(): Promise<number> {
       );
       processes.push(child);
       getters.push({ name, out, process: child, progress });
-      log(`${pc.cyan(name)}   pid ${child.pid}, get <magnet>`);
+      log(`${pc.cyan(name)}   pid ${child.pid}, get <magnet> --tracker ${trackerListening.udpUrl}`);
     }
 
     // Progress: bars on a terminal, a line a second otherwise.
@@ -324,6 +358,12 @@ export async function runDemo(): Promise<number> {
         `  ${g.name}: ${formatBytes(done.downloaded)} in ${(done.elapsedMs / 1000).toFixed(1)} s (${rate}); pieces from ${from || '-'}${shared > 0 ? `; ${shared} from several peers` : ''}`,
       );
     }
+    // What the tracker told each getter (BEP 15 over UDP): the peers of its first answer.
+    for (const g of getters) {
+      const answers = g.process.events.filter((e) => e.event === 'tracker');
+      const told = answers.map((e) => `${e.announce ?? 'regular'} (${e.peers} peer(s))`);
+      log(`  ${g.name}: tracker answered ${told.join(', ') || 'nothing'}`);
+    }
     const seedUploaded = Number(seederStopped?.uploaded ?? 0);
     log(
       `  seeder: uploaded ${formatBytes(seedUploaded)} (${(seedUploaded / (sizeMiB * MIB)).toFixed(2)} copies; the getters exchanged the rest among themselves)`,
@@ -335,6 +375,7 @@ export async function runDemo(): Promise<number> {
       await step.run({ cli, bootstrap, work, log });
     }
 
+    await tracker.stop('SIGINT');
     await dht.stop('SIGINT');
     log('');
     log(

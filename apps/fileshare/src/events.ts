@@ -71,8 +71,21 @@ export type NodeEvent =
   | { type: 'dht-ready'; nodes: number }
   /** announce_peer sent (BEP 5): how many nodes took it, how many peers the lookup found. */
   | { type: 'announced'; nodes: number; peers: number }
-  /** An HTTP tracker answered an announce (`announce`: started, completed, stopped, or undefined for a regular one). */
-  | { type: 'tracker'; url: string; announce: string | undefined; peers: number }
+  /**
+   * A tracker answered an announce (`announce`: started, completed, stopped, or undefined for a
+   * regular one) with `peers` peers, its swarm's `seeders`/`leechers` when it said, and its
+   * `warning message`. A tracker that failed (`failure reason`, garbage, timeout) is a `warning`
+   * whose code is TRACKER_FAILURE, INVALID_RESPONSE or TIMEOUT; the next tracker is tried (BEP 12).
+   */
+  | {
+      type: 'tracker';
+      url: string;
+      announce: string | undefined;
+      peers: number;
+      seeders?: number;
+      leechers?: number;
+      warning?: string;
+    }
   /** A get_peers lookup finished. */
   | { type: 'lookup'; peers: number }
   /**

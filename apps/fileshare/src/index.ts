@@ -28,26 +28,9 @@ export {
   type Target,
 } from './input';
 export { type ShareNode, type ShareNodeOptions, startShareNode } from './node';
+export { startNodeTrackers, trackerTiers } from './node-trackers';
 export { PeerTotalsTracker } from './peer-totals';
 export { buildProgram, main } from './program';
 export { formatBytes, formatRate } from './report';
 export { defaultStateDir, openStateDir, type StateDir } from './state-dir';
 export { TokenBucket, throttledNetwork } from './throttle';
-export {
-  type AnnounceOptions,
-  type AnnounceParams,
-  announceToTracker,
-  announceUrl,
-  isHttpTracker,
-  parseTrackerResponse,
-  percentEncodeBytes,
-  TrackerError,
-  type TrackerErrorCode,
-  type TrackerEvent,
-  type TrackerResponse,
-} from './tracker';
-export {
-  startTrackerAnnouncer,
-  type TrackerAnnouncerOptions,
-  type TransferCounters,
-} from './tracker-announcer';

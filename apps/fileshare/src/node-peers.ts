@@ -1,16 +1,18 @@
 /**
  * Where a share node's peers come from: `--peer` addresses, the DHT (./dht-discovery.ts: BEP 5
- * announces and lookups) and HTTP trackers (./tracker-announcer.ts: BEP 3). Every address found
- * is handed to the torrent, except our own.
+ * announces and lookups) and trackers (./node-trackers.ts: piece-exchange's announcer, BEP 3,
+ * 12, 15). Every address found is handed to the torrent, except our own. A private torrent
+ * (BEP 27) never uses the DHT: a magnet whose metadata says `private` stops its DHT lookups and
+ * announces as soon as the metadata arrives.
  */
 import { networkInterfaces } from 'node:os';
 import type { DHT } from '@peerkit/kademlia';
 import type { Torrent } from '@peerkit/piece-exchange';
-import type { Address, Clock } from '@peerkit/transport';
+import type { Address, Clock, Network } from '@peerkit/transport';
 import { startDhtDiscovery } from './dht-discovery';
 import type { NodeEventHandler } from './events';
 import { bytesLeft } from './node-report';
-import { startTrackerAnnouncer } from './tracker-announcer';
+import { startNodeTrackers } from './node-trackers';
 
 export interface PeerSourceOptions {
   torrent: Torrent;
@@ -18,9 +20,14 @@ export interface PeerSourceOptions {
   /** Our listen address (peers at it are ourselves). */
   address: Address;
   clock: Clock;
+  /** The network trackers are reached on (not throttled). */
+  network: Network;
+  /** Bind address of the node (the UDP tracker client binds there too). */
+  host: string;
   infoHash: Uint8Array;
   peers: readonly Address[];
-  trackers: readonly string[];
+  /** Tracker URLs (a tier each) and BEP 12 tiers. */
+  trackers: readonly (string | readonly string[])[];
   bootstrap: readonly Address[];
   announceIntervalMs: number | undefined;
   /** Resolves when every piece is verified (trackers get `event=completed`). */
@@ -74,16 +81,16 @@ export function startPeerSources(options: PeerSourceOptions): PeerSources {
     if (!stopped && !isSelf(peer)) torrent.addPeer(peer);
   };
   for (const peer of options.peers) feed(peer);
-  const hasTrackers = options.trackers.some((url) => /^https?:/i.test(url));
+  const hasTrackers = options.trackers.length > 0;
   if (dht === undefined && options.peers.length === 0 && !hasTrackers && !torrent.done) {
     emit({
       type: 'warning',
       code: 'NO_PEER_SOURCE',
-      message: 'no DHT, no --peer and no HTTP tracker: only peers that connect to us can be used',
+      message: 'no DHT, no --peer and no tracker: only peers that connect to us can be used',
     });
   }
-  const discovery =
-    dht === undefined
+  const dhtDiscovery = () =>
+    dht === undefined || torrent.info?.private
       ? undefined
       : startDhtDiscovery({
           dht,
@@ -98,26 +105,34 @@ export function startPeerSources(options: PeerSourceOptions): PeerSources {
             ? { announceIntervalMs: options.announceIntervalMs }
             : {}),
         });
-  const trackers = startTrackerAnnouncer({
-    urls: options.trackers,
-    clock: options.clock,
+  const discovery = dhtDiscovery();
+  // BEP 27: the metadata of a magnet says `private`: no more DHT for this torrent.
+  const offMetadata = torrent.on('metadata', (info) => {
+    if (info.private) discovery?.stop();
+  });
+  const trackers = startNodeTrackers({
+    network: options.network,
+    host: options.host,
+    trackers: options.trackers,
     infoHash: options.infoHash,
     peerId: torrent.peerId,
     port: address.port,
-    counters: () => {
+    stats: () => {
       const s = torrent.stats();
       return { uploaded: s.uploaded, downloaded: s.downloaded, left: bytesLeft(s) };
     },
-    completed: torrent.done ? new Promise<void>(() => undefined) : options.done,
     feed,
     emit,
   });
+  // BEP 3: `completed` only for a download that completes here (not one complete at start).
+  if (!torrent.done) void options.done.then(() => trackers?.complete()).catch(() => undefined);
   return {
     async stop() {
       stopped = true;
       discovery?.stop();
+      offMetadata();
       // BEP 5 has no "stopped": DHT nodes forget our announce when it expires (30 min).
-      await trackers.stop();
+      await trackers?.close();
     },
   };
 }

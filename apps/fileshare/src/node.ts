@@ -10,8 +10,10 @@
  *   `announceIntervalMs`, whether it is downloading or seeding; while the download is incomplete
  *   it runs `get_peers` lookups and hands every peer found, and every peer that announces itself
  *   to us, to the torrent (./dht-discovery.ts);
- * - HTTP trackers named by the torrent, the magnet or the caller get BEP 3 announces
- *   (./tracker-announcer.ts), and `peers` are dialled directly;
+ * - trackers named by the torrent (BEP 12 tiers), the magnet or the caller, `http://`,
+ *   `https://` and `udp://`, get BEP 3 announces (./node-trackers.ts), and `peers` are dialled
+ *   directly;
+ * - a private torrent (BEP 27) never opens the DHT: trackers and `peers` only;
  * - `close()` tells the trackers we stop, closes the torrent (which saves resume data), saves
  *   the DHT routing table and closes the sockets.
  *
@@ -73,14 +75,17 @@ export interface ShareNodeOptions {
   dhtPort?: number;
   /** Peer connections over uTP then TCP (`both`, the default), or only `utp` or `tcp`. */
   transport?: TransportMode;
-  /** Run a DHT node (default true). */
+  /** Run a DHT node (default true; never for a private torrent, BEP 27). */
   dht?: boolean;
   /** DHT nodes to join through; without them the saved routing table is used. */
   bootstrap?: readonly Address[];
   /** Peers to connect to directly. */
   peers?: readonly Address[];
-  /** Tracker announce URLs (from the .torrent or the magnet's `tr`); HTTP(S) ones are used. */
-  trackers?: readonly string[];
+  /**
+   * Trackers: each entry a URL (a tier of its own: `--tracker`, a magnet's `tr`) or a BEP 12
+   * tier (a .torrent's `announce-list`); `http://`, `https://` and `udp://` ones are used.
+   */
+  trackers?: readonly (string | readonly string[])[];
   /** Bytes per second, across all peers. */
   maxUploadRate?: number;
   /** MSE/PE policy for peer connections (piece-exchange's `encryption`, default `prefer`). */
@@ -285,7 +290,8 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     );
   }
   let dht: DHT | undefined;
-  if (options.dht !== false) {
+  // BEP 27: a private torrent gets its peers from its trackers only, never from the DHT.
+  if (options.dht !== false && info?.private !== true) {
     try {
       // One UDP port for the DHT and uTP (as libtorrent does): the DHT takes the datagram side
       // of the uTP socket, unless --dht-port names another port.
@@ -339,6 +345,8 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
     dht,
     address,
     clock: network.clock,
+    network: base,
+    host,
     infoHash,
     peers: options.peers ?? [],
     trackers: options.trackers ?? [],

@@ -337,8 +337,8 @@ export function buildProgram(): Command {
   addOutputOptions(
     program
       .command('tracker')
-      .description('run a UDP tracker (BEP 15, in memory) until interrupted')
-      .option('--port <port>', 'UDP port', '6969')
+      .description('run an HTTP and UDP tracker (BEP 3, 15; in memory) until interrupted')
+      .option('--port <port>', 'TCP (HTTP) and UDP port', '6969')
       .option('--host <ip>', 'address to bind to', '0.0.0.0')
       .option('--interval <seconds>', 'announce interval told to clients', '1800'),
   ).action(async (o: OutputFlags & { port: string; host: string; interval: string }) => {
@@ -346,10 +346,21 @@ export function buildProgram(): Command {
     const interrupts = new Interrupts();
     const port = parsePort(o.port, '--port');
     const interval = parsePositive(o.interval, '--interval', true);
-    const server = await runTracker({ host: o.host, port, interval });
-    const url = `udp://${formatAddress(server.address)}/announce`;
-    out.event('listening', { host: server.address.host, port: server.address.port, url });
-    out.info(`tracker listening on ${url}`);
+    const server = await runTracker({
+      host: o.host,
+      port,
+      interval,
+      // -v: every HTTP request, as the tracker sees it.
+      onRequest: (r) =>
+        out.detail(
+          `${r.kind} from ${formatAddress(r.from)}${r.event !== undefined ? ` event=${r.event} left=${r.left}` : ''}${r.reason !== undefined ? `: ${r.reason}` : ''}`,
+        ),
+    });
+    const where = formatAddress(server.address);
+    const url = `http://${where}/announce`;
+    const udpUrl = `udp://${where}/announce`;
+    out.event('listening', { host: server.address.host, port: server.address.port, url, udpUrl });
+    out.info(`tracker listening on ${url} and ${udpUrl}`);
     const signal = await interrupts.next();
     out.event('stopping', { signal });
     await server.close();

@@ -238,6 +238,7 @@ export function humanReporter(
           return;
         case 'tracker':
           out.detail(`tracker ${event.url}: ${event.peers} peer(s)`);
+          if (event.warning !== undefined) out.info(`tracker ${event.url} warns: ${event.warning}`);
           return;
         case 'peer':
           if (event.action === 'rejected') {

@@ -1,4 +1,7 @@
-/** Argument parsing and the tracker response decoder: examples plus "never another exception". */
+/**
+ * Argument parsing: examples plus "never another exception". (The tracker response tests moved
+ * to piece-exchange with the tracker client: test/tracker-http-server.test.ts.)
+ */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,12 +17,6 @@ import {
   readMagnet,
   readTarget,
 } from '../src/input';
-import {
-  announceUrl,
-  parseTrackerResponse,
-  percentEncodeBytes,
-  TrackerError,
-} from '../src/tracker';
 import { Harness } from './helpers';
 
 const harness = new Harness();
@@ -117,71 +114,5 @@ describe('addresses, ports and sizes', () => {
     expect(parseSize('1.5MiB', 'x')).toBe(1.5 * 1024 * 1024);
     expect(parseSize('2G', 'x')).toBe(2 * 1024 ** 3);
     expect(() => parseSize('fast', 'x')).toThrow(CliError);
-  });
-});
-
-describe('HTTP tracker messages (BEP 3, 23, 7)', () => {
-  it('any bytes give a response or a TrackerError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        try {
-          const r = parseTrackerResponse(bytes);
-          expect(r.interval).toBeGreaterThan(0);
-        } catch (error) {
-          expect(error).toBeInstanceOf(TrackerError);
-        }
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  it('reads compact IPv4 and IPv6 peers, dictionary peers and failures', () => {
-    const v4 = Buffer.from([127, 0, 0, 1, 0x1a, 0xe1, 10, 0, 0, 2, 0, 80]);
-    const v6 = Buffer.alloc(18);
-    v6[15] = 1;
-    v6.writeUInt16BE(6881, 16);
-    const body = Buffer.concat([
-      Buffer.from('d8:intervali900e5:peers12:'),
-      v4,
-      Buffer.from('6:peers618:'),
-      v6,
-      Buffer.from('e'),
-    ]);
-    expect(parseTrackerResponse(body)).toEqual({
-      interval: 900,
-      peers: [
-        { host: '127.0.0.1', port: 6881 },
-        { host: '10.0.0.2', port: 80 },
-        { host: '0:0:0:0:0:0:0:1', port: 6881 },
-      ],
-    });
-    const list = Buffer.from('d5:peersld2:ip9:127.0.0.14:porti7000eeee');
-    expect(parseTrackerResponse(list).peers).toEqual([{ host: '127.0.0.1', port: 7000 }]);
-    expect(() => parseTrackerResponse(Buffer.from('d14:failure reason6:bannede'))).toThrow(
-      /tracker: banned/,
-    );
-  });
-
-  it('percent-encodes binary so that decoding gives the bytes back', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-        const encoded = percentEncodeBytes(bytes);
-        expect(encoded).toMatch(/^[A-Za-z0-9\-._~%]*$/);
-        expect(Buffer.from(unescape(encoded), 'latin1')).toEqual(Buffer.from(bytes));
-      }),
-      { numRuns: 1000 },
-    );
-    const url = announceUrl('http://t.example/announce?key=1', {
-      infoHash: new Uint8Array(20).fill(0xff),
-      peerId: new Uint8Array(20).fill(0x41),
-      port: 6881,
-      uploaded: 1,
-      downloaded: 2,
-      left: 3,
-      event: 'stopped',
-    });
-    expect(url).toBe(
-      `http://t.example/announce?key=1&info_hash=${'%FF'.repeat(20)}&peer_id=${'A'.repeat(20)}&port=6881&uploaded=1&downloaded=2&left=3&compact=1&numwant=50&event=stopped`,
-    );
   });
 });

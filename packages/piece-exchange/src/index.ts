@@ -168,8 +168,36 @@ export { parseInfoBytes, type TorrentInfo, torrentInfoFromMetainfo } from './tor
 export { RESUME_INTERVAL_MS, TICK_MS, type TorrentOptions } from './torrent-options';
 export type { PeerStats, PieceContributor, TorrentStats } from './torrent-stats';
 // --- trackers: HTTP (BEP 3, 7, 23, 48) and UDP (BEP 15), on the Network seam -----------------
+export {
+  type AnnounceStats,
+  isSupportedTracker,
+  parseUdpTrackerUrl,
+  STOPPED_TIMEOUT_MS,
+  type TrackerAnnounceEvent,
+  TrackerAnnouncer,
+  type TrackerAnnouncerEvents,
+  type TrackerAnnouncerOptions,
+  type TrackerErrorEvent,
+} from './tracker/announcer';
 export { TrackerError, type TrackerErrorCode } from './tracker/errors';
 export { type HttpGetOptions, type HttpResponse, httpGet, parseHttpUrl } from './tracker/http-get';
+export {
+  encodeAnnounceAnswer,
+  encodeFailure,
+  encodeScrapeAnswer,
+  type HttpAnnounceRequest,
+  type HttpScrapeRequest,
+  type HttpTrackerRequest,
+  MAX_HTTP_SCRAPE_HASHES,
+  parseTrackerRequest,
+  percentDecodeBytes,
+} from './tracker/http-request';
+export {
+  type HttpTrackerRequestLog,
+  HttpTrackerServer,
+  type HttpTrackerServerOptions,
+  MAX_REQUEST_HEAD,
+} from './tracker/http-server';
 export {
   announceUrl,
   type HttpAnnounceParams,
@@ -183,6 +211,23 @@ export {
   scrapeUrl,
 } from './tracker/http-tracker';
 export {
+  type SwarmAnnounce,
+  type SwarmAnswer,
+  type SwarmPeer,
+  type TrackerLimits,
+  TrackerSwarms,
+} from './tracker/swarms';
+export {
+  AnnounceSchedule,
+  type DueAnnounce,
+  FIRST_RETRY_MS,
+  MAX_INTERVAL_S,
+  MAX_RETRY_MS,
+  MIN_INTERVAL_S,
+  type TrackerAnswer,
+  TrackerTiers,
+} from './tracker/tiers';
+export {
   type AnnounceParams as UdpAnnounceParams,
   type AnnounceResult as UdpAnnounceResult,
   CONNECTION_ID_LIFETIME_MS,
@@ -193,6 +238,7 @@ export {
 } from './tracker/udp-client';
 export {
   type AnnounceEvent,
+  compactPeer,
   decodeUdpRequest,
   decodeUdpResponse,
   encodeAnnounceRequest,
@@ -200,6 +246,8 @@ export {
   encodeScrapeRequest,
   encodeUdpResponse,
   MAX_SCRAPE_HASHES,
+  type PeerAddress,
+  parseCompactPeer,
   type ScrapeEntry,
   UDP_PROTOCOL_ID,
   type UdpAnnounceRequest,

@@ -57,7 +57,11 @@ export function addNodeOptions(command: Command): Command {
       collect,
     )
     .option('--peer <host:port>', 'peer to connect to directly (repeatable)', collect)
-    .option('--tracker <url>', 'HTTP tracker to announce to as well (repeatable)', collect)
+    .option(
+      '--tracker <url>',
+      'tracker to announce to as well: http://, https://, udp:// (repeatable)',
+      collect,
+    )
     .option('--no-dht', 'do not run a DHT node (use --peer)')
     .option(
       '--state-dir <dir>',

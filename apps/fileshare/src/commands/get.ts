@@ -42,7 +42,7 @@ export async function runGet(options: GetOptions): Promise<ShareNode> {
       return startShareNode({
         ...base,
         info: torrentInfoFromMetainfo(target.metainfo),
-        trackers: [...(options.trackers ?? []), ...target.metainfo.announce.flat()],
+        trackers: [...(options.trackers ?? []), ...target.metainfo.announce],
         dht: target.metainfo.private ? false : options.dht,
       });
     }

@@ -198,7 +198,7 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       directory: dirname(path),
       recheck,
       assumeComplete,
-      trackers: [...(options.trackers ?? []), ...metainfo.announce.flat()],
+      trackers: [...(options.trackers ?? []), ...metainfo.announce],
       // BEP 27: private torrents are not announced on the DHT.
       dht: metainfo.private ? false : options.dht,
     });

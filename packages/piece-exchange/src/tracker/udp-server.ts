@@ -6,6 +6,7 @@
  * protocol from the tracker's side.
  */
 import type { Address, DatagramSocket, Network } from '@peerkit/transport';
+import { type TrackerLimits, TrackerSwarms } from './swarms';
 import {
   decodeUdpRequest,
   encodeUdpResponse,
@@ -16,43 +17,26 @@ import {
 
 /** BEP 15: a tracker accepts a connection id for two minutes. */
 export const SERVER_CONNECTION_ID_LIFETIME_MS = 120_000;
+/** Connection ids remembered at most (each is 2 minutes old at most). */
+const MAX_CONNECTION_IDS = 100_000;
 
-export interface TrackerServerOptions {
+export interface TrackerServerOptions extends TrackerLimits {
   host: string;
   port?: number;
-  /** Announce interval told to clients (seconds, default 1800). */
-  interval?: number;
-  maxTorrents?: number;
-  maxPeersPerTorrent?: number;
-  /** Most peers in one answer (default 50; BEP 15 fits 200 IPv4 peers in a packet). */
-  maxNumWant?: number;
-  peerTimeoutMs?: number;
-}
-
-interface SwarmPeer extends PeerAddress {
-  left: number;
-  seenAt: number;
+  /** The peers to serve, when shared with another server (the HTTP one); default: its own. */
+  swarms?: TrackerSwarms;
 }
 
 export class UdpTrackerServer {
   readonly #network: Network;
   readonly #socket: DatagramSocket;
-  readonly #options: Required<Omit<TrackerServerOptions, 'host' | 'port'>>;
-  /** info-hash hex → peer key (host|port) → peer, in announce order. */
-  readonly #torrents = new Map<string, Map<string, SwarmPeer>>();
+  readonly #swarms: TrackerSwarms;
   readonly #connectionIds = new Map<bigint, { from: string; at: number }>();
-  readonly #completed = new Map<string, number>();
 
   private constructor(network: Network, socket: DatagramSocket, options: TrackerServerOptions) {
     this.#network = network;
     this.#socket = socket;
-    this.#options = {
-      interval: options.interval ?? 1800,
-      maxTorrents: options.maxTorrents ?? 10_000,
-      maxPeersPerTorrent: options.maxPeersPerTorrent ?? 1_000,
-      maxNumWant: options.maxNumWant ?? 50,
-      peerTimeoutMs: options.peerTimeoutMs ?? 2 * 1800 * 1000,
-    };
+    this.#swarms = options.swarms ?? new TrackerSwarms(network.random, options);
     socket.onMessage((data, from) => this.#receive(data, from));
   }
 
@@ -67,8 +51,7 @@ export class UdpTrackerServer {
 
   /** Peers known for `infoHash` (for tests and the CLI). */
   peers(infoHash: Uint8Array): PeerAddress[] {
-    const swarm = this.#torrents.get(Buffer.from(infoHash).toString('hex'));
-    return swarm ? [...swarm.values()].map(({ host, port }) => ({ host, port })) : [];
+    return this.#swarms.peers(infoHash);
   }
 
   #receive(data: Uint8Array, from: Address): void {
@@ -90,7 +73,7 @@ export class UdpTrackerServer {
       this.#expireConnectionIds(now);
       const bytes = this.#network.random.bytes(8);
       const id = Buffer.from(bytes).readBigUInt64BE(0);
-      if (this.#connectionIds.size < 100_000)
+      if (this.#connectionIds.size < MAX_CONNECTION_IDS)
         this.#connectionIds.set(id, { from: fromKey, at: now });
       return { action: 'connect', transactionId: request.transactionId, connectionId: id };
     }
@@ -109,67 +92,33 @@ export class UdpTrackerServer {
       return {
         action: 'scrape',
         transactionId: request.transactionId,
-        files: request.infoHashes.map((h) => this.#scrape(Buffer.from(h).toString('hex'), now)),
+        files: request.infoHashes.map((h) => this.#swarms.scrape(h, now)),
       };
     }
-    const key = Buffer.from(request.infoHash).toString('hex');
-    let swarm = this.#torrents.get(key);
-    if (swarm === undefined) {
-      if (this.#torrents.size >= this.#options.maxTorrents)
-        return { action: 'error', transactionId: request.transactionId, message: 'tracker full' };
-      swarm = new Map();
-      this.#torrents.set(key, swarm);
-    }
-    this.#expirePeers(swarm, now);
-    const peerKey = `${from.host}|${request.port}`;
-    swarm.delete(peerKey);
-    if (request.event === 'completed')
-      this.#completed.set(key, (this.#completed.get(key) ?? 0) + 1);
-    if (request.event !== 'stopped') {
-      if (swarm.size >= this.#options.maxPeersPerTorrent) {
-        const oldest = swarm.keys().next().value;
-        if (oldest !== undefined) swarm.delete(oldest);
-      }
-      swarm.set(peerKey, { host: from.host, port: request.port, left: request.left, seenAt: now });
-    }
-    const want =
-      request.numWant < 0
-        ? this.#options.maxNumWant
-        : Math.min(request.numWant, this.#options.maxNumWant);
     const ipv6 = from.host.includes(':');
-    const others = [...swarm.entries()]
-      .filter(([k, p]) => k !== peerKey && p.host.includes(':') === ipv6)
-      .map(([, p]) => p);
-    const picked: PeerAddress[] = [];
-    while (picked.length < want && others.length > 0) {
-      const [p] = others.splice(this.#network.random.int(others.length), 1);
-      picked.push({ host: p!.host, port: p!.port });
-    }
-    const stats = this.#scrape(key, now);
+    const answer = this.#swarms.announce(
+      {
+        infoHash: request.infoHash,
+        peerId: request.peerId,
+        host: from.host,
+        port: request.port,
+        left: request.left,
+        event: request.event,
+        numWant: request.numWant,
+      },
+      now,
+      ipv6 ? 6 : 4,
+    );
+    if (!answer.ok)
+      return { action: 'error', transactionId: request.transactionId, message: answer.reason };
     return {
       action: 'announce',
       transactionId: request.transactionId,
-      interval: this.#options.interval,
-      leechers: stats.leechers,
-      seeders: stats.seeders,
-      peers: picked,
+      interval: answer.interval,
+      leechers: answer.leechers,
+      seeders: answer.seeders,
+      peers: answer.peers.map(({ host, port }) => ({ host, port })),
     };
-  }
-
-  #scrape(key: string, now: number) {
-    const swarm = this.#torrents.get(key);
-    if (swarm) this.#expirePeers(swarm, now);
-    let seeders = 0;
-    let leechers = 0;
-    for (const p of swarm?.values() ?? []) {
-      if (p.left === 0) seeders++;
-      else leechers++;
-    }
-    return { seeders, leechers, completed: this.#completed.get(key) ?? 0 };
-  }
-
-  #expirePeers(swarm: Map<string, SwarmPeer>, now: number): void {
-    for (const [k, p] of swarm) if (now - p.seenAt > this.#options.peerTimeoutMs) swarm.delete(k);
   }
 
   #expireConnectionIds(now: number): void {
