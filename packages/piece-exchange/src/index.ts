@@ -154,6 +154,16 @@ export {
 } from './swarm-policy';
 // --- the torrent session --------------------------------------------------------------------
 export { Torrent } from './torrent';
+// Many torrents in one process: one port, shared connection/slot/rate/disk limits, one tick.
+export {
+  CLIENT_DEFAULTS,
+  type ClientTorrentOptions,
+  TorrentClient,
+  type TorrentClientEvents,
+  type TorrentClientOptions,
+  type TorrentClientStats,
+} from './client';
+export { allocateUploadSlots, ConnectionBudget, capUnchoked } from './client/limits';
 export type {
   BanEvent,
   DoneEvent,
