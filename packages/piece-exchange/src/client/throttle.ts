@@ -14,6 +14,8 @@ import type { FileSystem, StorageFile } from '../storage/file-system';
 
 /** The one key of a client-wide budget. */
 const ALL = 0;
+/** Largest write a rate-limited stream hands on at once (one block, BEP 3's 16 KiB). */
+const LIMITED_WRITE = 16_384;
 
 /** Waits `ms` on `clock` (nothing when 0). */
 function wait(clock: Pick<Clock, 'setTimeout'>, ms: number): Promise<void> | undefined {
@@ -59,8 +61,13 @@ export class RateLimitedStream implements Stream {
     const { upload, clock } = this.#budgets;
     if (upload === undefined) return this.#inner.write(data);
     const next = this.#tail.then(async () => {
-      await wait(clock, upload.reserve(ALL, data.length));
-      await this.#inner.write(data);
+      // In pieces of at most a block, so that a large gathered write goes out at the rate too
+      // instead of in one burst after a long wait.
+      for (let at = 0; at < data.length; at += LIMITED_WRITE) {
+        const part = data.subarray(at, Math.min(data.length, at + LIMITED_WRITE));
+        await wait(clock, upload.reserve(ALL, part.length));
+        await this.#inner.write(part);
+      }
     });
     // A failed write fails its caller; later writes still run (and fail on a closed stream).
     this.#tail = next.catch(() => undefined);
