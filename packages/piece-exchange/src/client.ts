@@ -26,11 +26,11 @@ import type {
   Timer,
 } from '@peerkit/transport';
 import { Emitter, RateLimiter } from '@peerkit/transport';
+import { RECHOKE_INTERVAL_MS } from './choker';
 import type { AttachedTorrent, ClientLink } from './client/attach';
-import { allocateUploadSlots, ConnectionBudget } from './client/limits';
+import { allocateUploadSlots, ConnectionBudget, UploadSlots } from './client/limits';
 import { routeIncoming } from './client/route';
 import { budgetedFileSystem, DiskBudget, RateLimitedStream } from './client/throttle';
-import { RECHOKE_INTERVAL_MS } from './choker';
 import { PieceExchangeError } from './errors';
 import type { EncryptionPolicy } from './mse/connect';
 import { mseKeyLookup } from './mse/handshake';
@@ -100,7 +100,6 @@ export interface TorrentClientStats {
 interface Entry {
   readonly torrent: AttachedTorrent;
   readonly key: string;
-  slots: number;
 }
 
 const UNROUTED = '';
@@ -112,6 +111,9 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
   readonly uploadSlots: number;
   readonly #network: Network;
   readonly #budget: ConnectionBudget<string>;
+  readonly #slots: UploadSlots<string>;
+  /** The torrent giving back borrowed slots in this tick (granted at most its share). */
+  #shrinking: string | undefined;
   readonly #disk: DiskBudget;
   readonly #upload: RateLimiter<number> | undefined;
   readonly #download: RateLimiter<number> | undefined;
@@ -135,6 +137,7 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
     this.encryption = options.encryption ?? 'prefer';
     this.uploadSlots = options.uploadSlots ?? CLIENT_DEFAULTS.uploadSlots;
     this.#budget = new ConnectionBudget(options.maxConnections ?? CLIENT_DEFAULTS.maxConnections);
+    this.#slots = new UploadSlots(this.uploadSlots);
     this.#disk = new DiskBudget(options.diskConcurrency ?? CLIENT_DEFAULTS.diskConcurrency);
     this.#maxHandshakes = options.maxHandshakes ?? CLIENT_DEFAULTS.maxHandshakes;
     const burstMs = options.burstMs ?? 250;
@@ -185,18 +188,25 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
         key = hex(torrent.infoHash);
         if (this.#entries.has(key))
           throw new PieceExchangeError('DUPLICATE_TORRENT', `torrent ${key} is already running`);
-        this.#entries.set(key, { torrent, key, slots: 0 });
+        this.#entries.set(key, { torrent, key });
         this.#refreshKeys();
-        const entries = this.#entries;
         const self = this;
         const registered = key;
         return {
           get listenAddress() {
             return self.#listener?.localAddress;
           },
-          slots: () => entries.get(registered)?.slots ?? 0,
+          slots: () =>
+            self.#entries.has(registered)
+              ? self.#slots.grant(
+                  registered,
+                  uploadDemandOf(torrent),
+                  self.#shrinking === registered,
+                )
+              : 0,
           detach: () => {
-            entries.delete(registered);
+            self.#entries.delete(registered);
+            self.#slots.remove(registered);
             self.#refreshKeys();
           },
         };
@@ -341,23 +351,25 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
   }
 
   /**
-   * Shares the upload slots among the torrents by their interested peers; torrents whose share
-   * shrank rechoke first, then those whose share grew, so that the total never exceeds
-   * `uploadSlots` even for a moment.
+   * Shares the upload slots among the torrents by their interested peers (max-min fair,
+   * rotating); torrents holding more than their new share rechoke first and give the rest back,
+   * then those granted less than their share take theirs. A torrent rechoking between ticks may
+   * borrow slots nobody holds (`UploadSlots.grant`); the total never exceeds `uploadSlots`.
    */
   #allocateSlots(entries: Entry[]): void {
     const demands = entries.map((e) => uploadDemandOf(e.torrent));
     const shares = allocateUploadSlots(this.uploadSlots, demands, this.#round);
-    const grew: Entry[] = [];
+    const slots = this.#slots;
+    entries.forEach((e, i) => slots.setShare(e.key, shares[i]!));
+    for (const e of entries) {
+      if (slots.granted(e.key) <= slots.share(e.key)) continue;
+      this.#shrinking = e.key;
+      e.torrent.rechoke();
+      this.#shrinking = undefined;
+    }
     entries.forEach((e, i) => {
-      const share = shares[i]!;
-      if (share === e.slots) return;
-      const shrank = share < e.slots;
-      e.slots = share;
-      if (shrank) e.torrent.rechoke();
-      else grew.push(e);
+      if (slots.granted(e.key) < Math.min(shares[i]!, demands[i]!)) e.torrent.rechoke();
     });
-    for (const e of grew) e.torrent.rechoke();
   }
 }
 

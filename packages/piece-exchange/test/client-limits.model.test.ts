@@ -7,7 +7,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocateUploadSlots, ConnectionBudget, capUnchoked } from '../src/client/limits';
+import {
+  allocateUploadSlots,
+  ConnectionBudget,
+  capUnchoked,
+  UploadSlots,
+} from '../src/client/limits';
 
 const TORRENTS = 6;
 
@@ -22,9 +27,9 @@ interface Model {
 
 interface Real {
   budget: ConnectionBudget<number>;
+  slots: UploadSlots<number>;
   /** Per torrent: the peers it unchokes after the last rechoke round. */
   unchoked: Set<number>[];
-  shares: number[];
 }
 
 type Cmd = fc.Command<Model, Real>;
@@ -35,6 +40,40 @@ function checkInvariants(m: Model, r: Real): void {
   for (let t = 0; t < TORRENTS; t++) expect(r.budget.of(t)).toBe(m.connections[t]);
   const unchoked = r.unchoked.reduce((a, s) => a + s.size, 0);
   expect(unchoked).toBeLessThanOrEqual(m.slots);
+  expect(r.slots.sum).toBeLessThanOrEqual(m.slots);
+  for (let t = 0; t < TORRENTS; t++)
+    expect(r.unchoked[t]!.size).toBeLessThanOrEqual(r.slots.granted(t));
+}
+
+/**
+ * A torrent's rechoke as the client runs it: granted slots (`UploadSlots.grant`), then the
+ * choker as it behaves (4 regular slots, maybe an optimistic unchoke and a peer that is not
+ * interested; ids: interested peers 0.., the others from 100) cut to the grant.
+ */
+function rechokeTorrent(m: Model, r: Real, t: number, optimisticExtra: boolean, atShare: boolean) {
+  const granted = r.slots.grant(t, m.interested[t]!, atShare);
+  expect(granted).toBeLessThanOrEqual(m.interested[t]!);
+  const downloaders = [...Array(Math.min(4, m.interested[t]!)).keys()];
+  const unchoked = new Set(downloaders);
+  if (optimisticExtra) unchoked.add(100);
+  if (m.connections[t]! > m.interested[t]!) unchoked.add(101);
+  const optimistic = optimisticExtra ? 100 : undefined;
+  r.unchoked[t] = capUnchoked({ unchoked, downloaders, state: { optimistic } }, granted);
+  for (const id of r.unchoked[t]!) expect(unchoked.has(id)).toBe(true);
+}
+
+/** Between ticks: one torrent rechokes (a peer became interested or left). */
+class TorrentRechoke implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly optimisticExtra: boolean,
+  ) {}
+  check = () => true;
+  run(m: Model, r: Real): void {
+    rechokeTorrent(m, r, this.t, this.optimisticExtra, false);
+    checkInvariants(m, r);
+  }
+  toString = () => `TorrentRechoke(${this.t}, ${this.optimisticExtra})`;
 }
 
 class Open implements Cmd {
@@ -78,7 +117,7 @@ class Interest implements Cmd {
   toString = () => `Interest(${this.t}, ${this.delta})`;
 }
 
-/** A client tick: shares, then each torrent's choker decision cut to its share. */
+/** A client tick: new shares; torrents above theirs give back, then those below take. */
 class Rechoke implements Cmd {
   constructor(readonly optimisticExtra: boolean) {}
   check = () => true;
@@ -93,17 +132,15 @@ class Rechoke implements Cmd {
       // Max-min fair: a torrent short of its demand is at most one slot behind any other.
       if (shares[t]! < m.interested[t]!)
         for (const s of shares) expect(s).toBeLessThanOrEqual(shares[t]! + 1);
-      // The choker as it behaves: 4 regular slots, plus an optimistic unchoke and peers that
-      // are not interested (ids: interested peers 0.., the others from 100).
-      const downloaders = [...Array(Math.min(4, m.interested[t]!)).keys()];
-      const unchoked = new Set(downloaders);
-      if (this.optimisticExtra) unchoked.add(100);
-      if (m.connections[t]! > m.interested[t]!) unchoked.add(101);
-      const optimistic = this.optimisticExtra ? 100 : undefined;
-      r.unchoked[t] = capUnchoked({ unchoked, downloaders, state: { optimistic } }, shares[t]!);
-      for (const id of r.unchoked[t]!) expect(unchoked.has(id)).toBe(true);
+      r.slots.setShare(t, shares[t]!);
     }
-    r.shares = shares;
+    for (let t = 0; t < TORRENTS; t++)
+      if (r.slots.granted(t) > shares[t]!) rechokeTorrent(m, r, t, this.optimisticExtra, true);
+    for (let t = 0; t < TORRENTS; t++) {
+      if (r.slots.granted(t) < shares[t]!) rechokeTorrent(m, r, t, this.optimisticExtra, false);
+      // After the tick every torrent holds at least its fair share.
+      expect(r.slots.granted(t)).toBeGreaterThanOrEqual(shares[t]!);
+    }
     checkInvariants(m, r);
   }
   toString = () => `Rechoke(${this.optimisticExtra})`;
@@ -117,6 +154,7 @@ describe('TorrentClient shared limits (model)', () => {
       torrent.map((t) => new Close(t)),
       fc.tuple(torrent, fc.constantFrom<1 | -1>(1, -1)).map(([t, d]) => new Interest(t, d)),
       fc.boolean().map((b) => new Rechoke(b)),
+      fc.tuple(torrent, fc.boolean()).map(([t, b]) => new TorrentRechoke(t, b)),
     ];
     fc.assert(
       fc.property(
@@ -133,8 +171,8 @@ describe('TorrentClient shared limits (model)', () => {
           };
           const real: Real = {
             budget: new ConnectionBudget<number>(maxConnections),
+            slots: new UploadSlots<number>(slots),
             unchoked: Array.from({ length: TORRENTS }, () => new Set<number>()),
-            shares: Array(TORRENTS).fill(0),
           };
           fc.modelRun(() => ({ model, real }), cmds);
         },

@@ -7,6 +7,7 @@
  *   shared among the torrents that have interested peers: max-min fair, the slots that do not
  *   divide evenly rotating from one round to the next, so that with more torrents than slots
  *   each gets its turn.
+ * - `UploadSlots`: the slots granted to each torrent, never more than `uploadSlots` in all.
  * - `capUnchoked`: what one torrent's choker decided (BEP 3), cut to the slots it was given.
  *
  * No I/O, no clock: the model test (test/client-limits.model.test.ts) drives them with
@@ -103,6 +104,68 @@ export function allocateUploadSlots(
     }
   }
   return out;
+}
+
+/**
+ * The upload slots as granted, torrent by torrent: each torrent may unchoke up to what it was
+ * granted, and the grants never sum to more than `total`. The client sets each torrent's fair
+ * `share` once per tick (`allocateUploadSlots`); between ticks, a torrent that rechokes (a peer
+ * became interested) is granted its share or, when other torrents leave slots unused, up to its
+ * demand: no interested peer waits for the next tick while a slot is free.
+ */
+export class UploadSlots<K> {
+  readonly total: number;
+  readonly #shares = new Map<K, number>();
+  readonly #granted = new Map<K, number>();
+  #sum = 0;
+
+  constructor(total: number) {
+    if (!Number.isInteger(total) || total < 0) throw new RangeError('total must be >= 0');
+    this.total = total;
+  }
+
+  /** The torrent's fair share from the last allocation (0 before the first). */
+  share(key: K): number {
+    return this.#shares.get(key) ?? 0;
+  }
+
+  setShare(key: K, share: number): void {
+    this.#shares.set(key, share);
+  }
+
+  /** What `key` may unchoke now, as last granted. */
+  granted(key: K): number {
+    return this.#granted.get(key) ?? 0;
+  }
+
+  /** The grants' sum (never above `total`). */
+  get sum(): number {
+    return this.#sum;
+  }
+
+  /**
+   * Grants `key` slots for a rechoke, given its `demand` (interested peers): up to its demand,
+   * from the slots no other torrent holds; `atShare` cuts it to its share at most (the tick
+   * takes back what a torrent borrowed beyond its share). The torrent must then unchoke no more
+   * than this.
+   */
+  grant(key: K, demand: number, atShare = false): number {
+    const before = this.#granted.get(key) ?? 0;
+    const free = this.total - (this.#sum - before);
+    const share = this.#shares.get(key) ?? 0;
+    const want = atShare ? Math.min(share, demand) : demand;
+    const granted = Math.max(0, Math.min(free, want));
+    this.#granted.set(key, granted);
+    this.#sum += granted - before;
+    return granted;
+  }
+
+  /** The torrent left: its grant is free again. */
+  remove(key: K): void {
+    this.#sum -= this.#granted.get(key) ?? 0;
+    this.#granted.delete(key);
+    this.#shares.delete(key);
+  }
 }
 
 /**
