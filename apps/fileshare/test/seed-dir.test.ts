@@ -80,6 +80,9 @@ describe('seed-dir', () => {
     const peers = seeder.events.filter((e) => e.event === 'peer' && e.action === 'connect');
     expect(new Set(peers.map((e) => e.infoHash))).toEqual(new Set(seeding.map((e) => e.infoHash)));
     expect((await seeder.stop('SIGINT')).code).toBe(0);
+    // --json: envelopes only on stdout.
+    expect(seeder.otherLines).toEqual([]);
+    expect(seeder.events.map((e) => e.event)).toContain('stopped');
   });
 
   it('refuses a folder without .torrent files in one line (exit 1)', async () => {
