@@ -33,7 +33,7 @@ import { routeIncoming } from './client/route';
 import { budgetedFileSystem, DiskBudget, RateLimitedStream } from './client/throttle';
 import { PieceExchangeError } from './errors';
 import type { EncryptionPolicy } from './mse/connect';
-import { mseKeyLookup } from './mse/handshake';
+import { req2Hash } from './mse/keys';
 import { DEFAULT_LIMITS } from './session/peer-limits';
 import { Torrent } from './torrent';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
@@ -121,7 +121,8 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
   /** Attached torrents by info-hash (hex), in the order they were added. */
   readonly #entries = new Map<string, Entry>();
   readonly #torrents = new Set<Torrent>();
-  #lookupSkey: (req2: Uint8Array) => Uint8Array | undefined = () => undefined;
+  /** MSE: each torrent's info-hash by `HASH('req2', info-hash)` (hex), kept as torrents come and go. */
+  readonly #skeys = new Map<string, Uint8Array>();
   #listener: StreamListener | undefined;
   #tick: Timer | undefined;
   #handshakes = 0;
@@ -188,8 +189,9 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
         key = hex(torrent.infoHash);
         if (this.#entries.has(key))
           throw new PieceExchangeError('DUPLICATE_TORRENT', `torrent ${key} is already running`);
+        const req2 = hex(req2Hash(torrent.infoHash));
         this.#entries.set(key, { torrent, key });
-        this.#refreshKeys();
+        this.#skeys.set(req2, torrent.infoHash);
         const self = this;
         const registered = key;
         return {
@@ -207,7 +209,7 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
           detach: () => {
             self.#entries.delete(registered);
             self.#slots.remove(registered);
-            self.#refreshKeys();
+            self.#skeys.delete(req2);
           },
         };
       },
@@ -253,10 +255,6 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
   }
 
   // --- connections ---------------------------------------------------------------------------
-
-  #refreshKeys(): void {
-    this.#lookupSkey = mseKeyLookup([...this.#entries.values()].map((e) => e.torrent.infoHash));
-  }
 
   #limited(stream: Stream): Stream {
     if (this.#upload === undefined && this.#download === undefined) return stream;
@@ -310,7 +308,7 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
     this.#handshakes++;
     routeIncoming(this.#limited(raw), {
       policy: this.encryption,
-      lookupSkey: (req2) => this.#lookupSkey(req2),
+      lookupSkey: (req2) => this.#skeys.get(hex(req2)),
       clock: this.#network.clock,
       random: this.#network.random,
       timeoutMs: DEFAULT_LIMITS.handshakeTimeoutMs,

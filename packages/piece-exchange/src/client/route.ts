@@ -48,34 +48,57 @@ export async function routeIncoming(stream: Stream, options: RouteOptions): Prom
     );
   });
   try {
-    const secured =
-      options.policy === 'plain'
-        ? stream
-        : await Promise.race([
-            mseAccept(stream, options.lookupSkey, {
-              policy: options.policy,
-              clock: options.clock,
-              random: options.random,
-              timeoutMs: options.timeoutMs,
-            }),
-            deadline,
-          ]);
-    const chunks = secured[Symbol.asyncIterator]();
-    let head: Uint8Array = new Uint8Array(0);
-    while (head.length < HANDSHAKE_HEAD) {
-      const next = await Promise.race([chunks.next(), deadline]);
-      if (next.done) throw new PieceExchangeError('HANDSHAKE_INCOMPLETE', 'ended in handshake');
-      head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
-      const n = Math.min(head.length, BT_PREFIX.length);
-      if (Buffer.compare(head.subarray(0, n), BT_PREFIX.subarray(0, n)) !== 0)
-        throw new PieceExchangeError('INVALID_HANDSHAKE', 'not a BitTorrent handshake');
+    // Plain BitTorrent (the common case): read up to the info-hash, replay it, done.
+    const first = await readHead(stream, stream[Symbol.asyncIterator](), deadline);
+    if (first.plain) {
+      if (options.policy === 'require')
+        throw new PieceExchangeError('PLAINTEXT_REFUSED', 'plain handshake; encryption required');
+      return first.routed;
     }
-    const infoHash = new Uint8Array(head.subarray(INFO_HASH_AT, HANDSHAKE_HEAD));
-    return { infoHash, stream: new MseStream(secured, chunks, head, 'none') };
+    if (options.policy === 'plain')
+      throw new PieceExchangeError('INVALID_HANDSHAKE', 'not a BitTorrent handshake');
+    // MSE/PE: the responder gets the bytes read so far, then finds the torrent by its SKEY.
+    const secured = await Promise.race([
+      mseAccept(first.replay, options.lookupSkey, {
+        policy: options.policy,
+        clock: options.clock,
+        random: options.random,
+        timeoutMs: options.timeoutMs,
+      }),
+      deadline,
+    ]);
+    const inner = await readHead(secured, secured[Symbol.asyncIterator](), deadline);
+    if (!inner.plain)
+      throw new PieceExchangeError('INVALID_HANDSHAKE', 'not BitTorrent inside MSE');
+    return inner.routed;
   } catch (error) {
     stream.destroy();
     throw error;
   } finally {
     timer?.cancel();
   }
+}
+
+type Head =
+  | { plain: true; routed: Routed }
+  /** Not BitTorrent: `replay` gives back the bytes read, then the rest of the stream. */
+  | { plain: false; replay: Stream };
+
+/** Reads until the info-hash of a plain handshake, or until the bytes cannot be one. */
+async function readHead(
+  stream: Stream,
+  chunks: AsyncIterator<Uint8Array>,
+  deadline: Promise<never>,
+): Promise<Head> {
+  let head: Uint8Array = new Uint8Array(0);
+  while (head.length < HANDSHAKE_HEAD) {
+    const next = await Promise.race([chunks.next(), deadline]);
+    if (next.done) throw new PieceExchangeError('HANDSHAKE_INCOMPLETE', 'ended in handshake');
+    head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+    const n = Math.min(head.length, BT_PREFIX.length);
+    if (Buffer.compare(head.subarray(0, n), BT_PREFIX.subarray(0, n)) !== 0)
+      return { plain: false, replay: new MseStream(stream, chunks, head, 'none') };
+  }
+  const infoHash = new Uint8Array(head.subarray(INFO_HASH_AT, HANDSHAKE_HEAD));
+  return { plain: true, routed: { infoHash, stream: new MseStream(stream, chunks, head, 'none') } };
 }
