@@ -18,6 +18,21 @@ export {
   type RechokeResult,
   rechoke,
 } from './choker';
+// Many torrents in one process: one port, shared connection/slot/rate/disk limits, one tick.
+export {
+  CLIENT_DEFAULTS,
+  type ClientTorrentOptions,
+  TorrentClient,
+  type TorrentClientEvents,
+  type TorrentClientOptions,
+  type TorrentClientStats,
+} from './client';
+export {
+  allocateUploadSlots,
+  ConnectionBudget,
+  capUnchoked,
+  UploadSlots,
+} from './client/limits';
 // --- errors --------------------------------------------------------------------------------
 export {
   isPieceExchangeError,
@@ -29,7 +44,6 @@ export {
   WireError,
   type WireErrorCode,
 } from './errors';
-
 // --- metainfo (BEP 3, 47, 52) and magnet links (BEP 9, 53) ----------------------------------
 export {
   base32Decode,
@@ -154,16 +168,6 @@ export {
 } from './swarm-policy';
 // --- the torrent session --------------------------------------------------------------------
 export { Torrent } from './torrent';
-// Many torrents in one process: one port, shared connection/slot/rate/disk limits, one tick.
-export {
-  CLIENT_DEFAULTS,
-  type ClientTorrentOptions,
-  TorrentClient,
-  type TorrentClientEvents,
-  type TorrentClientOptions,
-  type TorrentClientStats,
-} from './client';
-export { allocateUploadSlots, ConnectionBudget, capUnchoked } from './client/limits';
 export type {
   BanEvent,
   DoneEvent,
