@@ -358,7 +358,9 @@ export class TorrentClient extends Emitter<TorrentClientEvents> {
     const demands = entries.map((e) => uploadDemandOf(e.torrent));
     const shares = allocateUploadSlots(this.uploadSlots, demands, this.#round);
     const slots = this.#slots;
-    entries.forEach((e, i) => slots.setShare(e.key, shares[i]!));
+    entries.forEach((e, i) => {
+      slots.setShare(e.key, shares[i]!);
+    });
     for (const e of entries) {
       if (slots.granted(e.key) <= slots.share(e.key)) continue;
       this.#shrinking = e.key;

@@ -94,7 +94,9 @@ describe('TorrentClient (netsim)', () => {
         ),
       );
       await Promise.all(leechers.map((t) => t.whenDone()));
-      leechers.forEach((t, i) => expect(same(fixtures[i]!, t)).toBe(true));
+      leechers.forEach((t, i) => {
+        expect(same(fixtures[i]!, t)).toBe(true);
+      });
       // Every torrent of the client reports the one port.
       for (const t of client.torrents) expect(t.listenAddress?.port).toBe(port);
       // A torrent the client does not run: refused, in plain and under MSE.
@@ -169,7 +171,9 @@ describe('TorrentClient (netsim)', () => {
       const seeders = await Promise.all(fixtures.map((f) => standalone(sim.addHost(), f, 'seed')));
       const host = sim.addHost();
       const client = await clientWith(host, fixtures, 'leech', { downloadRate: rate });
-      client.torrents.forEach((t, i) => t.addPeer(seeders[i]!.listenAddress!));
+      client.torrents.forEach((t, i) => {
+        t.addPeer(seeders[i]!.listenAddress!);
+      });
       const received = () => client.torrents.reduce((a, t) => a + t.stats().downloaded, 0);
       await checkRate(host, rate, rate / 4, 3, received);
       // The seeders sent no more than the leecher read plus what each connection holds in
