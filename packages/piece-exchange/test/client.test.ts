@@ -261,4 +261,37 @@ describe('TorrentClient (netsim)', () => {
       await client.close();
     });
   });
+
+  it('refuses handshakes beyond maxHandshakes; a throwing handler stops neither it nor others', async () => {
+    const seed = seedFromEnv(2027);
+    await withSeed('handshakes', seed, async (sim) => {
+      const fixture = makeTorrent('h', [100_000], 16_384, 50);
+      const host = sim.addHost();
+      const client = await clientWith(host, [fixture], 'seed', { maxHandshakes: 3 });
+      const errors: string[] = [];
+      client.setHandlerErrorReporter((error) => errors.push(String(error)));
+      client.on('rejected', () => {
+        throw new Error('handler failed');
+      });
+      const reasons: string[] = [];
+      client.on('rejected', (e) => reasons.push(e.reason));
+      // Eight silent connections (they never send a handshake): three wait in the handshake.
+      const crowd = sim.addHost();
+      const silent = await Promise.all(
+        Array.from({ length: 8 }, () => crowd.network.dial(client.listenAddress!)),
+      );
+      await sleep(host, 500);
+      expect(reasons.filter((r) => r === 'handshake-limit')).toHaveLength(5);
+      expect(errors).toHaveLength(5);
+      // An honest peer gets in once the silent ones time out (10 s handshake deadline).
+      await sleep(host, 11_000);
+      const peers = [{ host: host.address, port: client.listenAddress!.port }];
+      const leecher = await standalone(sim.addHost(), fixture, 'leech', { peers });
+      await leecher.whenDone();
+      expect(same(fixture, leecher)).toBe(true);
+      for (const s of silent) s.destroy();
+      await leecher.close();
+      await client.close();
+    });
+  });
 });
