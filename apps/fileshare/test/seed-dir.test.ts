@@ -85,6 +85,50 @@ describe('seed-dir', () => {
     expect(seeder.events.map((e) => e.event)).toContain('stopped');
   });
 
+  it('serves uTP and TCP on the one port (default --transport both)', async () => {
+    const dir = await harness.tempDir();
+    const hashes = [await create(dir, 'u.bin', 400_000), await create(dir, 't.bin', 300_000)];
+    const seeder = harness.spawn([
+      'seed-dir',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--state-dir',
+      join(dir, 'state'),
+      '--json',
+    ]);
+    const { port } = await seeder.waitForEvent('ready', 20_000);
+    const gets = (['utp', 'tcp'] as const).map(async (transport, i) => {
+      const name = i === 0 ? 'u.bin' : 't.bin';
+      const out = await harness.tempDir();
+      const get = harness.spawn([
+        'get',
+        join(dir, `${name}.torrent`),
+        '--peer',
+        `127.0.0.1:${port}`,
+        '--transport',
+        transport,
+        '--no-dht',
+        '--host',
+        '127.0.0.1',
+        '--out',
+        out,
+        '--state-dir',
+        join(out, 's'),
+        '--exit-when-done',
+        '--json',
+      ]);
+      expect((await get.exited).code, get.stderr).toBe(0);
+      expect(sha256(await readFile(join(out, name)))).toBe(hashes[i]);
+    });
+    await Promise.all(gets);
+    const transports = seeder.events
+      .filter((e) => e.event === 'peer' && e.action === 'connect')
+      .map((e) => e.transport);
+    expect(new Set(transports)).toEqual(new Set(['utp', 'tcp']));
+    expect((await seeder.stop('SIGINT')).code).toBe(0);
+  });
+
   it('refuses a folder without .torrent files in one line (exit 1)', async () => {
     const dir = await harness.tempDir();
     const run = harness.spawn(['seed-dir', dir, '--host', '127.0.0.1']);
