@@ -25,7 +25,9 @@ export type CliErrorCode =
   /** A file `create` would overwrite (without `--force`). */
   | 'EXISTS'
   /** `get --timeout` ran out before every piece was verified. */
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  /** `seed-dir`: no .torrent in the folder, or none of them can be seeded. */
+  | 'NO_TORRENTS';
 
 /** Codes of a wrong command line: the exit code is 2 (docs/cli.md), not 1. */
 const USAGE_CODES: ReadonlySet<CliErrorCode> = new Set([

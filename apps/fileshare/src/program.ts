@@ -29,6 +29,7 @@ import { createTorrentFile } from './commands/create';
 import { runDhtNode } from './commands/dht-node';
 import { runGet } from './commands/get';
 import { describeTarget, formatSummary } from './commands/info';
+import { addSeedDirCommand } from './commands/seed-dir-cli';
 import { runShare } from './commands/share';
 import { runTracker } from './commands/tracker';
 import type { NodeEvent } from './events';
@@ -333,6 +334,8 @@ export function buildProgram(): Command {
       interrupts.close();
     },
   );
+
+  addSeedDirCommand(program, outputFor);
 
   addOutputOptions(
     program

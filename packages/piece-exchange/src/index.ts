@@ -18,6 +18,21 @@ export {
   type RechokeResult,
   rechoke,
 } from './choker';
+// Many torrents in one process: one port, shared connection/slot/rate/disk limits, one tick.
+export {
+  CLIENT_DEFAULTS,
+  type ClientTorrentOptions,
+  TorrentClient,
+  type TorrentClientEvents,
+  type TorrentClientOptions,
+  type TorrentClientStats,
+} from './client';
+export {
+  allocateUploadSlots,
+  ConnectionBudget,
+  capUnchoked,
+  UploadSlots,
+} from './client/limits';
 // --- errors --------------------------------------------------------------------------------
 export {
   isPieceExchangeError,
@@ -29,7 +44,6 @@ export {
   WireError,
   type WireErrorCode,
 } from './errors';
-
 // --- metainfo (BEP 3, 47, 52) and magnet links (BEP 9, 53) ----------------------------------
 export {
   base32Decode,

@@ -88,9 +88,10 @@ export class Connections {
 
   /**
    * An incoming stream: a session for it, refused at once (banned host, every slot established),
-   * or admitted in place of the oldest connection still in its handshake.
+   * or admitted in place of the oldest connection still in its handshake. `secured`: its MSE/PE
+   * handshake (or plain recognition) is already done.
    */
-  accept(stream: Stream): void {
+  accept(stream: Stream, secured = false): void {
     const { established, halfOpen, oldestHalfOpen } = this.#count();
     const admission = this.#closed()
       ? 'refuse'
@@ -102,7 +103,8 @@ export class Connections {
     if (admission === 'evict-half-open')
       oldestHalfOpen?.close(new PeerError('PEER_EVICTED', 'handshake pending under pressure'));
     const policy = this.#encryption;
-    if (policy === 'plain') {
+    // `secured`: a client already ran MSE/PE (or saw a plain handshake) to route the stream.
+    if (policy === 'plain' || secured) {
       this.#start(stream, false);
       return;
     }

@@ -1,5 +1,6 @@
 /** How a `Torrent` is opened: its content, peers, storage, limits and policies. */
 import type { Address, BindOptions, Network } from '@peerkit/transport';
+import type { ClientLink } from './client/attach';
 import type { MagnetLink } from './magnet';
 import type { EncryptionPolicy } from './mse/connect';
 import type { PeerLimits } from './session/peer-limits';
@@ -79,6 +80,11 @@ export interface TorrentOptions {
   /** Client name sent in the extension handshake (`v`). */
   clientName?: string;
   maxMetadataSize?: number;
+  /**
+   * Set by `TorrentClient.add`: the torrent runs inside a client (its listener, tick, upload
+   * slots, rate limits and disk budget are the client's) instead of on its own.
+   */
+  client?: ClientLink;
 }
 
 /** Default `tickMs`. */

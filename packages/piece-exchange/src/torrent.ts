@@ -13,6 +13,8 @@
 import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
 import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
+import type { ClientRegistration } from './client/attach';
+import { capUnchoked } from './client/limits';
 import { PieceExchangeError } from './errors';
 import { MetadataExchange } from './session/metadata-exchange';
 import type { PeerConnectionHost } from './session/peer-connection';
@@ -62,6 +64,7 @@ export class Torrent extends Emitter<TorrentEvents> {
   #listener: StreamListener | undefined;
   #lock: StorageLock | undefined;
   #tickTimer: Timer | undefined;
+  #client: ClientRegistration | undefined;
   #chokerState: ChokerState = initialChokerState;
   #lastRechoke = 0;
   #closed = false;
@@ -76,7 +79,8 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#options = options;
     this.#network = options.network;
     this.infoHash = infoHash;
-    this.#fs = options.fs ?? nodeFileSystem();
+    const fs = options.fs ?? nodeFileSystem();
+    this.#fs = options.client?.fileSystem(fs) ?? fs;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.clientName = options.clientName ?? 'peerkit 0.1';
     this.peerId = options.peerId ?? defaultPeerId(this.#network.random.bytes(12));
@@ -112,13 +116,19 @@ export class Torrent extends Emitter<TorrentEvents> {
     const torrent = new Torrent(options);
     try {
       if (options.info !== undefined) await torrent.#setInfo(options.info);
-      if (options.listen !== undefined) {
+      if (options.client !== undefined) {
+        // A `TorrentClient` (client/attach.ts) listens and ticks for all its torrents.
+        const [tick, rechoke] = [() => torrent.#tick(), () => torrent.#rechoke()];
+        const { infoHash } = torrent;
+        torrent.#client = options.client.attach({ infoHash, peers: torrent.#peers, tick, rechoke });
+      } else if (options.listen !== undefined) {
         torrent.#listener = await options.network.listen(options.listen, (stream) =>
           torrent.#peers.accept(stream),
         );
       }
       const tickMs = options.tickMs ?? TICK_MS;
-      torrent.#tickTimer = options.network.clock.setInterval(() => torrent.#tick(), tickMs);
+      if (torrent.#client === undefined)
+        torrent.#tickTimer = options.network.clock.setInterval(() => torrent.#tick(), tickMs);
       for (const address of [...(options.peers ?? []), ...torrent.#magnetPeers])
         torrent.addPeer(address);
     } catch (error) {
@@ -153,7 +163,7 @@ export class Torrent extends Emitter<TorrentEvents> {
 
   /** The address incoming connections reach, when listening. */
   get listenAddress(): Address | undefined {
-    return this.#listener?.localAddress;
+    return this.#listener?.localAddress ?? this.#client?.listenAddress;
   }
 
   get done(): boolean {
@@ -201,6 +211,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#tickTimer?.cancel();
+    this.#client?.detach();
     await this.#listener?.close();
     this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) {
@@ -222,6 +233,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#tickTimer?.cancel();
+    this.#client?.detach();
     void this.#resume.stop();
     await this.#listener?.close();
     this.#peers.closeHandshakes();
@@ -358,7 +370,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       limits: this.limits,
       clientName: this.clientName,
       get listenPort() {
-        return torrent.#listener?.localAddress.port;
+        return (torrent.#listener?.localAddress ?? torrent.#client?.listenAddress)?.port;
       },
       get content() {
         return torrent.#content;
@@ -489,7 +501,8 @@ export class Torrent extends Emitter<TorrentEvents> {
       random: this.#network.random,
     });
     this.#chokerState = result.state;
-    for (const p of open) p.setChoking(!result.unchoked.has(p.id));
+    const unchoked = this.#client ? capUnchoked(result, this.#client.slots()) : result.unchoked;
+    for (const p of open) p.setChoking(!unchoked.has(p.id));
   }
 }
 

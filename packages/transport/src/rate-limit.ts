@@ -47,6 +47,20 @@ export class RateLimiter<K = string> {
     return true;
   }
 
+  /**
+   * Takes `tokens` tokens for `key` at once, whether or not the bucket holds them (it may go into
+   * debt), and returns how long the caller must wait, ms, before using them (0: at once). A byte
+   * rate limit takes one token per byte: over any span of T ms, at most `burst + T * rate / 1000`
+   * tokens are usable.
+   */
+  reserve(key: K, tokens: number): number {
+    const now = this.clock.now();
+    if (++this.calls % 256 === 0 || this.tats.size >= this.maxKeys) this.sweep(now);
+    const tat = Math.max(this.tats.get(key) ?? now, now) + tokens * this.intervalMs;
+    this.tats.set(key, tat);
+    return Math.max(0, tat - this.toleranceMs - this.intervalMs - now);
+  }
+
   /** Forgets full buckets; if `maxKeys` are still active, forgets everything. */
   sweep(now = this.clock.now()): void {
     for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);

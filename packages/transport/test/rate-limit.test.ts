@@ -56,4 +56,46 @@ describe('RateLimiter (token bucket per key, GCRA form)', () => {
       ),
     );
   });
+
+  it('reserve: a byte budget never used faster than burst + rate x time (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 50_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 70_000 })), {
+          maxLength: 80,
+        }),
+        (rate, burst, steps) => {
+          const clock = manualClock();
+          const limiter = new RateLimiter(clock, rate, burst);
+          const uses: { at: number; tokens: number }[] = [];
+          for (const [gap, tokens] of steps) {
+            clock.advance(gap);
+            const wait = limiter.reserve('k', tokens);
+            expect(wait).toBeGreaterThanOrEqual(0);
+            uses.push({ at: clock.now() + wait, tokens });
+          }
+          // Between the use at i and the use at j, no more than burst + rate x span are used
+          // after i (a use larger than the bucket is paid for by the waits after it).
+          for (let i = 0; i < uses.length; i++) {
+            let sum = 0;
+            for (let j = i + 1; j < uses.length; j++) {
+              sum += uses[j]!.tokens;
+              const span = uses[j]!.at - uses[i]!.at;
+              expect(sum).toBeLessThanOrEqual(burst + (span * rate) / 1000 + 1e-6);
+            }
+          }
+        },
+      ),
+    );
+  });
+
+  it('reserve: a full bucket serves up to burst at once, then waits for the refill', () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter(clock, 1000, 500);
+    expect(limiter.reserve('k', 500)).toBe(0);
+    expect(limiter.reserve('k', 100)).toBeCloseTo(100);
+    clock.advance(100);
+    expect(limiter.reserve('k', 100)).toBeCloseTo(100);
+  });
 });
