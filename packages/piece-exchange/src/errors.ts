@@ -113,6 +113,8 @@ export type WireErrorCode =
   | 'INVALID_METADATA_MESSAGE'
   /** A BEP 11 ut_pex message that is malformed. */
   | 'INVALID_PEX_MESSAGE'
+  /** A BEP 52 hash request / hashes / hash reject that is malformed. */
+  | 'INVALID_HASH_MESSAGE'
   /** The decoder was fed after it failed or ended. */
   | 'DECODER_CLOSED';
 

@@ -29,10 +29,11 @@ import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
-import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
+import { parseInfoBytes, type TorrentInfo, torrentTarget, type V2Target } from './torrent-info';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { ResumeSaver } from './torrent-resume';
 import { type TorrentStats, torrentStats } from './torrent-stats';
+import { MagnetLayers } from './v2/magnet-layers';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
 
 /** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
@@ -68,11 +69,16 @@ export class Torrent extends Emitter<TorrentEvents> {
   #uploadedBefore = 0;
   #resumedPieces = 0;
   #doneEmitted = false;
+  /** BEP 52: the v2 info-hash (and a hybrid's second handshake info-hash), when known. */
+  #v2: V2Target | undefined;
+  /** BEP 52: a v2 magnet's piece layers being fetched after its metadata. */
+  #magnetLayers: MagnetLayers | undefined;
 
   private constructor(options: TorrentOptions) {
     super();
-    const { infoHash, magnetPeers } = torrentTarget(options);
+    const { infoHash, magnetPeers, v2 } = torrentTarget(options);
     this.#magnetPeers = magnetPeers;
+    this.#v2 = v2;
     this.#options = options;
     this.#network = options.network;
     this.infoHash = infoHash;
@@ -86,7 +92,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       banTrust: options.banTrust,
     });
     this.#metadata = new MetadataExchange(
-      infoHash,
+      v2?.infoHash ?? infoHash,
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
     this.#host = this.#makeHost();
@@ -260,6 +266,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#lock = lock;
     this.#resumedPieces = content.have.count;
     this.#info = info;
+    if (info.v2 !== undefined) this.#v2 = torrentTarget({ info }).v2;
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
     this.#content = content;
     this.emit('metadata', info);
@@ -337,7 +344,33 @@ export class Torrent extends Emitter<TorrentEvents> {
       this.#emitError(error);
       return;
     }
-    this.#setInfo({ ...parsed, infoBytes: info }).then(
+    if (MagnetLayers.needed(parsed)) {
+      // BEP 52: piece layers come by hash request before the pieces can be checked.
+      this.#metadata.infoBytes = info;
+      this.#magnetLayers = new MagnetLayers({ ...parsed, infoBytes: info });
+      if (parsed.v2 !== undefined) this.#v2 = torrentTarget({ info: parsed }).v2;
+      for (const p of this.#peers.values()) p.sendExtensionHandshake();
+      this.#askLayers();
+      return;
+    }
+    this.#openMagnet({ ...parsed, infoBytes: info });
+  }
+
+  /** BEP 52: asks the peers for a v2 magnet's missing piece layers; opens once all are in. */
+  #askLayers(): void {
+    const layers = this.#magnetLayers;
+    if (layers === undefined || this.#closed) return;
+    if (layers.complete) {
+      this.#magnetLayers = undefined;
+      this.#openMagnet(layers.completeInfo());
+      return;
+    }
+    const now = this.#network.clock.now();
+    for (const p of this.#peers.values()) layers.ask(p, now);
+  }
+
+  #openMagnet(info: TorrentInfo): void {
+    this.#setInfo(info).then(
       () => {
         for (const p of this.#peers.values()) p.sendExtensionHandshake();
         this.#rechoke();
@@ -354,6 +387,16 @@ export class Torrent extends Emitter<TorrentEvents> {
     return {
       clock: this.#network.clock,
       infoHash: this.infoHash,
+      get altInfoHash() {
+        return torrent.#v2?.altInfoHash;
+      },
+      get v2() {
+        return torrent.#v2 !== undefined;
+      },
+      onHashes: (peer, message) => {
+        this.#magnetLayers?.receive(peer, message, this.#network.clock.now());
+        this.#askLayers();
+      },
       peerId: this.peerId,
       limits: this.limits,
       clientName: this.clientName,
@@ -424,6 +467,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     }
     this.#uploadedBefore += peer.uploaded;
     this.#metadata.forget(peer.id);
+    this.#magnetLayers?.forget(peer);
     this.#pex.forget(peer.id);
     const address = peer.remoteAddress;
     if (peer.opened) {
@@ -466,6 +510,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       peer.tick(now);
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
+    this.#askLayers();
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
     // BEP 27: a private torrent sends no PEX.
     if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);

@@ -26,7 +26,14 @@ import {
   UT_METADATA,
   UT_PEX,
 } from '../wire/extension';
-import { encodeHandshake, readExtensions } from '../wire/handshake';
+import { answerHashRequest } from '../v2/hash-exchange';
+import { encodeHandshake, readExtensions, supportsV2 } from '../wire/handshake';
+import {
+  decodeHashMessage,
+  encodeHashMessage,
+  type HashRequestMessage,
+  isHashMessageId,
+} from '../wire/hashes';
 import {
   BLOCK_LENGTH,
   CHOKE,
@@ -56,6 +63,10 @@ export class PeerSession extends PeerState {
   readonly #out: PeerOutput;
   #lastReceivedAt: number;
   #lastSentAt: number;
+  /** The info-hash of this connection's handshakes (ours, or the alternative the peer used). */
+  #infoHash: Uint8Array;
+  /** BEP 52: the peer announced v2 support. */
+  #v2 = false;
 
   constructor(host: PeerSessionHost, out: PeerOutput, init: PeerSessionInit) {
     const now = host.clock.now();
@@ -64,6 +75,12 @@ export class PeerSession extends PeerState {
     this.#out = out;
     this.#lastReceivedAt = now;
     this.#lastSentAt = now;
+    this.#infoHash = host.infoHash;
+  }
+
+  /** BEP 52: the peer set the v2 bit in its handshake. */
+  get supportsV2(): boolean {
+    return this.#v2;
   }
 
   // --- life cycle ----------------------------------------------------------------------------
@@ -97,9 +114,9 @@ export class PeerSession extends PeerState {
   #sendHandshake(): void {
     this.#send(
       encodeHandshake({
-        infoHash: this.#host.infoHash,
+        infoHash: this.#infoHash,
         peerId: this.#host.peerId,
-        extensions: { extended: true, fast: true },
+        extensions: { extended: true, fast: true, v2: this.#host.v2 === true },
       }),
     );
   }
@@ -165,9 +182,11 @@ export class PeerSession extends PeerState {
       return;
     }
     switch (frame.type) {
+      case 'unknown':
+        if (isHashMessageId(frame.id)) this.#onHashMessage(frame.id, frame.payload);
+        return;
       case 'keepAlive':
       case 'port':
-      case 'unknown':
         return;
       case 'suggest':
         // BEP 6: advisory; remembered for study and stats, the picker keeps its own order.
@@ -235,9 +254,14 @@ export class PeerSession extends PeerState {
   }
 
   #onHandshake(reserved: Uint8Array, infoHash: Uint8Array, peerId: Uint8Array): void {
+    const alt = this.#host.altInfoHash;
     if (Buffer.compare(infoHash, this.#host.infoHash) !== 0) {
-      throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
+      // BEP 52: a hybrid torrent is reached by its v1 and its (truncated) v2 info-hash.
+      if (this.outgoing || alt === undefined || Buffer.compare(infoHash, alt) !== 0)
+        throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
+      this.#infoHash = alt;
     }
+    this.#v2 = supportsV2(reserved);
     this.remotePeerIdBytes = peerId;
     if (!this.#host.acceptHandshake(this, peerId)) {
       this.close(new PeerError('PEER_REFUSED', 'connection refused (self, duplicate or banned)'));
@@ -317,6 +341,22 @@ export class PeerSession extends PeerState {
     }
     this.#host.onBlock(this, piece, offset, block);
     this.fillRequests();
+  }
+
+  /** BEP 52 hash request / hashes / hash reject (ids 21-23). */
+  #onHashMessage(id: number, payload: Uint8Array): void {
+    const message = decodeHashMessage(id, payload);
+    if (message.type === 'hashRequest') {
+      // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject'".
+      this.#send(encodeHashMessage(answerHashRequest(this.#host.content?.pieceLayers, message)));
+      return;
+    }
+    this.#host.onHashes?.(this, message);
+  }
+
+  /** Sends a BEP 52 hash request (e.g. for a piece layer of a magnet-started v2 torrent). */
+  sendHashRequest(request: Omit<HashRequestMessage, 'type'>): void {
+    if (this.isOpen) this.#send(encodeHashMessage({ type: 'hashRequest', ...request }));
   }
 
   #onExtended(id: number, payload: Uint8Array): void {

@@ -1,0 +1,72 @@
+/**
+ * The step between BEP 9 metadata and the download for a v2 torrent started from a magnet link:
+ * the info dictionary names each file's `pieces root` but not its piece layer, so pieces cannot
+ * be checked yet. The piece layers are fetched from the peers with hash requests (BEP 52), each
+ * chunk proven against its root, and then the content opens as if from a .torrent file.
+ */
+import { PeerError } from '../session/peer-error';
+import type { PeerSession } from '../session/peer-session';
+import type { TorrentInfo } from '../torrent-info';
+import type { HashesMessage, HashRejectMessage } from '../wire/hashes';
+import { PieceLayerFetcher } from './hash-exchange';
+import { PieceLayers } from './piece-layers';
+
+/** Most chunks of hashes asked of one peer at a time. */
+const PER_PEER = 4;
+
+export class MagnetLayers {
+  readonly info: TorrentInfo;
+  readonly #layers: PieceLayers;
+  readonly #fetcher: PieceLayerFetcher;
+  readonly #asked = new Map<number, number>();
+
+  constructor(info: TorrentInfo) {
+    if (info.v2 === undefined) throw new RangeError('not a v2 torrent');
+    this.info = info;
+    this.#layers = new PieceLayers(info.v2.files, info.pieceLength, info.v2.pieceLayers);
+    this.#fetcher = new PieceLayerFetcher(this.#layers);
+  }
+
+  /** True when the info dictionary alone cannot check every piece (layers to fetch). */
+  static needed(info: TorrentInfo): boolean {
+    if (info.v2 === undefined) return false;
+    return new PieceLayers(info.v2.files, info.pieceLength, info.v2.pieceLayers).missing().length > 0;
+  }
+
+  get complete(): boolean {
+    return this.#fetcher.complete;
+  }
+
+  /** The torrent's info with every piece layer, once `complete`. */
+  completeInfo(): TorrentInfo {
+    return { ...this.info, v2: { ...this.info.v2!, pieceLayers: this.#layers.known() } };
+  }
+
+  /** Sends hash requests to `peer` up to `PER_PEER` outstanding. */
+  ask(peer: PeerSession, now: number): void {
+    if (!peer.isOpen) return;
+    while ((this.#asked.get(peer.id) ?? 0) < PER_PEER) {
+      const request = this.#fetcher.next(peer.id, now);
+      if (request === undefined) return;
+      this.#asked.set(peer.id, (this.#asked.get(peer.id) ?? 0) + 1);
+      peer.sendHashRequest(request);
+    }
+  }
+
+  /** A `hashes` / `hash reject` from `peer`; a peer whose hashes do not prove is dropped. */
+  receive(peer: PeerSession, message: HashesMessage | HashRejectMessage, now: number): void {
+    const result = this.#fetcher.receive(peer.id, message);
+    if (result === 'unexpected') return;
+    this.#asked.set(peer.id, Math.max(0, (this.#asked.get(peer.id) ?? 0) - 1));
+    if (result === 'bad') {
+      peer.close(new PeerError('PEER_REFUSED', 'its piece layer hashes fail the pieces root'));
+      return;
+    }
+    this.ask(peer, now);
+  }
+
+  forget(peer: PeerSession): void {
+    this.#fetcher.forget(peer.id);
+    this.#asked.delete(peer.id);
+  }
+}
