@@ -202,7 +202,8 @@ export async function createTorrentV2(
     'creation date': options.creationDate,
     info,
     nodes: options.nodes?.map((n) => [n.host, n.port]),
-    'piece layers': layers.size > 0 ? layers : undefined,
+    // libtorrent writes the key even when no file is larger than a piece.
+    'piece layers': layers,
     'url-list': options.urlList && options.urlList.length > 0 ? [...options.urlList] : undefined,
   };
   const torrent = encode(root);
