@@ -177,6 +177,11 @@ async function peerkit(options: {
   cleanups.push(() => torrent.close());
   const errors: Error[] = [];
   torrent.on('error', (e) => errors.push(e));
+  if (process.env.V2_DEBUG) {
+    torrent.on('peer', (e) => console.log('peer', e.type, (e as { error?: Error }).error?.message));
+    torrent.on('hashFailure', (e) => console.log('hashFailure', e.index));
+    torrent.on('error', (e) => console.log('error', e.message));
+  }
   return { torrent, dir: work.path, errors };
 }
 

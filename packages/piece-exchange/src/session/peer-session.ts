@@ -256,8 +256,9 @@ export class PeerSession extends PeerState {
   #onHandshake(reserved: Uint8Array, infoHash: Uint8Array, peerId: Uint8Array): void {
     const alt = this.#host.altInfoHash;
     if (Buffer.compare(infoHash, this.#host.infoHash) !== 0) {
-      // BEP 52: a hybrid torrent is reached by its v1 and its (truncated) v2 info-hash.
-      if (this.outgoing || alt === undefined || Buffer.compare(infoHash, alt) !== 0)
+      // BEP 52: a hybrid torrent is reached by its v1 and its (truncated) v2 info-hash; a v2
+      // peer (libtorrent) answers our v1 handshake with the v2 one when we set the v2 bit.
+      if (alt === undefined || Buffer.compare(infoHash, alt) !== 0)
         throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
       this.#infoHash = alt;
     }
