@@ -185,6 +185,10 @@ async function peerkit(options: {
   return { torrent, dir: work.path, errors };
 }
 
+function parsedLayers(file: Uint8Array): ReadonlyMap<string, Uint8Array> | undefined {
+  return torrentInfoFromMetainfo(parseTorrent(file)).v2?.pieceLayers;
+}
+
 describe.skipIf(!hasLibtorrent)('BEP 52 with libtorrent 2.0', () => {
   describe('creating torrents: the same bytes and info-hashes as libtorrent', () => {
     for (const [setName, make] of Object.entries(FILE_SETS)) {
@@ -244,6 +248,11 @@ describe.skipIf(!hasLibtorrent)('BEP 52 with libtorrent 2.0', () => {
       peers: [{ host: '127.0.0.1', port: seed.port }],
     });
     await torrent.whenDone();
+    // The info dictionary holds no piece layers: these came by hash request and were proven.
+    const hexes = (m: ReadonlyMap<string, Uint8Array> | undefined) =>
+      [...(m ?? [])].map(([k, v]) => `${k}:${Buffer.from(v).toString('hex')}`).sort();
+    expect(hexes(torrent.info?.v2?.pieceLayers)).toEqual(hexes(parsedLayers(file)));
+    expect(torrent.info?.v2?.pieceLayers.size).toBe(3);
     await expectSet(dir, set);
     expect(errors).toEqual([]);
   }, 60_000);
