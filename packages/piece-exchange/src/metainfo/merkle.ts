@@ -21,11 +21,14 @@ export function nextPowerOfTwo(n: number): number {
   return p;
 }
 
+/** Roots of all-zero subtrees by height, computed once (index 0: the zero leaf hash). */
+const zeroRoots: Uint8Array[] = [new Uint8Array(HASH_LENGTH_V2)];
+
 /** The root of a perfect tree of `2^height` all-zero leaf hashes. */
 export function zeroSubtreeRoot(height: number): Uint8Array {
-  let node: Uint8Array = new Uint8Array(HASH_LENGTH_V2);
-  for (let i = 0; i < height; i++) node = sha256(node, node);
-  return node;
+  for (let h = zeroRoots.length; h <= height; h++)
+    zeroRoots.push(sha256(zeroRoots[h - 1]!, zeroRoots[h - 1]!));
+  return zeroRoots[height]!;
 }
 
 /**
