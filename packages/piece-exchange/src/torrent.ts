@@ -99,6 +99,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
       policy: options.encryption ?? 'prefer',
       infoHash,
+      altInfoHash: v2?.altInfoHash,
       handshakeFailed: (address, error) =>
         this.emit('peer', { type: 'rejected', address, reason: 'handshake', error }),
     });
@@ -394,7 +395,13 @@ export class Torrent extends Emitter<TorrentEvents> {
         return torrent.#v2 !== undefined;
       },
       onHashes: (peer, message) => {
-        this.#magnetLayers?.receive(peer, message, this.#network.clock.now());
+        const layers = this.#magnetLayers;
+        if (layers?.receive(peer, message, this.#network.clock.now()) === false) {
+          // BEP 52 hashes that fail their root: this peer alone lied.
+          peer.close(new PeerError('PEER_BANNED', 'its piece layer hashes fail the pieces root'));
+          const ban = this.#swarm.provenBad(peerIdentities([peer])[0]!);
+          if (ban !== undefined) this.#ban(ban);
+        }
         this.#askLayers();
       },
       peerId: this.peerId,

@@ -172,7 +172,6 @@ async function peerkit(options: {
     ...(options.magnet ? { magnet: options.magnet } : {}),
     listen: { host: '127.0.0.1', port: 0 },
     peers: options.peers ?? [],
-    encryption: 'allow',
   });
   cleanups.push(() => torrent.close());
   const errors: Error[] = [];

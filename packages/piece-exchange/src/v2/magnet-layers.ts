@@ -4,7 +4,6 @@
  * be checked yet. The piece layers are fetched from the peers with hash requests (BEP 52), each
  * chunk proven against its root, and then the content opens as if from a .torrent file.
  */
-import { PeerError } from '../session/peer-error';
 import type { PeerSession } from '../session/peer-session';
 import type { TorrentInfo } from '../torrent-info';
 import type { HashesMessage, HashRejectMessage } from '../wire/hashes';
@@ -53,16 +52,17 @@ export class MagnetLayers {
     }
   }
 
-  /** A `hashes` / `hash reject` from `peer`; a peer whose hashes do not prove is dropped. */
-  receive(peer: PeerSession, message: HashesMessage | HashRejectMessage, now: number): void {
+  /**
+   * A `hashes` / `hash reject` from `peer`. Returns false when its hashes do not prove against
+   * the pieces root: the peer lies (the caller bans it).
+   */
+  receive(peer: PeerSession, message: HashesMessage | HashRejectMessage, now: number): boolean {
     const result = this.#fetcher.receive(peer.id, message);
-    if (result === 'unexpected') return;
+    if (result === 'unexpected') return true;
     this.#asked.set(peer.id, Math.max(0, (this.#asked.get(peer.id) ?? 0) - 1));
-    if (result === 'bad') {
-      peer.close(new PeerError('PEER_REFUSED', 'its piece layer hashes fail the pieces root'));
-      return;
-    }
+    if (result === 'bad') return false;
     this.ask(peer, now);
+    return true;
   }
 
   forget(peer: PeerSession): void {
