@@ -48,7 +48,7 @@ export type MetainfoErrorCode =
   | 'INVALID_PIECE_LAYER'
   /** `meta version` is a version this implementation does not know. */
   | 'UNSUPPORTED_META_VERSION'
-  /** A v2-only torrent: parsed, but transfer needs v1 piece hashes (BEP 52 transfer not implemented). */
+  /** A v2-only torrent where v1 piece hashes are required (`requireV1`, `parseTorrentV1`). */
   | 'V2_ONLY_UNSUPPORTED'
   /** A metadata buffer is larger than the configured limit. */
   | 'TOO_LARGE'

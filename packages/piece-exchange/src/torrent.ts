@@ -118,7 +118,9 @@ export class Torrent extends Emitter<TorrentEvents> {
   static async open(options: TorrentOptions): Promise<Torrent> {
     const torrent = new Torrent(options);
     try {
-      if (options.info !== undefined) await torrent.#setInfo(options.info);
+      if (options.info !== undefined && MagnetLayers.needed(options.info))
+        torrent.#fetchLayers(options.info);
+      else if (options.info !== undefined) await torrent.#setInfo(options.info);
       if (options.listen !== undefined) {
         torrent.#listener = await options.network.listen(options.listen, (stream) =>
           torrent.#peers.accept(stream),
@@ -345,16 +347,17 @@ export class Torrent extends Emitter<TorrentEvents> {
       this.#emitError(error);
       return;
     }
-    if (MagnetLayers.needed(parsed)) {
-      // BEP 52: piece layers come by hash request before the pieces can be checked.
-      this.#metadata.infoBytes = info;
-      this.#magnetLayers = new MagnetLayers({ ...parsed, infoBytes: info });
-      if (parsed.v2 !== undefined) this.#v2 = torrentTarget({ info: parsed }).v2;
-      for (const p of this.#peers.values()) p.sendExtensionHandshake();
-      this.#askLayers();
-      return;
-    }
-    this.#openMagnet({ ...parsed, infoBytes: info });
+    if (MagnetLayers.needed(parsed)) this.#fetchLayers({ ...parsed, infoBytes: info });
+    else this.#openMagnet({ ...parsed, infoBytes: info });
+  }
+
+  /** BEP 52: a v2 info dictionary without piece layers; they come by hash request first. */
+  #fetchLayers(info: TorrentInfo): void {
+    if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
+    this.#magnetLayers = new MagnetLayers(info);
+    this.#v2 = torrentTarget({ info }).v2;
+    for (const p of this.#peers.values()) p.sendExtensionHandshake();
+    this.#askLayers();
   }
 
   /** BEP 52: asks the peers for a v2 magnet's missing piece layers; opens once all are in. */
