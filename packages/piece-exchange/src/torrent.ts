@@ -33,7 +33,7 @@ import { parseInfoBytes, type TorrentInfo, torrentTarget, type V2Target } from '
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { ResumeSaver } from './torrent-resume';
 import { type TorrentStats, torrentStats } from './torrent-stats';
-import { MagnetLayers } from './v2/magnet-layers';
+import { LayerFetch, MagnetLayers } from './v2/magnet-layers';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
 
 /** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
@@ -71,8 +71,8 @@ export class Torrent extends Emitter<TorrentEvents> {
   #doneEmitted = false;
   /** BEP 52: the v2 info-hash (and a hybrid's second handshake info-hash), when known. */
   #v2: V2Target | undefined;
-  /** BEP 52: a v2 magnet's piece layers being fetched after its metadata. */
-  #magnetLayers: MagnetLayers | undefined;
+  /** BEP 52: fetches a v2 magnet's piece layers after its metadata. */
+  readonly #layers: LayerFetch;
 
   private constructor(options: TorrentOptions) {
     super();
@@ -106,6 +106,16 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),
     );
+    this.#layers = new LayerFetch({
+      peers: () => this.#peers.values(),
+      now: () => this.#network.clock.now(),
+      complete: (info) => this.#openMagnet(info),
+      lied: (peer) => {
+        peer.close(new PeerError('PEER_BANNED', 'its piece layer hashes fail the pieces root'));
+        const ban = this.#swarm.provenBad(peerIdentities([peer])[0]!);
+        if (ban !== undefined) this.#ban(ban);
+      },
+    });
     this.#downloads = new Downloads({
       peer: (id) => this.#peers.get(id),
       pieceChecked: (piece, ok, senders) => this.#pieceChecked(piece, ok, senders),
@@ -354,23 +364,9 @@ export class Torrent extends Emitter<TorrentEvents> {
   /** BEP 52: a v2 info dictionary without piece layers; they come by hash request first. */
   #fetchLayers(info: TorrentInfo): void {
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
-    this.#magnetLayers = new MagnetLayers(info);
     this.#v2 = torrentTarget({ info }).v2;
     for (const p of this.#peers.values()) p.sendExtensionHandshake();
-    this.#askLayers();
-  }
-
-  /** BEP 52: asks the peers for a v2 magnet's missing piece layers; opens once all are in. */
-  #askLayers(): void {
-    const layers = this.#magnetLayers;
-    if (layers === undefined || this.#closed) return;
-    if (layers.complete) {
-      this.#magnetLayers = undefined;
-      this.#openMagnet(layers.completeInfo());
-      return;
-    }
-    const now = this.#network.clock.now();
-    for (const p of this.#peers.values()) layers.ask(p, now);
+    this.#layers.start(info);
   }
 
   #openMagnet(info: TorrentInfo): void {
@@ -397,16 +393,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       get v2() {
         return torrent.#v2 !== undefined;
       },
-      onHashes: (peer, message) => {
-        const layers = this.#magnetLayers;
-        if (layers?.receive(peer, message, this.#network.clock.now()) === false) {
-          // BEP 52 hashes that fail their root: this peer alone lied.
-          peer.close(new PeerError('PEER_BANNED', 'its piece layer hashes fail the pieces root'));
-          const ban = this.#swarm.provenBad(peerIdentities([peer])[0]!);
-          if (ban !== undefined) this.#ban(ban);
-        }
-        this.#askLayers();
-      },
+      onHashes: (peer, message) => this.#layers.receive(peer, message),
       peerId: this.peerId,
       limits: this.limits,
       clientName: this.clientName,
@@ -477,7 +464,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     }
     this.#uploadedBefore += peer.uploaded;
     this.#metadata.forget(peer.id);
-    this.#magnetLayers?.forget(peer);
+    this.#layers.forget(peer);
     this.#pex.forget(peer.id);
     const address = peer.remoteAddress;
     if (peer.opened) {
@@ -520,7 +507,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       peer.tick(now);
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
-    this.#askLayers();
+    this.#layers.tick();
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
     // BEP 27: a private torrent sends no PEX.
     if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);

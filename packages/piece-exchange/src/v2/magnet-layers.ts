@@ -70,3 +70,52 @@ export class MagnetLayers {
     this.#asked.delete(peer.id);
   }
 }
+
+/** What `LayerFetch` needs of its torrent. */
+export interface LayerFetchHooks {
+  peers(): Iterable<PeerSession>;
+  now(): number;
+  /** Every piece layer is in and proven: open the content with this info. */
+  complete(info: TorrentInfo): void;
+  /** `peer` sent hashes that fail their pieces root (it alone lied: ban it). */
+  lied(peer: PeerSession): void;
+}
+
+/** The torrent's side of fetching piece layers: one `MagnetLayers` at a time, driven by ticks. */
+export class LayerFetch {
+  readonly #hooks: LayerFetchHooks;
+  #layers: MagnetLayers | undefined;
+
+  constructor(hooks: LayerFetchHooks) {
+    this.#hooks = hooks;
+  }
+
+  /** Starts fetching the piece layers `info` lacks. */
+  start(info: TorrentInfo): void {
+    this.#layers = new MagnetLayers(info);
+    this.tick();
+  }
+
+  /** Asks the peers for what is missing; hands the info over once complete. */
+  tick(): void {
+    const layers = this.#layers;
+    if (layers === undefined) return;
+    if (layers.complete) {
+      this.#layers = undefined;
+      this.#hooks.complete(layers.completeInfo());
+      return;
+    }
+    const now = this.#hooks.now();
+    for (const peer of this.#hooks.peers()) layers.ask(peer, now);
+  }
+
+  /** A `hashes` / `hash reject` message from `peer`. */
+  receive(peer: PeerSession, message: HashesMessage | HashRejectMessage): void {
+    if (this.#layers?.receive(peer, message, this.#hooks.now()) === false) this.#hooks.lied(peer);
+    this.tick();
+  }
+
+  forget(peer: PeerSession): void {
+    this.#layers?.forget(peer);
+  }
+}
