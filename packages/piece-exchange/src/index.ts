@@ -62,8 +62,6 @@ export { torrentFilesFromPath } from './metainfo/fs';
 // --- BEP 52 merkle trees and hash exchange ---------------------------------------------------
 export { HASH_LENGTH_V2, MERKLE_BLOCK_LENGTH } from './metainfo/merkle';
 export { leafHashes, MerkleTree, rootFromProof, verifyProof } from './metainfo/merkle-tree';
-export { answerHashRequest, hashesProven, pieceLayerRequest } from './v2/hash-exchange';
-export { PieceLayers, type V2File } from './v2/piece-layers';
 export {
   DEFAULT_MAX_FILES,
   DEFAULT_MAX_PIECES,
@@ -226,6 +224,8 @@ export {
   type TrackerServerOptions,
   UdpTrackerServer,
 } from './tracker/udp-server';
+export { answerHashRequest, hashesProven, pieceLayerRequest } from './v2/hash-exchange';
+export { PieceLayers, type V2File } from './v2/piece-layers';
 
 // --- the peer wire codec (BEP 3, 6, 9, 10, 11) ----------------------------------------------
 export { allowedFastSet, DEFAULT_ALLOWED_FAST_COUNT } from './wire/allowed-fast';

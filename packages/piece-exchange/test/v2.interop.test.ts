@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeNetwork } from '@peerkit/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Proc, startProcess, tempDir, waitFor } from '../../../scripts/interop-kit';
-import { magnetFromMetainfo, formatMagnet } from '../src/magnet';
+import { formatMagnet, magnetFromMetainfo } from '../src/magnet';
 import { createTorrent, type TorrentInputFile } from '../src/metainfo/create';
 import { createTorrentV2 } from '../src/metainfo/create-v2';
 import { parseTorrent } from '../src/metainfo/parse';
@@ -152,7 +152,11 @@ async function libtorrent(
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  await waitFor(() => lines().some((l) => 'port' in l), 20_000, () => proc.output());
+  await waitFor(
+    () => lines().some((l) => 'port' in l),
+    20_000,
+    () => proc.output(),
+  );
   return { proc, save, port: Number(lines().find((l) => 'port' in l)!.port) };
 }
 

@@ -5,9 +5,10 @@
  * a ban loop; and a swarm of 10 leechers started from a v2 magnet, with a peer serving bad piece
  * layer hashes and bad blocks, completes and bans it.
  */
-import { decode, encode, type BencodeDict } from '@peerkit/bencode';
-import { seedFromEnv } from '@peerkit/netsim';
+
 import { createHash } from 'node:crypto';
+import { type BencodeDict, decode, encode } from '@peerkit/bencode';
+import { seedFromEnv } from '@peerkit/netsim';
 import { describe, expect, it } from 'vitest';
 import { formatMagnet, magnetFromMetainfo } from '../src/magnet';
 import { parseTorrent } from '../src/metainfo/parse';
@@ -15,19 +16,16 @@ import { memoryFileSystem } from '../src/storage/file-system';
 import type { StorageError } from '../src/storage/storage-error';
 import type { Torrent } from '../src/torrent';
 import { type TorrentInfo, torrentInfoFromMetainfo } from '../src/torrent-info';
-import {
-  makeV2Torrent,
-  openV2,
-  PORT,
-  plantV2,
-  seedV2,
-  verifiedV2,
-  withSeed,
-} from './v2-fixtures';
+import { makeV2Torrent, openV2, PORT, plantV2, seedV2, verifiedV2, withSeed } from './v2-fixtures';
 
 const v2Magnet = (info: TorrentInfo) =>
   formatMagnet({
-    ...magnetFromMetainfo({ infoHashV2: info.v2!.infoHash, name: info.name, announce: [], urlList: [] }),
+    ...magnetFromMetainfo({
+      infoHashV2: info.v2!.infoHash,
+      name: info.name,
+      announce: [],
+      urlList: [],
+    }),
     peers: [],
   });
 
@@ -36,7 +34,13 @@ describe('BEP 52 transfer in netsim', () => {
     it(`a ${version} torrent downloads, verifies, and resumes without re-fetching`, async () => {
       const seed = seedFromEnv(52);
       await withSeed(`${version}-transfer`, seed, async (sim) => {
-        const fixture = await makeV2Torrent('set', [70_001, 16_384, 0, 200_000], 32_768, version, seed);
+        const fixture = await makeV2Torrent(
+          'set',
+          [70_001, 16_384, 0, 200_000],
+          32_768,
+          version,
+          seed,
+        );
         expect(fixture.metainfo.version).toBe(version);
         const seeder = await seedV2(sim.addHost(), fixture);
         expect(seeder.done).toBe(true);
@@ -135,7 +139,10 @@ describe('BEP 52 transfer in netsim', () => {
       const liarHost = sim.addHost();
       const liarFs = memoryFileSystem();
       for (const [path, bytes] of fixture.files)
-        liarFs.put(`/data/${path}`, bytes.map((b) => b ^ 0x5a));
+        liarFs.put(
+          `/data/${path}`,
+          bytes.map((b) => b ^ 0x5a),
+        );
       const lying = new Map(
         [...fixture.info.v2!.pieceLayers].map(([root, layer]) => {
           const bad = Uint8Array.from(layer);

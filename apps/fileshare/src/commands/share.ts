@@ -94,9 +94,7 @@ async function loadShareRecord(
     const torrent = await readIfExists(state.torrentPath(record.infoHash));
     if (torrent === undefined) return undefined;
     const metainfo = parseTorrent(torrent);
-    return hexOf(metainfo) === record.infoHash
-      ? metainfo
-      : undefined;
+    return hexOf(metainfo) === record.infoHash ? metainfo : undefined;
   } catch {
     // An unreadable record is as good as none: the content is hashed again.
     return undefined;

@@ -11,8 +11,9 @@
  *   multi-file torrent that does not end on a piece boundary, the last one included, so that each
  *   file starts a piece and the v1 SHA-1 pieces and the v2 pieces cover the same bytes.
  */
-import { type BencodeInput, type BencodeInputDict, encode } from '@peerkit/bencode';
+
 import { createHash, type Hash } from 'node:crypto';
+import { type BencodeInput, type BencodeInputDict, encode } from '@peerkit/bencode';
 import {
   type CreateTorrentOptions,
   checkElement,
@@ -97,7 +98,10 @@ function place(tree: Map<Uint8Array, BencodeInput>, path: readonly string[], val
   for (const element of path.slice(0, -1)) {
     const key = [...node.keys()].find((k) => Buffer.from(k).equals(utf8(element)));
     let child = key === undefined ? undefined : node.get(key);
-    if (child === undefined) node.set(utf8(element), (child = new Map<Uint8Array, BencodeInput>()));
+    if (child === undefined) {
+      child = new Map<Uint8Array, BencodeInput>();
+      node.set(utf8(element), child);
+    }
     node = child as Map<Uint8Array, BencodeInput>;
   }
   node.set(utf8(path[path.length - 1]!), new Map([[new Uint8Array(0), value]]));

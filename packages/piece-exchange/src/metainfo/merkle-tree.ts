@@ -7,7 +7,13 @@
  * Proofs are "uncle hashes" (BEP 52 "hashes" message): the siblings of a node's ancestors, from
  * the lowest up, which with the node rebuild the root.
  */
-import { HASH_LENGTH_V2, MERKLE_BLOCK_LENGTH, nextPowerOfTwo, sha256, zeroSubtreeRoot } from './merkle';
+import {
+  HASH_LENGTH_V2,
+  MERKLE_BLOCK_LENGTH,
+  nextPowerOfTwo,
+  sha256,
+  zeroSubtreeRoot,
+} from './merkle';
 
 /** SHA-256 of each 16 KiB block of `data` (BEP 52 leaf hashes), concatenated. */
 export function leafHashes(data: Uint8Array): Uint8Array {
@@ -125,7 +131,11 @@ export class MerkleTree {
  * The root that node `index` (`node`) implies with its `uncles` (the lowest first): each step
  * hashes the node with its sibling, the node on the left when its index is even.
  */
-export function rootFromProof(node: Uint8Array, index: number, uncles: readonly Uint8Array[]): Uint8Array {
+export function rootFromProof(
+  node: Uint8Array,
+  index: number,
+  uncles: readonly Uint8Array[],
+): Uint8Array {
   let hash = node;
   let i = index;
   for (const uncle of uncles) {

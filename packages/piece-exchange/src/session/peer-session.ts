@@ -19,6 +19,7 @@
 import { Buffer } from 'node:buffer';
 import { WireError } from '../errors';
 import type { BlockRequest } from '../picker';
+import { answerHashRequest } from '../v2/hash-exchange';
 import type { WireFrame } from '../wire/decoder';
 import {
   decodeExtensionHandshake,
@@ -26,7 +27,6 @@ import {
   UT_METADATA,
   UT_PEX,
 } from '../wire/extension';
-import { answerHashRequest } from '../v2/hash-exchange';
 import { encodeHandshake, readExtensions, supportsV2 } from '../wire/handshake';
 import {
   decodeHashMessage,

@@ -8,9 +8,15 @@
  * v2 halves describe different data, which is reported, not blamed on the peers.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { HASH_LENGTH_V2, MERKLE_BLOCK_LENGTH, nextPowerOfTwo, sha256, zeroSubtreeRoot } from '../metainfo/merkle';
+import {
+  HASH_LENGTH_V2,
+  MERKLE_BLOCK_LENGTH,
+  nextPowerOfTwo,
+  sha256,
+  zeroSubtreeRoot,
+} from '../metainfo/merkle';
 import type { PieceLayers, V2File } from '../v2/piece-layers';
-import { type PieceHash, type PieceHashing, Sha1PieceHashing } from './piece-hashing';
+import type { PieceHash, PieceHashing, Sha1PieceHashing } from './piece-hashing';
 import { StorageError } from './storage-error';
 
 /** Incremental merkle root of `dataLength` bytes in 16 KiB leaves, padded to `leafCount`. */

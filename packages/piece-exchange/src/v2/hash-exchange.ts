@@ -128,14 +128,12 @@ export class PieceLayerFetcher {
     if (this.#pending.get(key)?.peer !== peer) return 'unexpected';
     this.#pending.delete(key);
     if (message.type === 'hashReject' || !hashesProven(message, file.piecesRoot)) {
-      let failed = this.#failed.get(key);
-      if (failed === undefined) this.#failed.set(key, (failed = new Set()));
-      failed.add(peer);
+      const failed = this.#failed.get(key) ?? new Set<number>();
+      this.#failed.set(key, failed.add(peer));
       return message.type === 'hashReject' ? 'rejected' : 'bad';
     }
-    let chunks = this.#chunks.get(file);
-    if (chunks === undefined) this.#chunks.set(file, (chunks = new Map()));
-    chunks.set(message.index, Buffer.concat(message.hashes));
+    const chunks = this.#chunks.get(file) ?? new Map<number, Uint8Array>();
+    this.#chunks.set(file, chunks.set(message.index, Buffer.concat(message.hashes)));
     const pieces = this.#layers.pieceCount(file);
     const length = message.length;
     let got = 0;
@@ -150,7 +148,8 @@ export class PieceLayerFetcher {
 
   /** A peer left: its pending chunks go to others. */
   forget(peer: number): void {
-    for (const [key, pending] of this.#pending) if (pending.peer === peer) this.#pending.delete(key);
+    for (const [key, pending] of this.#pending)
+      if (pending.peer === peer) this.#pending.delete(key);
   }
 }
 

@@ -29,7 +29,9 @@ export class MagnetLayers {
   /** True when the info dictionary alone cannot check every piece (layers to fetch). */
   static needed(info: TorrentInfo): boolean {
     if (info.v2 === undefined) return false;
-    return new PieceLayers(info.v2.files, info.pieceLength, info.v2.pieceLayers).missing().length > 0;
+    return (
+      new PieceLayers(info.v2.files, info.pieceLength, info.v2.pieceLayers).missing().length > 0
+    );
   }
 
   get complete(): boolean {

@@ -4,7 +4,12 @@
  * requests when the torrent started from a magnet link). A file of at most one piece needs none:
  * its `pieces root` is its only piece hash.
  */
-import { HASH_LENGTH_V2, MERKLE_BLOCK_LENGTH, nextPowerOfTwo, rootFromPieceLayer } from '../metainfo/merkle';
+import {
+  HASH_LENGTH_V2,
+  MERKLE_BLOCK_LENGTH,
+  nextPowerOfTwo,
+  rootFromPieceLayer,
+} from '../metainfo/merkle';
 import { MerkleTree } from '../metainfo/merkle-tree';
 
 /** A non-empty file of a v2 torrent, placed in the torrent's piece space. */
@@ -27,7 +32,11 @@ export class PieceLayers {
   readonly #layers = new Map<string, Uint8Array>();
   readonly #trees = new Map<string, MerkleTree>();
 
-  constructor(files: readonly V2File[], pieceLength: number, known?: ReadonlyMap<string, Uint8Array>) {
+  constructor(
+    files: readonly V2File[],
+    pieceLength: number,
+    known?: ReadonlyMap<string, Uint8Array>,
+  ) {
     this.files = files;
     this.pieceLength = pieceLength;
     this.pieceLayer = Math.log2(pieceLength / MERKLE_BLOCK_LENGTH);

@@ -70,7 +70,8 @@ export function checkHashRequest(fields: HashRequestFields): void {
   if (fields.piecesRoot.length !== HASH) throw invalid('pieces root must be 32 bytes');
   if (length < 2 || length > MAX_HASH_REQUEST_LENGTH || (length & (length - 1)) !== 0)
     throw invalid(`hash request length ${length} is not a power of two in 2..512`);
-  if (index % length !== 0) throw invalid(`hash request index ${index} is not a multiple of ${length}`);
+  if (index % length !== 0)
+    throw invalid(`hash request index ${index} is not a multiple of ${length}`);
   if (baseLayer >= MAX_LAYERS || proofLayers >= MAX_LAYERS)
     throw invalid(`hash request layers out of range (${baseLayer}, ${proofLayers})`);
 }
@@ -110,8 +111,11 @@ export function decodeHashMessage(id: number, payload: Uint8Array): HashMessage 
   const maxUncles = unclesInAnswer(fields.length, fields.proofLayers);
   const uncleCount = rest / HASH - fields.length;
   if (rest % HASH !== 0 || uncleCount < 0 || uncleCount > maxUncles)
-    throw invalid(`hashes message with ${rest} bytes of hashes for ${fields.length} + ≤ ${maxUncles}`);
-  const node = (i: number) => payload.subarray(HEADER_LENGTH + i * HASH, HEADER_LENGTH + (i + 1) * HASH);
+    throw invalid(
+      `hashes message with ${rest} bytes of hashes for ${fields.length} + ≤ ${maxUncles}`,
+    );
+  const node = (i: number) =>
+    payload.subarray(HEADER_LENGTH + i * HASH, HEADER_LENGTH + (i + 1) * HASH);
   const hashes = Array.from({ length: fields.length }, (_, i) => node(i));
   const uncles = Array.from({ length: uncleCount }, (_, i) => node(fields.length + i));
   return { type: 'hashes', ...fields, hashes, uncles };
@@ -131,7 +135,11 @@ export function encodeHashMessage(message: HashMessage): Uint8Array {
   const view = new DataView(bytes.buffer);
   view.setUint32(0, body);
   bytes[4] =
-    message.type === 'hashRequest' ? HASH_REQUEST_ID : message.type === 'hashes' ? HASHES_ID : HASH_REJECT_ID;
+    message.type === 'hashRequest'
+      ? HASH_REQUEST_ID
+      : message.type === 'hashes'
+        ? HASHES_ID
+        : HASH_REJECT_ID;
   bytes.set(message.piecesRoot, 5);
   view.setUint32(37, message.baseLayer);
   view.setUint32(41, message.index);
