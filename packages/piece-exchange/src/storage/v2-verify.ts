@@ -36,6 +36,12 @@ export class MerkleHasher implements PieceHash {
     let at = 0;
     const end = Math.min(bytes.length, this.#remaining);
     while (at < end) {
+      if (this.#inBlock === 0 && end - at >= MERKLE_BLOCK_LENGTH) {
+        // A whole 16 KiB block in hand (the usual case): one-shot hash.
+        this.#leaves.push(sha256(bytes.subarray(at, at + MERKLE_BLOCK_LENGTH)));
+        at += MERKLE_BLOCK_LENGTH;
+        continue;
+      }
       const take = Math.min(MERKLE_BLOCK_LENGTH - this.#inBlock, end - at);
       this.#block.update(bytes.subarray(at, at + take));
       this.#inBlock += take;
