@@ -11,9 +11,10 @@ import type { BencodeDict } from '@peerkit/bencode';
 import { describe, expect, it } from 'vitest';
 import { createTorrentV2 } from '../src/metainfo/create-v2';
 import { MerkleTree } from '../src/metainfo/merkle-tree';
-import { parseTorrent } from '../src/metainfo/parse';
+import { parseInfoDictionary, parseTorrent } from '../src/metainfo/parse';
 import { torrentInfoFromMetainfo } from '../src/torrent-info';
 import { v2Hashing } from '../src/v2/hashing';
+import { MagnetLayers } from '../src/v2/magnet-layers';
 import { content } from './fixtures';
 
 const shared = process.env.PEERKIT_SHARED
@@ -149,6 +150,22 @@ describe('createTorrentV2', () => {
       const expected = metainfo.infoHash ?? metainfo.infoHashV2!.subarray(0, 20);
       expect(Buffer.from(info.infoHash)).toEqual(Buffer.from(expected));
       expect(info.v2!.pieceLayers.size).toBe(metainfo.pieceLayers?.size ?? 0);
+    }
+  });
+
+  it('after BEP 9 metadata, a v2-only torrent fetches its piece layers first; a hybrid opens at once', async () => {
+    const input = files();
+    for (const hybrid of [false, true]) {
+      const { metainfo } = await createTorrentV2(input, {
+        name: 'set',
+        pieceLength: PIECE,
+        hybrid,
+      });
+      const fromMagnet = torrentInfoFromMetainfo(parseInfoDictionary(metainfo.infoBytes));
+      expect(fromMagnet.v2?.pieceLayers.size).toBe(0);
+      // A hybrid's SHA-1 pieces check everything, so v1-only peers can serve it.
+      expect(MagnetLayers.needed(fromMagnet)).toBe(!hybrid);
+      expect(MagnetLayers.needed(torrentInfoFromMetainfo(metainfo))).toBe(false);
     }
   });
 });

@@ -26,9 +26,13 @@ export class MagnetLayers {
     this.#fetcher = new PieceLayerFetcher(this.#layers);
   }
 
-  /** True when the info dictionary alone cannot check every piece (layers to fetch). */
+  /**
+   * True when the info dictionary alone cannot check every piece (layers to fetch first): a
+   * v2-only torrent. A hybrid opens at once, its pieces checked by SHA-1 (and by merkle where a
+   * layer is known), so that v1-only peers can serve it.
+   */
   static needed(info: TorrentInfo): boolean {
-    if (info.v2 === undefined) return false;
+    if (info.v2?.version !== 'v2') return false;
     return (
       new PieceLayers(info.v2.files, info.pieceLength, info.v2.pieceLayers).missing().length > 0
     );
