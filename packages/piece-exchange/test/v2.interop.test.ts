@@ -157,6 +157,13 @@ async function libtorrent(
     20_000,
     () => proc.output(),
   );
+  // A torrent libtorrent is still checking resets the connections made to it meanwhile.
+  if (mode === 'seed')
+    await waitFor(
+      () => lines().some((l) => l.seeding === true),
+      20_000,
+      () => proc.output(),
+    );
   return { proc, save, port: Number(lines().find((l) => 'port' in l)!.port) };
 }
 
@@ -181,7 +188,7 @@ async function peerkit(options: {
   const errors: Error[] = [];
   torrent.on('error', (e) => errors.push(e));
   if (process.env.V2_DEBUG) {
-    torrent.on('peer', (e) => console.log('peer', e.type, (e as { error?: Error }).error?.message));
+    torrent.on('peer', (e) => console.log('peer', JSON.stringify(e)));
     torrent.on('hashFailure', (e) => console.log('hashFailure', e.index));
     torrent.on('error', (e) => console.log('error', e.message));
   }
