@@ -10,7 +10,7 @@ import { rootFromPieceLayer } from '../src/metainfo/merkle';
 import { PiecePicker } from '../src/picker';
 import type { PeerOutput, PeerSessionHost } from '../src/session/peer-host';
 import { DEFAULT_LIMITS } from '../src/session/peer-limits';
-import { PeerSession } from '../src/session/peer-session';
+import { HASH_ANSWERS_PER_TICK, PeerSession } from '../src/session/peer-session';
 import { hashesProven } from '../src/v2/hash-exchange';
 import { PieceLayers } from '../src/v2/piece-layers';
 import { torrentGeometry, WireDecoder, type WireFrame } from '../src/wire/decoder';
@@ -171,5 +171,32 @@ describe('PeerSession and BEP 52', () => {
     const bad = encodeHashMessage({ type: 'hashReject', ...fields });
     bad[4 + 1 + 43] = 3; // length 3: not a power of two
     expect(() => receiveHash(bad)).toThrow(/power of two/);
+  });
+
+  it('a flood of hash requests gets rejects past the per-tick budget, answers again after a tick', () => {
+    const { session, hashFrames, receiveHash, piecesRoot } = setup();
+    session.receive({
+      type: 'handshake',
+      reserved: reservedBytes({ v2: true }),
+      infoHash: V1_HASH,
+      peerId: new Uint8Array(20).fill(2),
+    });
+    const request = encodeHashMessage({
+      type: 'hashRequest',
+      piecesRoot,
+      baseLayer: 1,
+      index: 0,
+      length: 8,
+      proofLayers: 2,
+    });
+    const flood = HASH_ANSWERS_PER_TICK / 8 + 10;
+    for (let i = 0; i < flood; i++) receiveHash(request);
+    const types = hashFrames().map((m) => m.type);
+    expect(types).toHaveLength(flood);
+    expect(types.filter((t) => t === 'hashes')).toHaveLength(HASH_ANSWERS_PER_TICK / 8);
+    expect(types.slice(-10)).toEqual(Array(10).fill('hashReject'));
+    session.tick(1);
+    receiveHash(request);
+    expect(hashFrames().at(-1)?.type).toBe('hashes');
   });
 });

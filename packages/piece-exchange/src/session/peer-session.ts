@@ -58,6 +58,12 @@ import { type PeerSessionInit, PeerState } from './peer-state';
 
 export type { PeerSessionInit } from './peer-state';
 
+/**
+ * Hashes answered per peer between two ticks (BEP 52 hash requests): 8 requests of 512, a piece
+ * layer of 4096 pieces per second; the rest are rejected until the next tick.
+ */
+export const HASH_ANSWERS_PER_TICK = 4096;
+
 export class PeerSession extends PeerState {
   readonly #host: PeerSessionHost;
   readonly #out: PeerOutput;
@@ -67,6 +73,8 @@ export class PeerSession extends PeerState {
   #infoHash: Uint8Array;
   /** BEP 52: the peer announced v2 support. */
   #v2 = false;
+  /** Hashes we may still send before the next tick (`HASH_ANSWERS_PER_TICK`). */
+  #hashBudget = HASH_ANSWERS_PER_TICK;
 
   constructor(host: PeerSessionHost, out: PeerOutput, init: PeerSessionInit) {
     const now = host.clock.now();
@@ -348,8 +356,14 @@ export class PeerSession extends PeerState {
   #onHashMessage(id: number, payload: Uint8Array): void {
     const message = decodeHashMessage(id, payload);
     if (message.type === 'hashRequest') {
-      // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject'".
-      this.#send(encodeHashMessage(answerHashRequest(this.#host.content?.pieceLayers, message)));
+      // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject'", and
+      // "should be subject to the same rate limiting policy as piece requests": past the
+      // budget a 48-byte request gets a 48-byte reject, never 16 KiB of hashes.
+      const layers =
+        this.#hashBudget >= message.length ? this.#host.content?.pieceLayers : undefined;
+      const answer = answerHashRequest(layers, message);
+      if (answer.type === 'hashes') this.#hashBudget -= answer.length;
+      this.#send(encodeHashMessage(answer));
       return;
     }
     this.#host.onHashes?.(this, message);
@@ -425,6 +439,7 @@ export class PeerSession extends PeerState {
   /** Timers, driven by the torrent's tick: handshake, request (snub), idle, write stall, keep-alive. */
   tick(now: number): void {
     if (this.isClosed) return;
+    this.#hashBudget = HASH_ANSWERS_PER_TICK;
     const limits = this.#host.limits;
     const stalled = this.#out.stalledSince();
     if (stalled !== undefined && now - stalled >= limits.writeStallTimeoutMs) {
