@@ -12,15 +12,13 @@ import {
   type Metainfo,
   parseMagnet,
   parseTorrent,
-  requireV1,
-  type V1Metainfo,
 } from '@peerkit/piece-exchange';
 import type { Address } from '@peerkit/transport';
 import { CliError, describeError, errorCode } from './errors';
 
 /** What `get` and `info` were asked about. */
 export type Target =
-  | { kind: 'torrent'; path: string; bytes: Uint8Array; metainfo: V1Metainfo }
+  | { kind: 'torrent'; path: string; bytes: Uint8Array; metainfo: Metainfo }
   | { kind: 'magnet'; magnet: MagnetLink; infoHash: Uint8Array }
   | { kind: 'info-hash'; infoHash: Uint8Array };
 
@@ -37,7 +35,7 @@ export function parseInfoHash(text: string): Uint8Array | undefined {
 /** Reads and parses a .torrent file; `MISSING_PATH` or `INVALID_TORRENT` on failure. */
 export async function readTorrentFile(
   path: string,
-): Promise<{ bytes: Uint8Array; metainfo: V1Metainfo }> {
+): Promise<{ bytes: Uint8Array; metainfo: Metainfo }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -46,17 +44,16 @@ export async function readTorrentFile(
       cause: error,
     });
   }
-  return { bytes, metainfo: parseTorrentBytes(path, bytes, true) as V1Metainfo };
+  return { bytes, metainfo: parseTorrentBytes(path, bytes) };
 }
 
 /**
- * Parses the bytes of `path` as a .torrent (`v1`: a v2-only torrent is refused); the one
- * `INVALID_TORRENT` message `info` and `get` both give.
+ * Parses .torrent bytes (v1, v2-only or hybrid: all three transfer); `INVALID_TORRENT` with the
+ * parser's reason when they are not a torrent.
  */
-export function parseTorrentBytes(path: string, bytes: Uint8Array, v1: boolean): Metainfo {
-  let metainfo: Metainfo;
+export function parseTorrentBytes(path: string, bytes: Uint8Array): Metainfo {
   try {
-    metainfo = parseTorrent(bytes);
+    return parseTorrent(bytes);
   } catch (error) {
     throw new CliError(
       'INVALID_TORRENT',
@@ -64,19 +61,12 @@ export function parseTorrentBytes(path: string, bytes: Uint8Array, v1: boolean):
       { cause: error },
     );
   }
-  if (!v1) return metainfo;
-  try {
-    return requireV1(metainfo);
-  } catch (error) {
-    throw new CliError(
-      'INVALID_TORRENT',
-      `${path} is not a usable .torrent file: ${describeError(error)} (${errorCode(error)})`,
-      { cause: error },
-    );
-  }
 }
 
-/** Parses a magnet link; `INVALID_MAGNET` when it is malformed or has no v1 info-hash. */
+/**
+ * Parses a magnet link; `INVALID_MAGNET` when it is malformed. `infoHash` is the 20-byte hash
+ * peers know the torrent by: the v1 one, or a v2-only magnet's SHA-256 one truncated (BEP 52).
+ */
 export function readMagnet(text: string): { magnet: MagnetLink; infoHash: Uint8Array } {
   let magnet: MagnetLink;
   try {
@@ -90,13 +80,9 @@ export function readMagnet(text: string): { magnet: MagnetLink; infoHash: Uint8A
       },
     );
   }
-  if (magnet.infoHash === undefined) {
-    throw new CliError(
-      'INVALID_MAGNET',
-      'invalid magnet link: it has no v1 info-hash (xt=urn:btih:), only v2',
-    );
-  }
-  return { magnet, infoHash: magnet.infoHash };
+  // parseMagnet guarantees one of the two.
+  const infoHash = magnet.infoHash ?? magnet.infoHashV2!.subarray(0, 20);
+  return { magnet, infoHash };
 }
 
 /** What a target argument is, from its text and whether it names a file (nothing is read). */

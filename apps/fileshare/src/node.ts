@@ -29,8 +29,8 @@ import {
   type EncryptionPolicy,
   type ExistingFilePolicy,
   formatMagnet,
+  type MagnetLink,
   parseTorrent,
-  requireV1,
   Torrent,
   type TorrentInfo,
   torrentInfoFromMetainfo,
@@ -62,6 +62,8 @@ export interface ShareNodeOptions {
   info?: TorrentInfo;
   /** For a magnet link or a bare info-hash: the info dictionary is fetched from peers (BEP 9). */
   infoHash?: Uint8Array;
+  /** A magnet's v2 (SHA-256) info-hash: what the fetched info dictionary is checked against. */
+  infoHashV2?: Uint8Array;
   /** Display name from a magnet's `dn`. */
   displayName?: string;
   /** Directory the torrent's files are (or go) under. */
@@ -187,12 +189,17 @@ function peerNetwork(
   return { network, utp };
 }
 
+/** A btmh magnet of a v2 info-hash: the session checks BEP 9 metadata against it (BEP 52). */
+function v2Magnet(infoHashV2: Uint8Array): MagnetLink {
+  return { infoHashV2, trackers: [], peers: [], webSeeds: [] };
+}
+
 /** The info dictionary of a magnet fetched before (saved in the state directory), if any. */
 async function savedInfo(path: string, emit: NodeEventHandler): Promise<TorrentInfo | undefined> {
   const bytes = await readIfExists(path);
   if (bytes === undefined) return undefined;
   try {
-    return torrentInfoFromMetainfo(requireV1(parseTorrent(bytes)));
+    return torrentInfoFromMetainfo(parseTorrent(bytes));
   } catch (error) {
     emit({
       type: 'warning',
@@ -267,6 +274,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       network,
       directory: options.directory,
       ...(info ? { info } : { infoHash }),
+      ...(!info && options.infoHashV2 ? { magnet: v2Magnet(options.infoHashV2) } : {}),
       listen: { host, port: options.port ?? 0 },
       resume: options.state.resumePath(hex),
       recheck: options.recheck ?? false,

@@ -88,6 +88,8 @@ export function buildProgram(): Command {
       .option('--private', 'set the BEP 27 private flag (no DHT)')
       .option('--comment <text>', 'comment stored in the torrent')
       .option('--no-date', 'leave out the creation date (same input, same bytes)')
+      .option('--v2', 'a BitTorrent v2 torrent (BEP 52: SHA-256 merkle trees)')
+      .option('--hybrid', 'a v1 + v2 hybrid torrent (BEP 52, BEP 47 pad files)')
       .option('-f, --force', 'overwrite the .torrent if it exists'),
   ).action(
     async (
@@ -101,6 +103,8 @@ export function buildProgram(): Command {
         comment?: string;
         date: boolean;
         force?: boolean;
+        v2?: boolean;
+        hybrid?: boolean;
       },
     ) => {
       const out = outputFor(o);
@@ -119,15 +123,18 @@ export function buildProgram(): Command {
           ...(o.comment !== undefined ? { comment: o.comment } : {}),
           ...(o.date ? {} : { creationDate: null }),
           ...(o.force ? { force: true } : {}),
+          ...(o.v2 || o.hybrid ? { version: o.hybrid ? 'hybrid' : 'v2' } : {}),
           signal: interrupts.signal,
           onProgress: (p) => reporter.event({ type: 'hashing', ...p }),
         });
-        const infoHash = Buffer.from(made.metainfo.infoHash).toString('hex');
+        const m = made.metainfo;
+        const infoHash = Buffer.from(m.infoHash ?? m.infoHashV2).toString('hex');
         out.event('created', {
           file: made.out,
           infoHash,
+          ...(m.infoHashV2 ? { infoHashV2: Buffer.from(m.infoHashV2).toString('hex') } : {}),
           magnet: made.magnet,
-          pieces: made.metainfo.pieceCount,
+          pieces: Math.ceil(m.length / m.pieceLength),
           pieceLength: made.metainfo.pieceLength,
           length: made.metainfo.length,
         });

@@ -68,7 +68,7 @@ describe('info', () => {
       path: join(dir, 'song.ogg'),
       out: join(dir, 'song.torrent'),
     });
-    const hex = Buffer.from(made.metainfo.infoHash).toString('hex');
+    const hex = Buffer.from(made.metainfo.infoHash!).toString('hex');
 
     const summary = await describeTarget(join(dir, 'song.torrent'));
     expect(summary).toMatchObject({

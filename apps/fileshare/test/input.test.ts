@@ -69,9 +69,11 @@ describe('readMagnet', () => {
     );
   });
 
-  it('refuses a v2-only magnet (transfer needs a v1 info-hash)', () => {
+  it('takes a v2-only magnet: peers know it by its SHA-256 info-hash, truncated (BEP 52)', () => {
     const v2 = `magnet:?xt=urn:btmh:1220${'ab'.repeat(32)}`;
-    expect(() => readMagnet(v2)).toThrow(/no v1 info-hash/);
+    const { magnet, infoHash } = readMagnet(v2);
+    expect(Buffer.from(infoHash).toString('hex')).toBe('ab'.repeat(20));
+    expect(Buffer.from(magnet.infoHashV2!).toString('hex')).toBe('ab'.repeat(32));
   });
 });
 

@@ -48,7 +48,7 @@ export type MetainfoErrorCode =
   | 'INVALID_PIECE_LAYER'
   /** `meta version` is a version this implementation does not know. */
   | 'UNSUPPORTED_META_VERSION'
-  /** A v2-only torrent: parsed, but transfer needs v1 piece hashes (BEP 52 transfer not implemented). */
+  /** A v2-only torrent where v1 piece hashes are required (`requireV1`, `parseTorrentV1`). */
   | 'V2_ONLY_UNSUPPORTED'
   /** A metadata buffer is larger than the configured limit. */
   | 'TOO_LARGE'
@@ -113,6 +113,8 @@ export type WireErrorCode =
   | 'INVALID_METADATA_MESSAGE'
   /** A BEP 11 ut_pex message that is malformed. */
   | 'INVALID_PEX_MESSAGE'
+  /** A BEP 52 hash request / hashes / hash reject that is malformed. */
+  | 'INVALID_HASH_MESSAGE'
   /** The decoder was fed after it failed or ended. */
   | 'DECODER_CLOSED';
 

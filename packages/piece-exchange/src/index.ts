@@ -67,7 +67,15 @@ export {
   MIN_PIECE_LENGTH,
   type TorrentInputFile,
 } from './metainfo/create';
+export {
+  type CreatedTorrentV2,
+  type CreateTorrentV2Options,
+  createTorrentV2,
+} from './metainfo/create-v2';
 export { torrentFilesFromPath } from './metainfo/fs';
+// --- BEP 52 merkle trees and hash exchange ---------------------------------------------------
+export { HASH_LENGTH_V2, MERKLE_BLOCK_LENGTH } from './metainfo/merkle';
+export { leafHashes, MerkleTree, rootFromProof, verifyProof } from './metainfo/merkle-tree';
 export {
   DEFAULT_MAX_FILES,
   DEFAULT_MAX_PIECES,
@@ -178,7 +186,12 @@ export type {
   ProgressEvent,
   TorrentEvents,
 } from './torrent-events';
-export { parseInfoBytes, type TorrentInfo, torrentInfoFromMetainfo } from './torrent-info';
+export {
+  parseInfoBytes,
+  type TorrentInfo,
+  type TorrentInfoV2,
+  torrentInfoFromMetainfo,
+} from './torrent-info';
 export { RESUME_INTERVAL_MS, TICK_MS, type TorrentOptions } from './torrent-options';
 export type { PeerStats, PieceContributor, TorrentStats } from './torrent-stats';
 // --- trackers: HTTP (BEP 3, 7, 23, 48) and UDP (BEP 15), on the Network seam -----------------
@@ -273,6 +286,8 @@ export {
   type TrackerServerOptions,
   UdpTrackerServer,
 } from './tracker/udp-server';
+export { answerHashRequest, hashesProven, pieceLayerRequest } from './v2/hash-exchange';
+export { PieceLayers, type V2File } from './v2/piece-layers';
 
 // --- the peer wire codec (BEP 3, 6, 9, 10, 11) ----------------------------------------------
 export { allowedFastSet, DEFAULT_ALLOWED_FAST_COUNT } from './wire/allowed-fast';
@@ -320,7 +335,21 @@ export {
   RESERVED_LENGTH,
   readExtensions,
   reservedBytes,
+  supportsV2,
 } from './wire/handshake';
+export {
+  decodeHashMessage,
+  encodeHashMessage,
+  HASH_REJECT_ID,
+  HASH_REQUEST_ID,
+  HASHES_ID,
+  type HashesMessage,
+  type HashMessage,
+  type HashRejectMessage,
+  type HashRequestFields,
+  type HashRequestMessage,
+  MAX_HASH_REQUEST_LENGTH,
+} from './wire/hashes';
 export {
   type AllowedFastMessage,
   type BitfieldMessage,

@@ -241,6 +241,14 @@ export class SwarmPolicy {
     return bans;
   }
 
+  /**
+   * The peer alone is proven to lie (BEP 52 hashes that fail their pieces root): banned at once.
+   * Returns the ban (undefined when it already was).
+   */
+  provenBad(peer: PeerIdentity): Ban | undefined {
+    return this.#adjustTrust(peer, this.limits.banTrust - TRUST_MAX);
+  }
+
   /** Returns the ban when this change bans the peer. */
   #adjustTrust(peer: PeerIdentity, delta: number): Ban | undefined {
     const key = peerKey(peer);

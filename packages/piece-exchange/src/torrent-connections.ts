@@ -45,6 +45,8 @@ export class Connections {
     encryption: {
       policy: EncryptionPolicy;
       infoHash: Uint8Array;
+      /** BEP 52: a hybrid's truncated v2 info-hash, which incoming MSE handshakes may use too. */
+      altInfoHash?: Uint8Array | undefined;
       /** An incoming connection failed its MSE/PE handshake (reported as `rejected`). */
       handshakeFailed?: (address: Address, error: Error) => void;
     },
@@ -55,7 +57,8 @@ export class Connections {
     this.#closed = closed;
     this.#encryption = encryption.policy;
     this.#infoHash = encryption.infoHash;
-    this.#lookupSkey = mseKeyLookup([encryption.infoHash]);
+    const alt = encryption.altInfoHash;
+    this.#lookupSkey = mseKeyLookup([encryption.infoHash, ...(alt ? [alt] : [])]);
     this.#handshakeFailed = encryption.handshakeFailed;
   }
 

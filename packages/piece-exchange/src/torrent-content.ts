@@ -12,6 +12,7 @@ import { lockTorrentFiles, type StorageLock } from './storage/lock';
 import { PieceStore } from './storage/piece-store';
 import type { TorrentInfo } from './torrent-info';
 import type { ResumeSaver } from './torrent-resume';
+import { v2Hashing } from './v2/hashing';
 import { torrentGeometry } from './wire/decoder';
 
 export interface OpenContentOptions {
@@ -32,11 +33,13 @@ export async function openContent(
   options: OpenContentOptions,
 ): Promise<{ content: Content; lock: StorageLock | undefined }> {
   const layout = new FileLayout(info.files, info.pieceLength);
+  const v2 = info.v2 === undefined ? undefined : v2Hashing(info, info.v2, layout.pieceCount);
   const store = new PieceStore({
     fs: options.fs,
     directory: options.directory,
     layout,
     pieceHashes: info.pieceHashes,
+    ...(v2 !== undefined ? { hashing: v2.hashing } : {}),
     onPieceChanged: (_piece, error) => options.onPieceChanged(error),
   });
   const lock = options.lock ? await lockTorrentFiles(options.directory, store.paths) : undefined;
@@ -51,7 +54,8 @@ export async function openContent(
     const have = await options.resume.initialPieces(store);
     for (const index of have.indices()) picker.setHave(index);
     const geometry = torrentGeometry(layout.totalLength, layout.pieceLength);
-    return { content: { picker, store, have, geometry }, lock };
+    const pieceLayers = v2 !== undefined ? { pieceLayers: v2.layers } : {};
+    return { content: { picker, store, have, geometry, ...pieceLayers }, lock };
   } catch (error) {
     await store.close();
     await lock?.release();

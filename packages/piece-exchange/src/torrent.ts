@@ -31,10 +31,11 @@ import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
-import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
+import { parseInfoBytes, type TorrentInfo, torrentTarget, type V2Target } from './torrent-info';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { ResumeSaver } from './torrent-resume';
 import { type TorrentStats, torrentStats } from './torrent-stats';
+import { LayerFetch, MagnetLayers } from './v2/magnet-layers';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
 
 /** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
@@ -71,11 +72,16 @@ export class Torrent extends Emitter<TorrentEvents> {
   #uploadedBefore = 0;
   #resumedPieces = 0;
   #doneEmitted = false;
+  /** BEP 52: the v2 info-hash (and a hybrid's second handshake info-hash), when known. */
+  #v2: V2Target | undefined;
+  /** BEP 52: fetches a v2 magnet's piece layers after its metadata. */
+  readonly #layers: LayerFetch;
 
   private constructor(options: TorrentOptions) {
     super();
-    const { infoHash, magnetPeers } = torrentTarget(options);
+    const { infoHash, magnetPeers, v2 } = torrentTarget(options);
     this.#magnetPeers = magnetPeers;
+    this.#v2 = v2;
     this.#options = options;
     this.#network = options.network;
     this.infoHash = infoHash;
@@ -90,19 +96,30 @@ export class Torrent extends Emitter<TorrentEvents> {
       banTrust: options.banTrust,
     });
     this.#metadata = new MetadataExchange(
-      infoHash,
+      v2?.infoHash ?? infoHash,
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
     this.#host = this.#makeHost();
     this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
       policy: options.encryption ?? 'prefer',
       infoHash,
+      altInfoHash: v2?.altInfoHash,
       handshakeFailed: (address, error) =>
         this.emit('peer', { type: 'rejected', address, reason: 'handshake', error }),
     });
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),
     );
+    this.#layers = new LayerFetch({
+      peers: () => this.#peers.values(),
+      now: () => this.#network.clock.now(),
+      complete: (info) => this.#openMagnet(info),
+      lied: (peer) => {
+        peer.close(new PeerError('PEER_BANNED', 'its piece layer hashes fail the pieces root'));
+        const ban = this.#swarm.provenBad(peerIdentities([peer])[0]!);
+        if (ban !== undefined) this.#ban(ban);
+      },
+    });
     this.#downloads = new Downloads({
       peer: (id) => this.#peers.get(id),
       pieceChecked: (piece, ok, senders) => this.#pieceChecked(piece, ok, senders),
@@ -115,7 +132,9 @@ export class Torrent extends Emitter<TorrentEvents> {
   static async open(options: TorrentOptions): Promise<Torrent> {
     const torrent = new Torrent(options);
     try {
-      if (options.info !== undefined) await torrent.#setInfo(options.info);
+      if (options.info !== undefined && MagnetLayers.needed(options.info))
+        torrent.#fetchLayers(options.info);
+      else if (options.info !== undefined) await torrent.#setInfo(options.info);
       if (options.client !== undefined) {
         // A `TorrentClient` (client/attach.ts) listens and ticks for all its torrents.
         const [tick, rechoke] = [() => torrent.#tick(), () => torrent.#rechoke()];
@@ -272,6 +291,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#lock = lock;
     this.#resumedPieces = content.have.count;
     this.#info = info;
+    if (info.v2 !== undefined) this.#v2 = torrentTarget({ info }).v2;
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
     this.#content = content;
     this.emit('metadata', info);
@@ -349,7 +369,20 @@ export class Torrent extends Emitter<TorrentEvents> {
       this.#emitError(error);
       return;
     }
-    this.#setInfo({ ...parsed, infoBytes: info }).then(
+    if (MagnetLayers.needed(parsed)) this.#fetchLayers({ ...parsed, infoBytes: info });
+    else this.#openMagnet({ ...parsed, infoBytes: info });
+  }
+
+  /** BEP 52: a v2 info dictionary without piece layers; they come by hash request first. */
+  #fetchLayers(info: TorrentInfo): void {
+    if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
+    this.#v2 = torrentTarget({ info }).v2;
+    for (const p of this.#peers.values()) p.sendExtensionHandshake();
+    this.#layers.start(info);
+  }
+
+  #openMagnet(info: TorrentInfo): void {
+    this.#setInfo(info).then(
       () => {
         for (const p of this.#peers.values()) p.sendExtensionHandshake();
         this.#rechoke();
@@ -366,6 +399,13 @@ export class Torrent extends Emitter<TorrentEvents> {
     return {
       clock: this.#network.clock,
       infoHash: this.infoHash,
+      get altInfoHash() {
+        return torrent.#v2?.altInfoHash;
+      },
+      get v2() {
+        return torrent.#v2 !== undefined;
+      },
+      onHashes: (peer, message) => this.#layers.receive(peer, message),
       peerId: this.peerId,
       limits: this.limits,
       clientName: this.clientName,
@@ -436,6 +476,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     }
     this.#uploadedBefore += peer.uploaded;
     this.#metadata.forget(peer.id);
+    this.#layers.forget(peer);
     this.#pex.forget(peer.id);
     const address = peer.remoteAddress;
     if (peer.opened) {
@@ -478,6 +519,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       peer.tick(now);
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
+    this.#layers.tick();
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
     // BEP 27: a private torrent sends no PEX.
     if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);

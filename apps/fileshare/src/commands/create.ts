@@ -1,5 +1,6 @@
 /**
- * `peerkit-share create <path>`: write a v1 .torrent for a file or folder (BEP 3, BEP 12).
+ * `peerkit-share create <path>`: write a .torrent for a file or folder (BEP 3, BEP 12; `--v2` and
+ * `--hybrid`: BEP 52).
  * Hashing reports its progress and stops between two chunks when its `signal` is aborted
  * (Ctrl-C), without writing anything; an existing .torrent is kept unless `force` is given.
  */
@@ -7,12 +8,13 @@ import { stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import {
   createTorrent,
+  createTorrentV2,
   type FileContent,
   formatMagnet,
+  type Metainfo,
   magnetFromMetainfo,
   type TorrentInputFile,
   torrentFilesFromPath,
-  type V1Metainfo,
 } from '@peerkit/piece-exchange';
 import { CliError, describeError, errorCode } from '../errors';
 
@@ -44,6 +46,11 @@ export interface CreateOptions {
   signal?: AbortSignal;
   /** Overwrite an existing `out` (default: refuse with `EXISTS`). */
   force?: boolean;
+  /**
+   * BEP 52: `v1` (default), `v2` (merkle hashes only) or `hybrid` (both, with BEP 47 pad files),
+   * laid out as libtorrent 2.0 creates them.
+   */
+  version?: 'v1' | 'v2' | 'hybrid';
 }
 
 /** `content` read chunk by chunk, counting into `progress`, stopping when `signal` aborts. */
@@ -68,7 +75,7 @@ function watched(
 
 export interface MadeTorrent {
   bytes: Uint8Array;
-  metainfo: V1Metainfo;
+  metainfo: Metainfo;
   magnet: string;
 }
 
@@ -99,7 +106,12 @@ export async function makeTorrent(options: Omit<CreateOptions, 'out'>): Promise<
       ? undefined
       : (options.creationDate ?? Math.floor(Date.now() / 1000));
   try {
-    const { torrent, metainfo } = await createTorrent(files, {
+    const version = options.version ?? 'v1';
+    const create = (...args: Parameters<typeof createTorrent>) =>
+      version === 'v1'
+        ? createTorrent(...args)
+        : createTorrentV2(args[0], { ...args[1], hybrid: version === 'hybrid' });
+    const { torrent, metainfo } = await create(files, {
       name,
       ...(options.pieceLength !== undefined ? { pieceLength: options.pieceLength } : {}),
       ...(options.trackers !== undefined ? { trackers: options.trackers } : {}),

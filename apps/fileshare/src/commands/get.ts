@@ -37,11 +37,12 @@ export async function runGet(options: GetOptions): Promise<ShareNode> {
   const base = { failOnStorageError: true, ...options, directory, peers };
   switch (target.kind) {
     case 'torrent': {
-      const hex = Buffer.from(target.metainfo.infoHash).toString('hex');
+      const info = torrentInfoFromMetainfo(target.metainfo);
+      const hex = Buffer.from(info.infoHash).toString('hex');
       await writeAtomic(options.state.torrentPath(hex), target.bytes);
       return startShareNode({
         ...base,
-        info: torrentInfoFromMetainfo(target.metainfo),
+        info,
         trackers: [...(options.trackers ?? []), ...target.metainfo.announce],
         dht: target.metainfo.private ? false : options.dht,
       });
@@ -51,6 +52,7 @@ export async function runGet(options: GetOptions): Promise<ShareNode> {
       return startShareNode({
         ...base,
         infoHash: target.infoHash,
+        ...(target.magnet.infoHashV2 ? { infoHashV2: target.magnet.infoHashV2 } : {}),
         trackers: [...(options.trackers ?? []), ...target.magnet.trackers],
         ...(target.magnet.name !== undefined ? { displayName: target.magnet.name } : {}),
       });

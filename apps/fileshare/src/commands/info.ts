@@ -95,7 +95,7 @@ export async function describeTarget(target: string): Promise<TorrentSummary> {
       cause: error,
     });
   }
-  return fromMetainfo(parseTorrentBytes(target, bytes, false));
+  return fromMetainfo(parseTorrentBytes(target, bytes));
 }
 
 /** The summary as text lines. */

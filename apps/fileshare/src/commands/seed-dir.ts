@@ -126,7 +126,8 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
     let stateLock: StorageLock | undefined;
     try {
       const { metainfo } = await readTorrentFile(file);
-      infoHash = hex(metainfo.infoHash);
+      const info = torrentInfoFromMetainfo(metainfo);
+      infoHash = hex(info.infoHash);
       await stat(join(data, metainfo.name)).catch((error: unknown) => {
         throw new CliError('MISSING_PATH', `${join(data, metainfo.name)} is missing`, {
           cause: error,
@@ -138,22 +139,22 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
       const recheck = (await readIfExists(resume)) === undefined;
       const torrent = await client.add({
         directory: data,
-        info: torrentInfoFromMetainfo(metainfo),
+        info,
         resume,
         recheck,
       });
-      const { verifiedPieces } = torrent.stats();
-      if (verifiedPieces < metainfo.pieceCount) {
+      const { verifiedPieces, pieceCount } = torrent.stats();
+      if (verifiedPieces < pieceCount) {
         await client.remove(torrent);
         throw new CliError(
           'CONTENT_MISMATCH',
-          `${join(data, metainfo.name)} does not match: only ${verifiedPieces} of ${metainfo.pieceCount} pieces are valid`,
+          `${join(data, metainfo.name)} does not match: only ${verifiedPieces} of ${pieceCount} pieces are valid`,
         );
       }
       stateLocks.push(stateLock);
       seeding.push({ file, infoHash, name: metainfo.name, torrent });
       forwardEvents(torrent, infoHash, emit);
-      emit('seeding', { infoHash, name: metainfo.name, file, pieces: metainfo.pieceCount });
+      emit('seeding', { infoHash, name: metainfo.name, file, pieces: pieceCount });
     } catch (error) {
       await stateLock?.release();
       const cli = storageErrorForCli(error);

@@ -15,11 +15,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import {
   diskPaths,
   FileLayout,
-  parseTorrentV1,
+  type Metainfo,
+  parseTorrent,
   StorageError,
   torrentFilesFromPath,
   torrentInfoFromMetainfo,
-  type V1Metainfo,
 } from '@peerkit/piece-exchange';
 import { CliError } from '../errors';
 import { readTorrentFile } from '../input';
@@ -85,7 +85,7 @@ async function loadShareRecord(
   recordPath: string,
   state: StateDir,
   fingerprint: FileFingerprint[],
-): Promise<V1Metainfo | undefined> {
+): Promise<Metainfo | undefined> {
   try {
     const bytes = await readIfExists(recordPath);
     if (bytes === undefined) return undefined;
@@ -93,18 +93,21 @@ async function loadShareRecord(
     if (!sameFiles(record.files, fingerprint)) return undefined;
     const torrent = await readIfExists(state.torrentPath(record.infoHash));
     if (torrent === undefined) return undefined;
-    const metainfo = parseTorrentV1(torrent);
-    return Buffer.from(metainfo.infoHash).toString('hex') === record.infoHash
-      ? metainfo
-      : undefined;
+    const metainfo = parseTorrent(torrent);
+    return hexOf(metainfo) === record.infoHash ? metainfo : undefined;
   } catch {
     // An unreadable record is as good as none: the content is hashed again.
     return undefined;
   }
 }
 
+/** The hex of the 20-byte info-hash peers know `m` by (a v2-only torrent's truncated SHA-256). */
+function hexOf(m: Metainfo): string {
+  return Buffer.from(torrentInfoFromMetainfo(m).infoHash).toString('hex');
+}
+
 /** The first file of `metainfo` that is missing under `directory` or has another size. */
-async function firstMismatch(metainfo: V1Metainfo, directory: string): Promise<string | undefined> {
+async function firstMismatch(metainfo: Metainfo, directory: string): Promise<string | undefined> {
   const layout = new FileLayout(
     metainfo.files.map((f) => ({ path: f.path, length: f.length, padding: f.padding })),
     metainfo.pieceLength,
@@ -135,11 +138,10 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       cause: error,
     });
   }
-  let metainfo: V1Metainfo;
+  let metainfo: Metainfo;
   let recheck = options.recheck ?? false;
   // The content was hashed into this torrent by `share` itself (now or, files unchanged, before).
   let assumeComplete = false;
-  const hexOf = (m: V1Metainfo) => Buffer.from(m.infoHash).toString('hex');
   if (options.torrentFile !== undefined) {
     metainfo = (await readTorrentFile(options.torrentFile)).metainfo;
     if (metainfo.name !== basename(path)) {
@@ -189,7 +191,7 @@ export async function runShare(options: ShareOptions): Promise<ShareNode> {
       await writeAtomic(recordPath, Buffer.from(`${JSON.stringify(record)}\n`));
     }
   }
-  const pieces = metainfo.pieceCount;
+  const pieces = Math.ceil(metainfo.length / metainfo.pieceLength);
   let node: ShareNode;
   try {
     node = await startShareNode({

@@ -61,7 +61,7 @@ export interface CreatedTorrent {
 export const MIN_PIECE_LENGTH = BLOCK_LENGTH;
 export const MAX_DEFAULT_PIECE_LENGTH = 16 * 1024 * 1024;
 
-function invalid(message: string): MetainfoError {
+export function invalid(message: string): MetainfoError {
   return new MetainfoError('INVALID_OPTIONS', message);
 }
 
@@ -72,7 +72,7 @@ export function defaultPieceLength(totalLength: number): number {
   return length;
 }
 
-function checkElement(element: string): void {
+export function checkElement(element: string): void {
   if (
     element === '' ||
     element === '.' ||
@@ -84,7 +84,7 @@ function checkElement(element: string): void {
   }
 }
 
-async function* chunksOf(content: FileContent): AsyncIterable<Uint8Array> {
+export async function* chunksOf(content: FileContent): AsyncIterable<Uint8Array> {
   if (content instanceof Uint8Array) {
     yield content;
     return;
@@ -93,7 +93,7 @@ async function* chunksOf(content: FileContent): AsyncIterable<Uint8Array> {
 }
 
 /** Feeds bytes into consecutive piece hashes. */
-class PieceHasher {
+export class PieceHasher {
   readonly #pieceLength: number;
   readonly #hashes: Uint8Array[] = [];
   #hash: Hash = createHash('sha1');

@@ -69,7 +69,7 @@ function decodeTorrent(bytes: Uint8Array, options: ParseTorrentOptions) {
 
 /**
  * Parses a .torrent file. v1, v2 and hybrid torrents parse; a v2-only torrent comes back with
- * `version: 'v2'` (use `parseTorrentV1` or `requireV1` where v1 transfer is needed).
+ * `version: 'v2'` (use `parseTorrentV1` or `requireV1` where v1 piece hashes are needed).
  */
 export function parseTorrent(bytes: Uint8Array, options: ParseTorrentOptions = {}): Metainfo {
   const { root, span } = decodeTorrent(bytes, options);
@@ -115,12 +115,15 @@ export function parseInfoDictionary(
   return metainfo;
 }
 
-/** Narrows to a torrent that can be transferred with v1 pieces; throws `V2_ONLY_UNSUPPORTED`. */
+/**
+ * Narrows to a torrent with v1 pieces (v1 or hybrid), for code that needs its SHA-1 `pieces`;
+ * throws `V2_ONLY_UNSUPPORTED`. Transfer does not need it: `torrentInfoFromMetainfo` takes all.
+ */
 export function requireV1(metainfo: Metainfo): V1Metainfo {
   if (metainfo.version === 'v2') {
     throw new MetainfoError(
       'V2_ONLY_UNSUPPORTED',
-      'this is a v2-only torrent (BEP 52); peerkit transfers v1 and hybrid torrents only',
+      'this is a v2-only torrent (BEP 52): it has no v1 piece hashes',
     );
   }
   return metainfo;

@@ -7,8 +7,10 @@ import type { Clock } from '@peerkit/transport';
 import type { Bitfield } from '../bitfield';
 import type { PiecePicker } from '../picker';
 import type { PieceStore } from '../storage/piece-store';
+import type { PieceLayers } from '../v2/piece-layers';
 import type { TorrentGeometry } from '../wire/decoder';
 import { UT_METADATA, UT_PEX } from '../wire/extension';
+import type { HashesMessage, HashRejectMessage } from '../wire/hashes';
 import type { MetadataMessage } from '../wire/metadata';
 import type { PexMessage } from '../wire/pex';
 import type { PeerLimits } from './peer-limits';
@@ -23,6 +25,8 @@ export interface SessionContent {
   /** Our verified pieces. */
   readonly have: Bitfield;
   readonly geometry: TorrentGeometry;
+  /** BEP 52 piece layers of a v2 or hybrid torrent: hash requests are answered from them. */
+  readonly pieceLayers?: PieceLayers;
 }
 
 /** The content as the torrent holds it: the connection serves blocks from `store`. */
@@ -35,6 +39,13 @@ export interface PeerSessionHost {
   /** The injected clock (only `now()` is used). */
   readonly clock: Pick<Clock, 'now'>;
   readonly infoHash: Uint8Array;
+  /**
+   * A second info-hash an incoming handshake may carry: a hybrid torrent's SHA-256 one,
+   * truncated (BEP 52). We answer with the one the peer used.
+   */
+  readonly altInfoHash?: Uint8Array | undefined;
+  /** BEP 52: announce v2 support in the handshake (a v2 or hybrid torrent). */
+  readonly v2?: boolean;
   readonly peerId: Uint8Array;
   readonly listenPort: number | undefined;
   readonly content: SessionContent | undefined;
@@ -57,6 +68,8 @@ export interface PeerSessionHost {
   onPex(peer: PeerSession, message: PexMessage): void;
   /** Peer sent `have`/`bitfield`: availability changed. */
   onAvailability(peer: PeerSession): void;
+  /** BEP 52: the peer answered one of our hash requests (`hashes` or `hash reject`). */
+  onHashes?(peer: PeerSession, message: HashesMessage | HashRejectMessage): void;
 }
 
 /** What the state machine asks of its connection (implemented by `PeerConnection`). */

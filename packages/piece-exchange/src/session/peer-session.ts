@@ -19,6 +19,7 @@
 import { Buffer } from 'node:buffer';
 import { WireError } from '../errors';
 import type { BlockRequest } from '../picker';
+import { answerHashRequest } from '../v2/hash-exchange';
 import type { WireFrame } from '../wire/decoder';
 import {
   decodeExtensionHandshake,
@@ -26,7 +27,13 @@ import {
   UT_METADATA,
   UT_PEX,
 } from '../wire/extension';
-import { encodeHandshake, readExtensions } from '../wire/handshake';
+import { encodeHandshake, readExtensions, supportsV2 } from '../wire/handshake';
+import {
+  decodeHashMessage,
+  encodeHashMessage,
+  type HashRequestMessage,
+  isHashMessageId,
+} from '../wire/hashes';
 import {
   BLOCK_LENGTH,
   CHOKE,
@@ -51,11 +58,23 @@ import { type PeerSessionInit, PeerState } from './peer-state';
 
 export type { PeerSessionInit } from './peer-state';
 
+/**
+ * Hashes answered per peer between two ticks (BEP 52 hash requests): 8 requests of 512, a piece
+ * layer of 4096 pieces per second; the rest are rejected until the next tick.
+ */
+export const HASH_ANSWERS_PER_TICK = 4096;
+
 export class PeerSession extends PeerState {
   readonly #host: PeerSessionHost;
   readonly #out: PeerOutput;
   #lastReceivedAt: number;
   #lastSentAt: number;
+  /** The info-hash of this connection's handshakes (ours, or the alternative the peer used). */
+  #infoHash: Uint8Array;
+  /** BEP 52: the peer announced v2 support. */
+  #v2 = false;
+  /** Hashes we may still send before the next tick (`HASH_ANSWERS_PER_TICK`). */
+  #hashBudget = HASH_ANSWERS_PER_TICK;
 
   constructor(host: PeerSessionHost, out: PeerOutput, init: PeerSessionInit) {
     const now = host.clock.now();
@@ -64,6 +83,12 @@ export class PeerSession extends PeerState {
     this.#out = out;
     this.#lastReceivedAt = now;
     this.#lastSentAt = now;
+    this.#infoHash = host.infoHash;
+  }
+
+  /** BEP 52: the peer set the v2 bit in its handshake. */
+  get supportsV2(): boolean {
+    return this.#v2;
   }
 
   // --- life cycle ----------------------------------------------------------------------------
@@ -97,9 +122,9 @@ export class PeerSession extends PeerState {
   #sendHandshake(): void {
     this.#send(
       encodeHandshake({
-        infoHash: this.#host.infoHash,
+        infoHash: this.#infoHash,
         peerId: this.#host.peerId,
-        extensions: { extended: true, fast: true },
+        extensions: { extended: true, fast: true, v2: this.#host.v2 === true },
       }),
     );
   }
@@ -165,9 +190,11 @@ export class PeerSession extends PeerState {
       return;
     }
     switch (frame.type) {
+      case 'unknown':
+        if (isHashMessageId(frame.id)) this.#onHashMessage(frame.id, frame.payload);
+        return;
       case 'keepAlive':
       case 'port':
-      case 'unknown':
         return;
       case 'suggest':
         // BEP 6: advisory; remembered for study and stats, the picker keeps its own order.
@@ -235,9 +262,15 @@ export class PeerSession extends PeerState {
   }
 
   #onHandshake(reserved: Uint8Array, infoHash: Uint8Array, peerId: Uint8Array): void {
+    const alt = this.#host.altInfoHash;
     if (Buffer.compare(infoHash, this.#host.infoHash) !== 0) {
-      throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
+      // BEP 52: a hybrid torrent is reached by its v1 and its (truncated) v2 info-hash; a v2
+      // peer (libtorrent) answers our v1 handshake with the v2 one when we set the v2 bit.
+      if (alt === undefined || Buffer.compare(infoHash, alt) !== 0)
+        throw new WireError('INFO_HASH_MISMATCH', 'peer handshake is for another torrent');
+      this.#infoHash = alt;
     }
+    this.#v2 = supportsV2(reserved);
     this.remotePeerIdBytes = peerId;
     if (!this.#host.acceptHandshake(this, peerId)) {
       this.close(new PeerError('PEER_REFUSED', 'connection refused (self, duplicate or banned)'));
@@ -319,6 +352,28 @@ export class PeerSession extends PeerState {
     this.fillRequests();
   }
 
+  /** BEP 52 hash request / hashes / hash reject (ids 21-23). */
+  #onHashMessage(id: number, payload: Uint8Array): void {
+    const message = decodeHashMessage(id, payload);
+    if (message.type === 'hashRequest') {
+      // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject'", and
+      // "should be subject to the same rate limiting policy as piece requests": past the
+      // budget a 48-byte request gets a 48-byte reject, never 16 KiB of hashes.
+      const layers =
+        this.#hashBudget >= message.length ? this.#host.content?.pieceLayers : undefined;
+      const answer = answerHashRequest(layers, message);
+      if (answer.type === 'hashes') this.#hashBudget -= answer.length;
+      this.#send(encodeHashMessage(answer));
+      return;
+    }
+    this.#host.onHashes?.(this, message);
+  }
+
+  /** Sends a BEP 52 hash request (e.g. for a piece layer of a magnet-started v2 torrent). */
+  sendHashRequest(request: Omit<HashRequestMessage, 'type'>): void {
+    if (this.isOpen) this.#send(encodeHashMessage({ type: 'hashRequest', ...request }));
+  }
+
   #onExtended(id: number, payload: Uint8Array): void {
     if (id === EXTENSION_HANDSHAKE_ID) {
       this.remoteExtensions = decodeExtensionHandshake(payload);
@@ -384,6 +439,7 @@ export class PeerSession extends PeerState {
   /** Timers, driven by the torrent's tick: handshake, request (snub), idle, write stall, keep-alive. */
   tick(now: number): void {
     if (this.isClosed) return;
+    this.#hashBudget = HASH_ANSWERS_PER_TICK;
     const limits = this.#host.limits;
     const stalled = this.#out.stalledSince();
     if (stalled !== undefined && now - stalled >= limits.writeStallTimeoutMs) {

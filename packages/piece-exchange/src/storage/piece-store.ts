@@ -13,7 +13,6 @@
  * `whenWritable()` before reading more from its sockets), open files by `maxOpenFiles` (least
  * recently used handles are synced and closed, ./file-handles.ts).
  */
-import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { Bitfield } from '../bitfield';
 import { ChangeWatch } from './change-watch';
@@ -22,6 +21,7 @@ import { diskPaths, type PathRules } from './disk-paths';
 import { FileHandles } from './file-handles';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
+import { type PieceHash, type PieceHashing, Sha1PieceHashing } from './piece-hashing';
 import { StorageError } from './storage-error';
 
 export interface PieceStoreOptions {
@@ -31,6 +31,11 @@ export interface PieceStoreOptions {
   layout: FileLayout;
   /** The 20-byte SHA-1 of every piece, concatenated (the info dictionary's `pieces`). */
   pieceHashes: Uint8Array;
+  /**
+   * How pieces are checked, when not by `pieceHashes` alone: BEP 52 merkle roots for v2
+   * torrents, both for hybrids (./v2-verify.ts).
+   */
+  hashing?: PieceHashing;
   /** Most file handles kept open (default 32). */
   maxOpenFiles?: number;
   /** Most bytes received but not written before `whenWritable()` waits (default 32 MiB). */
@@ -57,7 +62,7 @@ export interface PieceCheck {
 
 interface Assembly {
   /** Incremental hash, or undefined when the piece will be hashed from disk. */
-  hash: Hash | undefined;
+  hash: PieceHash | undefined;
   /** Bytes fed to `hash` so far (a prefix of the piece). */
   hashed: number;
   /** Received blocks not written yet, by offset. */
@@ -77,7 +82,8 @@ export class PieceStore {
   private confined = false;
   /** Notices files that change under a seeded piece (./change-watch.ts). */
   private readonly changes: ChangeWatch;
-  private readonly pieceHashes: Uint8Array;
+  /** Checks a piece's bytes against the metainfo (SHA-1, merkle or both). */
+  readonly hashing: PieceHashing;
   private readonly maxQueuedBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly assemblies = new Map<number, Assembly>();
@@ -93,10 +99,8 @@ export class PieceStore {
     this.layout = options.layout;
     this.fs = options.fs;
     this.directory = options.directory;
-    this.pieceHashes = options.pieceHashes;
-    if (this.pieceHashes.length !== this.layout.pieceCount * 20) {
-      throw new RangeError('pieceHashes must hold 20 bytes per piece');
-    }
+    this.hashing =
+      options.hashing ?? new Sha1PieceHashing(options.pieceHashes, this.layout.pieceCount);
     this.paths = diskPaths(this.layout, options.pathRules);
     this.changes = new ChangeWatch(this.layout, {
       stat: (file) => this.withFile(file, false, (f) => f.stat()),
@@ -187,7 +191,8 @@ export class PieceStore {
     const size = this.checkRange(piece, offset, data.length);
     let a = this.assemblies.get(piece);
     if (!a) {
-      a = { hash: createHash('sha1'), hashed: 0, blocks: new Map(), received: 0, writes: [] };
+      const hash = this.hashing.start(piece);
+      a = { hash, hashed: 0, blocks: new Map(), received: 0, writes: [] };
       this.assemblies.set(piece, a);
     }
     a.blocks.set(offset, data);
@@ -206,7 +211,13 @@ export class PieceStore {
     }
     this.assemblies.delete(piece);
     if (a.hash !== undefined && a.hashed === size) {
-      const ok = this.matches(piece, a.hash.digest());
+      let ok: boolean;
+      try {
+        ok = this.hashing.check(piece, a.hash);
+      } catch (error) {
+        this.drop(a);
+        throw error;
+      }
       if (!ok) {
         this.drop(a);
         await Promise.allSettled(a.writes);
@@ -218,7 +229,7 @@ export class PieceStore {
     }
     this.spill(piece, a);
     await Promise.all(a.writes);
-    return { piece, ok: this.matches(piece, await this.hashFromDisk(piece)) };
+    return { piece, ok: this.hashing.check(piece, await this.hashFromDisk(piece)) };
   }
 
   /**
@@ -272,7 +283,7 @@ export class PieceStore {
   /** Hashes piece `piece` from disk and compares it with its expected SHA-1. */
   async verifyPiece(piece: number): Promise<boolean> {
     try {
-      return this.matches(piece, await this.hashFromDisk(piece));
+      return this.hashing.check(piece, await this.hashFromDisk(piece));
     } catch (error) {
       if (error instanceof StorageError && error.code === 'MISSING_DATA') return false;
       throw error;
@@ -361,20 +372,14 @@ export class PieceStore {
     this.wakeWriters();
   }
 
-  private async hashFromDisk(piece: number): Promise<Uint8Array> {
+  private async hashFromDisk(piece: number): Promise<PieceHash> {
     const size = this.layout.pieceSize(piece);
-    const hash = createHash('sha1');
+    const hash = this.hashing.start(piece);
     const chunk = 1024 * 1024;
     for (let offset = 0; offset < size; offset += chunk) {
       hash.update(await this.readRange(piece, offset, Math.min(chunk, size - offset)));
     }
-    return hash.digest();
-  }
-
-  private matches(piece: number, digest: Uint8Array): boolean {
-    const base = piece * 20;
-    for (let i = 0; i < 20; i++) if (digest[i] !== this.pieceHashes[base + i]) return false;
-    return true;
+    return hash;
   }
 
   /**

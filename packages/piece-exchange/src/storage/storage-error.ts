@@ -20,7 +20,9 @@ export type StorageErrorCode =
   /** A verified piece's file changed on disk and the piece no longer matches its hash. */
   | 'DATA_CHANGED'
   /** Another process holds the lock on these files. */
-  | 'LOCKED';
+  | 'LOCKED'
+  /** BEP 52 hybrid: a piece matches one of its two hashes (v1, v2) and not the other. */
+  | 'HASH_CONFLICT';
 
 export class StorageError extends PieceExchangeError<StorageErrorCode> {
   constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {

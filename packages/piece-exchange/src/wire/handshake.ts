@@ -24,6 +24,8 @@ export interface HandshakeExtensions {
   fast: boolean;
   /** BEP 5 DHT, i.e. the peer sends `port` messages (reserved byte 7, 0x01). */
   dht: boolean;
+  /** BEP 52 v2 support (reserved byte 7, 0x10); read it with `supportsV2`. */
+  v2?: boolean;
 }
 
 export interface Handshake {
@@ -44,12 +46,19 @@ export function readExtensions(reserved: Uint8Array): HandshakeExtensions {
   };
 }
 
+/** BEP 52: the peer supports v2 torrents (reserved byte 7, 0x10). */
+export function supportsV2(reserved: Uint8Array): boolean {
+  return ((reserved[7] ?? 0) & 0x10) !== 0;
+}
+
 /** 8 reserved bytes with the given extension bits set. */
 export function reservedBytes(extensions: Partial<HandshakeExtensions>): Uint8Array {
   const reserved = new Uint8Array(RESERVED_LENGTH);
   if (extensions.extended) reserved[5]! |= 0x10;
   if (extensions.fast) reserved[7]! |= 0x04;
   if (extensions.dht) reserved[7]! |= 0x01;
+  // BEP 52: "the 4th most significant bit in the last byte of the reserved bytes".
+  if (extensions.v2) reserved[7]! |= 0x10;
   return reserved;
 }
 
