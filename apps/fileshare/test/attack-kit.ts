@@ -4,8 +4,9 @@
  * connections to an honest peer until it is opened (`Gate`), and ports reserved for a process
  * started later. Everything here has `close()`; the tests close it in `finally`.
  */
+
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeHandshake,
@@ -237,29 +238,32 @@ export function until(check: () => boolean, timeoutMs: number, what: string): Pr
 }
 
 /** An honest `peerkit-share share` process on 127.0.0.1 (TCP, no DHT) and what it serves. */
-export interface HonestSeeder {
+export interface HonestSeeder extends SharedFile {
   process: CliProcess;
   /** Its TCP port. */
   port: number;
   address: string;
-  info: TorrentInfo;
   magnet: string;
+}
+
+/** A random file and its .torrent, made by `peerkit-share create`. */
+export interface SharedFile {
+  file: string;
   torrentFile: string;
+  info: TorrentInfo;
   /** SHA-256 of the file (hex). */
   sha256: string;
 }
 
 /**
- * Writes a random file of `size` bytes as `<dir>/seed/<name>`, makes its .torrent with
- * `peerkit-share create` (pieces of `pieceLength`) and shares it with `extra` options added
- * (e.g. `--max-upload-rate`, `--port`). Resolves once it listens.
+ * Writes a random file of `size` bytes as `<dir>/seed/<name>` and makes its .torrent with
+ * `peerkit-share create` (pieces of `pieceLength`).
  */
-export async function honestSeeder(
+export async function sharedFile(
   harness: Harness,
   dir: string,
-  options: { name: string; size: number; pieceLength: number; extra?: readonly string[] },
-): Promise<HonestSeeder> {
-  const { mkdir } = await import('node:fs/promises');
+  options: { name: string; size: number; pieceLength: number },
+): Promise<SharedFile> {
   await mkdir(join(dir, 'seed'), { recursive: true });
   const file = join(dir, 'seed', options.name);
   const sha256 = await randomFile(file, options.size);
@@ -276,18 +280,29 @@ export async function honestSeeder(
   const created = await create.exited;
   if (created.code !== 0) throw new Error(`create failed: ${create.stderr}`);
   const info = torrentInfoFromMetainfo(requireV1(parseTorrent(await readFile(torrentFile))));
-  const seeder = seederProcess(harness, dir, file, torrentFile, options.extra ?? []);
+  return { file, torrentFile, info, sha256 };
+}
+
+/**
+ * A `sharedFile` shared by `peerkit-share share` with `extra` options added (e.g.
+ * `--max-upload-rate`). Resolves once it listens.
+ */
+export async function honestSeeder(
+  harness: Harness,
+  dir: string,
+  options: { name: string; size: number; pieceLength: number; extra?: readonly string[] },
+): Promise<HonestSeeder> {
+  const shared = await sharedFile(harness, dir, options);
+  const seeder = seederProcess(harness, dir, shared.file, shared.torrentFile, options.extra ?? []);
   const listening = await seeder.waitForEvent('listening', 20_000);
   const torrent = await seeder.waitForEvent('torrent', 20_000);
   const port = Number(listening.port);
   return {
+    ...shared,
     process: seeder,
     port,
     address: `127.0.0.1:${port}`,
-    info,
     magnet: String(torrent.magnet),
-    torrentFile,
-    sha256,
   };
 }
 

@@ -136,7 +136,6 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
       await until(() => askedOn.length > 0, 30_000, 'the silent peer to be asked for metadata');
       gate.open();
       await get.waitForEvent('metadata', 60_000);
-      if (process.env.ATTACK_DEBUG) console.log(JSON.stringify(get.events.filter((e) => e.event !== 'status')));
       // The metadata came from elsewhere while the silent peer was still connected.
       expect(askedOn[0]!.closed).toBe(false);
       const exit = await get.exited;

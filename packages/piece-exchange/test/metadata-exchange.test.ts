@@ -141,5 +141,4 @@ describe('MetadataExchange against liars', () => {
     }
     expect(info).toEqual(INFO);
   });
-
 });
