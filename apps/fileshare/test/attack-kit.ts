@@ -251,6 +251,8 @@ export interface SharedFile {
   file: string;
   torrentFile: string;
   info: TorrentInfo;
+  /** The info dictionary's size in bytes (BEP 9 `metadata_size`). */
+  metadataSize: number;
   /** SHA-256 of the file (hex). */
   sha256: string;
 }
@@ -280,7 +282,8 @@ export async function sharedFile(
   const created = await create.exited;
   if (created.code !== 0) throw new Error(`create failed: ${create.stderr}`);
   const info = torrentInfoFromMetainfo(requireV1(parseTorrent(await readFile(torrentFile))));
-  return { file, torrentFile, info, sha256 };
+  if (info.infoBytes === undefined) throw new Error('no info dictionary bytes');
+  return { file, torrentFile, info, metadataSize: info.infoBytes.length, sha256 };
 }
 
 /**

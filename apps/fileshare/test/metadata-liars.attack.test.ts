@@ -86,7 +86,7 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
     const gate = await Gate.listen(seeder.port);
     // Five pieces of metadata where the truth is one: a size no honest peer advertises.
     const wrongSize = 4 * METADATA_PIECE_LENGTH + 1_000;
-    expect(wrongSize).not.toBe(seeder.info.infoBytes.length);
+    expect(wrongSize).not.toBe(seeder.metadataSize);
     let asked = 0;
     const liar = await metadataPeer(seeder.info.infoHash, wrongSize, (c, piece) => {
       asked++;
@@ -128,7 +128,7 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
     const gate = await Gate.listen(seeder.port);
     const askedOn: RawConnection[] = [];
     // The true size, so that only its silence is wrong.
-    const silent = await metadataPeer(seeder.info.infoHash, seeder.info.infoBytes.length, (c) => {
+    const silent = await metadataPeer(seeder.info.infoHash, seeder.metadataSize, (c) => {
       askedOn.push(c);
     });
     try {
