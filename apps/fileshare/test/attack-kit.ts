@@ -223,14 +223,24 @@ export function reservePort(): Promise<number> {
   });
 }
 
-/** Resolves when `check()` holds, polling every 50 ms; rejects after `timeoutMs` naming `what`. */
-export function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Resolves when `check()` holds, polling every 50 ms; rejects after `timeoutMs` naming `what`,
+ * with what `context` says (e.g. a process's events) to diagnose it.
+ */
+export function until(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string,
+  context: () => string = () => '',
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = () => {
       if (check()) return resolve();
       if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        return reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${context()}`),
+        );
       setTimeout(poll, 50);
     };
     poll();
@@ -363,4 +373,10 @@ export function getter(
     String(timeoutSeconds),
     '--json',
   ]);
+}
+
+/** A process's events other than `status`, and the end of its stderr: for failure messages. */
+export function diagnose(process: CliProcess): string {
+  const events = process.events.filter((e) => e.event !== 'status');
+  return `${JSON.stringify(events)}\n${process.stderr.slice(-2000)}`;
 }

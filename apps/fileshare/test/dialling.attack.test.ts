@@ -13,7 +13,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_DIAL_FAILURES, REDIAL_MAX_MS, SEED_REDIAL_MS } from '@peerkit/piece-exchange';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getter, reservePort, seederProcess, sharedFile, until } from './attack-kit';
+import { diagnose, getter, reservePort, seederProcess, sharedFile, until } from './attack-kit';
 import { Harness, sha256 } from './helpers';
 
 const harness = new Harness();
@@ -44,7 +44,7 @@ describe('attack: dialling and redialling between peerkit-share processes', () =
     ]);
     await seeder.waitForEvent('listening', 20_000);
     const exit = await get.exited;
-    expect(exit.code, get.stderr).toBe(0);
+    expect(exit.code, diagnose(get)).toBe(0);
     expect(failures()).toBeGreaterThanOrEqual(MAX_DIAL_FAILURES);
     expect(
       get.events.some((e) => e.event === 'peer' && e.action === 'connect' && e.address === address),

@@ -25,7 +25,15 @@ import {
   type WireFrame,
 } from '@peerkit/piece-exchange';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Gate, getter, honestSeeder, type RawConnection, RawPeer, until } from './attack-kit';
+import {
+  diagnose,
+  Gate,
+  getter,
+  honestSeeder,
+  type RawConnection,
+  RawPeer,
+  until,
+} from './attack-kit';
 import { Harness, sha256 } from './helpers';
 
 const harness = new Harness();
@@ -101,12 +109,17 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
     });
     try {
       const get = getter(harness, dir, seeder.magnet, [liar.address, gate.address], 60);
-      await until(() => asked > 0, 30_000, 'the liar to be asked for metadata');
+      await until(
+        () => asked > 0,
+        30_000,
+        'the liar to be asked for metadata',
+        () => diagnose(get),
+      );
       // The liar leaves; only now can the honest seeder be reached.
       await liar.close();
       gate.open();
       const exit = await get.exited;
-      expect(exit.code, get.stderr).toBe(0);
+      expect(exit.code, diagnose(get)).toBe(0);
       expect(get.events.find((e) => e.event === 'metadata')).toMatchObject({
         name: 'truth.bin',
         fetched: true,
@@ -133,19 +146,26 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
     });
     try {
       const get = getter(harness, dir, seeder.magnet, [silent.address, gate.address], 60);
-      await until(() => askedOn.length > 0, 30_000, 'the silent peer to be asked for metadata');
+      await until(
+        () => askedOn.length > 0,
+        30_000,
+        'the silent peer to be asked for metadata',
+        () => diagnose(get),
+      );
       gate.open();
       await get.waitForEvent('metadata', 60_000);
       // The metadata came from elsewhere while the silent peer was still connected.
-      expect(askedOn[0]!.closed).toBe(false);
+      expect(askedOn[0]!.closed, diagnose(get)).toBe(false);
       const exit = await get.exited;
-      expect(exit.code, get.stderr).toBe(0);
+      expect(exit.code, diagnose(get)).toBe(0);
       const names = get.events.map((e) => e.event);
       const droppedSilent = get.events.findIndex(
         (e) => e.event === 'peer' && e.action === 'disconnect' && e.address === silent.address,
       );
       // Never dropped before the download was done.
-      expect(droppedSilent === -1 || droppedSilent > names.indexOf('done')).toBe(true);
+      expect(droppedSilent === -1 || droppedSilent > names.indexOf('done'), diagnose(get)).toBe(
+        true,
+      );
       expect(get.events.find((e) => e.event === 'metadata')).toMatchObject({
         name: 'silent.bin',
         fetched: true,

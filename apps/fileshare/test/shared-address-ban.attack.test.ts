@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bitfield, encodeBitfield, encodePiece, UNCHOKE } from '@peerkit/piece-exchange';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Gate, getter, honestSeeder, RawPeer, until } from './attack-kit';
+import { diagnose, Gate, getter, honestSeeder, RawPeer, until } from './attack-kit';
 import { Harness, sha256 } from './helpers';
 
 const harness = new Harness();
@@ -57,7 +57,7 @@ describe('attack: a corrupt peer sharing the honest seeder’s address', () => {
       );
       gate.open();
       const exit = await get.exited;
-      expect(exit.code, get.stderr).toBe(0);
+      expect(exit.code, diagnose(get)).toBe(0);
       expect(sha256(await readFile(join(dir, 'out', 'shared.bin')))).toBe(seeder.sha256);
 
       const events = get.events;
