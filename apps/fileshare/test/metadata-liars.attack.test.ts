@@ -111,7 +111,7 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
       const get = getter(harness, dir, seeder.magnet, [liar.address, gate.address], 60);
       await until(
         () => asked > 0,
-        30_000,
+        45_000,
         'the liar to be asked for metadata',
         () => diagnose(get),
       );
@@ -148,7 +148,7 @@ describe('attack: metadata liars (BEP 9) against peerkit-share get', () => {
       const get = getter(harness, dir, seeder.magnet, [silent.address, gate.address], 60);
       await until(
         () => askedOn.length > 0,
-        30_000,
+        45_000,
         'the silent peer to be asked for metadata',
         () => diagnose(get),
       );
