@@ -115,4 +115,30 @@ describe('MetadataExchange against liars', () => {
     ex.request(liar.session, 0);
     expect(liar.asked).toEqual([]);
   });
+
+  it('a request left unanswered for one timeout goes to another peer first (the order the torrent asks in)', () => {
+    const ex = new MetadataExchange(INFO_HASH, 1 << 24);
+    const silent = fakePeer(1, INFO.length);
+    const honest = fakePeer(2, INFO.length);
+    ex.request(silent.session, 0);
+    const first = [...silent.asked];
+    expect(first.length).toBeGreaterThan(0);
+    // Every peer was asked while the silent one held all the pieces: nothing for the honest one.
+    ex.request(honest.session, 0);
+    expect(honest.asked).toEqual([]);
+    // One timeout later the silent peer is asked first (it connected first) and not given them
+    // again; the honest one gets them in the same round.
+    const now = METADATA_REQUEST_TIMEOUT_MS;
+    silent.asked = [];
+    ex.request(silent.session, now);
+    expect(silent.asked).toEqual([]);
+    ex.request(honest.session, now);
+    expect(honest.asked).toEqual(first);
+    let info: Uint8Array | undefined;
+    for (let i = 0; i < 10 && info === undefined; i++) {
+      info = answer(ex, honest, now);
+      ex.request(honest.session, now);
+    }
+    expect(info).toEqual(INFO);
+  });
 });

@@ -10,8 +10,9 @@
  * - Sizes are cross-checked: the dictionary is assembled at the size most connected peers
  *   advertise; when that changes (a liar left, more honest peers came) the attempt restarts at
  *   the new size, so a wrong `metadata_size` blocks nothing once its peer is outvoted or gone.
- * - A request unanswered for `METADATA_REQUEST_TIMEOUT_MS` is asked from someone else, and a
- *   peer that lets `METADATA_MAX_TIMEOUTS` requests time out is asked no more.
+ * - A request unanswered for `METADATA_REQUEST_TIMEOUT_MS` is asked from someone else (the same
+ *   peer again only when nobody else took it within another timeout), and a peer that lets
+ *   `METADATA_MAX_TIMEOUTS` requests time out is asked no more.
  * - A dictionary that does not hash to the info-hash is dropped. When one peer sent all of it,
  *   that peer lied: it is disconnected and asked no more. When several did, the next attempt
  *   takes every piece from one peer, so that the liar is found out by its own failure.
@@ -39,6 +40,8 @@ export const METADATA_MAX_TIMEOUTS = 2;
 export class MetadataExchange {
   private assembler: MetadataAssembler | undefined;
   private readonly requested = new Map<number, { peer: number; at: number }>();
+  /** Per piece: the last peer that let a request for it time out, and when. */
+  private readonly expired = new Map<number, { peer: number; at: number }>();
   /** Peers asked no more: they rejected, lied, or let requests time out. */
   private readonly refusing = new Set<number>();
   /** Per connected peer: the `metadata_size` it advertised. */
@@ -70,8 +73,9 @@ export class MetadataExchange {
     const advertised = peer.extensionHandshake?.metadataSize;
     if (advertised === undefined || advertised <= 0 || advertised > this.maxSize) return;
     this.sizes.set(peer.id, advertised);
-    if (this.refusing.has(peer.id)) return;
+    // Expire first: a peer refused by its own timeouts is not asked once more.
     this.expireRequests(now);
+    if (this.refusing.has(peer.id)) return;
     const assembler = this.assemblerFor(this.consensusSize());
     if (assembler === undefined || assembler.size !== advertised) return;
     let asked = 0;
@@ -86,6 +90,10 @@ export class MetadataExchange {
     for (const piece of assembler.missing()) {
       if (asked >= limit) break;
       if (this.requested.has(piece)) continue;
+      // A piece this peer just let time out goes to another peer first; it gets a second
+      // chance only when nobody else took it within a timeout.
+      const expired = this.expired.get(piece);
+      if (expired?.peer === peer.id && now - expired.at < METADATA_REQUEST_TIMEOUT_MS) continue;
       this.requested.set(piece, { peer: peer.id, at: now });
       peer.sendExtended(UT_METADATA, encodeMetadataMessage({ type: 'request', piece }));
       asked++;
@@ -133,6 +141,7 @@ export class MetadataExchange {
         }
         this.infoBytes = verified.slice();
         this.requested.clear();
+        this.expired.clear();
         this.sizes.clear();
         return this.infoBytes;
       }
@@ -188,6 +197,7 @@ export class MetadataExchange {
     if (this.assembler?.size !== size) {
       this.assembler = new MetadataAssembler(size, { maxMetadataSize: this.maxSize });
       this.requested.clear();
+      this.expired.clear();
       this.sources.clear();
       this.singleSource = false;
     }
@@ -199,6 +209,7 @@ export class MetadataExchange {
     for (const [piece, r] of this.requested) {
       if (now - r.at < METADATA_REQUEST_TIMEOUT_MS) continue;
       this.requested.delete(piece);
+      this.expired.set(piece, { peer: r.peer, at: now });
       const n = (this.timeouts.get(r.peer) ?? 0) + 1;
       this.timeouts.set(r.peer, n);
       if (n >= METADATA_MAX_TIMEOUTS) this.refuse(r.peer);
