@@ -2,7 +2,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { addressFamily, isValidPort } from './address';
 import { TransportError } from './errors';
-import type { Address, BindOptions, DatagramSocket } from './interfaces';
+import type { Address, BindOptions, Clock, DatagramSocket } from './interfaces';
 import { fromNodeError } from './node-errors';
 
 /** The largest UDP payload over IPv4 (65,535 - 20 IP - 8 UDP); the interface's limit. */
@@ -104,4 +104,38 @@ export class NodeDatagramSocket implements DatagramSocket {
     const from: Address = { host: rinfo.address, port: rinfo.port };
     for (const handler of handlers) handler(message, from);
   };
+}
+
+/**
+ * `Network.probeDatagramPort` over node:dgram: an empty datagram from a fresh socket connected
+ * to `to` (Linux reports ICMP errors only to connected UDP sockets, as ECONNREFUSED on the next
+ * receive). `'closed'` on that error within `waitMs`, `'unknown'` otherwise (an answer, silence,
+ * a bad address, any other error).
+ */
+export function probeDatagramPort(
+  to: Address,
+  waitMs: number,
+  clock: Clock,
+): Promise<'closed' | 'unknown'> {
+  const family = addressFamily(to.host);
+  if (!family || !isValidPort(to.port) || to.port === 0) return Promise.resolve('unknown');
+  return new Promise((resolve) => {
+    const socket = createSocket(family === 'IPv4' ? 'udp4' : 'udp6');
+    let done = false;
+    const finish = (result: 'closed' | 'unknown'): void => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      socket.close();
+      resolve(result);
+    };
+    const timer = clock.setTimeout(() => finish('unknown'), waitMs);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      finish(error.code === 'ECONNREFUSED' ? 'closed' : 'unknown');
+    });
+    socket.on('message', () => finish('unknown'));
+    socket.connect(to.port, to.host, () => {
+      if (!done) socket.send(new Uint8Array(0), (error) => error && finish('unknown'));
+    });
+  });
 }

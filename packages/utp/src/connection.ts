@@ -74,6 +74,7 @@ export class Connection {
   #lastAdvertised = 0;
   #replyMicro = 0;
   #unackedData = 0;
+  #finAckedSeen = false;
   /** An ACK is owed and may wait for `flushAck`. */
   ackPending = false;
 
@@ -101,7 +102,7 @@ export class Connection {
     this.sendId = sendId;
     this.#recvBufferBytes = options.recvBufferBytes ?? 1024 * 1024;
     this.#synRetries = options.synRetries ?? 2;
-    this.#maxTimeouts = options.maxTimeouts ?? 6;
+    this.#maxTimeouts = options.maxTimeouts ?? 4;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.#ackEvery = options.ackEvery ?? 8;
@@ -239,6 +240,16 @@ export class Connection {
     this.#close(error);
   }
 
+  /**
+   * The peer's system said nothing listens on its port any more (ICMP port unreachable, e.g.
+   * the process was killed): fail at once, as TCP does on a reset.
+   */
+  unreachable(): void {
+    if (this.state === 'CS_CLOSED') return;
+    const code = this.state === 'CS_SYN_SENT' ? 'CONNECTION_REFUSED' : 'CONNECTION_RESET';
+    this.#close(new TransportError(code, `uTP: the peer's port is closed (ICMP port unreachable)`));
+  }
+
   /** Sends the owed ACK, if any (the host calls it after a batch of datagrams). */
   flushAck(): void {
     if (this.ackPending && this.state !== 'CS_CLOSED') this.#sendAck();
@@ -276,6 +287,11 @@ export class Connection {
     this.#lastReceived = now;
     this.#noteTimestamp(pkt);
     if (!this.#sender.processAck(pkt, now)) return;
+    if (!this.#finAckedSeen && this.#sender.done) {
+      this.#finAckedSeen = true;
+      this.#host.onFinAcked();
+      if (this.#isClosed()) return;
+    }
     if (pkt.type === ST_DATA || pkt.type === ST_FIN) this.#receiveData(pkt);
     if (this.#isClosed()) return;
     this.#sender.flush();
@@ -359,6 +375,7 @@ export class Connection {
       return;
     }
     this.#sender.onTimeout(now);
+    this.#host.onRetransmitTimeout(timeouts);
   }
 
   /** Sends one of the sender's packets, with our half of the header: ack_nr, wnd_size, delay. */
