@@ -8,6 +8,14 @@ import { fromNodeError } from './node-errors';
 /** The largest UDP payload over IPv4 (65,535 - 20 IP - 8 UDP); the interface's limit. */
 export const MAX_DATAGRAM_SIZE = 65_507;
 
+/**
+ * Kernel buffer sizes asked for (the system caps them, Linux at net.core.rmem_max/wmem_max): a
+ * stream protocol on UDP (uTP) receives bursts of a whole window while the event loop is busy,
+ * and the default (~208 KiB) drops them; libtorrent grows its UDP socket's buffers likewise.
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+const SEND_BUFFER_BYTES = 1024 * 1024;
+
 type Handler = (data: Uint8Array, from: Address) => void;
 
 /**
@@ -45,7 +53,12 @@ export class NodeDatagramSocket implements DatagramSocket {
         new TransportError('INVALID_ADDRESS', `cannot bind ${options.host} port ${port}`),
       );
     }
-    const socket = createSocket({ type: family === 'IPv4' ? 'udp4' : 'udp6', reuseAddr: false });
+    const socket = createSocket({
+      type: family === 'IPv4' ? 'udp4' : 'udp6',
+      reuseAddr: false,
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+      sendBufferSize: SEND_BUFFER_BYTES,
+    });
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         socket.off('listening', onListening);

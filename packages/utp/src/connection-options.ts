@@ -23,10 +23,11 @@ export interface ConnectionHost {
   /** The peer acknowledged our ST_FIN and everything before it: every byte we wrote arrived. */
   onFinAcked(): void;
   /**
-   * A retransmission timeout expired (`count` in a row without an ACK): the host may check
-   * whether the peer is still there (ICMP port unreachable) and call `unreachable()`.
+   * The peer went quiet while our packets wait for an ACK (longer than twice the round trip,
+   * or a retransmission timeout; once per silence): the host may check whether the peer is still
+   * there (ICMP port unreachable) and call `unreachable()`.
    */
-  onRetransmitTimeout(count: number): void;
+  onPeerSilent(): void;
   /** Buffered bytes fell below `sendBufferBytes` (a blocked writer may go on). */
   onWritable(): void;
   /** Terminal: `undefined` for an orderly close, else what broke the connection. */

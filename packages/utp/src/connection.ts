@@ -45,6 +45,8 @@ export { DUPLICATE_ACKS_BEFORE_RESEND } from './sender';
 
 const EMPTY = new Uint8Array(0);
 const U32 = 0x1_0000_0000;
+/** The shortest silence reported to the host (`onPeerSilent`), ms. */
+const SILENCE_MIN_MS = 100;
 
 export class Connection {
   state: ConnectionState;
@@ -75,6 +77,8 @@ export class Connection {
   #replyMicro = 0;
   #unackedData = 0;
   #finAckedSeen = false;
+  /** The host heard of the current silence (reset by every packet from the peer). */
+  #silenceReported = false;
   /** An ACK is owed and may wait for `flushAck`. */
   ackPending = false;
 
@@ -285,6 +289,7 @@ export class Connection {
       this.state = 'CS_CONNECTED';
     }
     this.#lastReceived = now;
+    this.#silenceReported = false;
     this.#noteTimestamp(pkt);
     if (!this.#sender.processAck(pkt, now)) return;
     if (!this.#finAckedSeen && this.#sender.done) {
@@ -312,6 +317,7 @@ export class Connection {
       this.#onTimeout(now);
       if (this.#isClosed()) return;
     }
+    if (now >= this.#silenceAt() && this.state !== 'CS_SYN_SENT') this.#silent();
     if (
       this.state === 'CS_CONNECTED' &&
       now - this.#lastSent >= this.#keepAliveMs &&
@@ -375,7 +381,22 @@ export class Connection {
       return;
     }
     this.#sender.onTimeout(now);
-    this.#host.onRetransmitTimeout(timeouts);
+    this.#silent();
+  }
+
+  /** Tells the host once per silence that the peer stopped answering. */
+  #silent(): void {
+    if (this.#silenceReported) return;
+    this.#silenceReported = true;
+    this.#host.onPeerSilent();
+  }
+
+  /** When an ACK is overdue: twice the round trip (at least `SILENCE_MIN_MS`) after the last packet. */
+  #silenceAt(): number {
+    if (this.#silenceReported || this.#sender.inFlightPackets === 0) {
+      return Number.POSITIVE_INFINITY;
+    }
+    return this.#lastReceived + Math.max(SILENCE_MIN_MS, 2 * this.rtt.rtt);
   }
 
   /** Sends one of the sender's packets, with our half of the header: ack_nr, wnd_size, delay. */
@@ -455,6 +476,7 @@ export class Connection {
     if (this.state === 'CS_CLOSED') return;
     let at = this.#sender.rtoAt;
     if (this.state !== 'CS_SYN_SENT') {
+      at = Math.min(at, this.#silenceAt());
       at = Math.min(at, this.#lastReceived + this.#idleTimeoutMs);
       if (this.#sender.inFlightPackets === 0) at = Math.min(at, this.#lastSent + this.#keepAliveMs);
     }

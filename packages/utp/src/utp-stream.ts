@@ -267,9 +267,9 @@ export class UtpStream implements Stream, ConnectionHost {
     this.onWritable();
   }
 
-  onRetransmitTimeout(count: number): void {
-    // The first silence is worth one look: a killed peer's system answers port unreachable.
-    if (count === 1) this.#endpoint.probe(this);
+  onPeerSilent(): void {
+    // Worth one look: a killed peer's system answers port unreachable.
+    this.#endpoint.probe(this);
   }
 
   onFinAcked(): void {
