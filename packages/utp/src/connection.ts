@@ -381,6 +381,8 @@ export class Connection {
       return;
     }
     this.#sender.onTimeout(now);
+    // Every retransmission timeout is worth a look (an earlier one may have come too soon).
+    this.#silenceReported = false;
     this.#silent();
   }
 

@@ -78,6 +78,8 @@ export class UtpSocket implements StreamEndpoint {
   readonly #probe: Network['probeDatagramPort'];
   /** Addresses being probed. */
   readonly #probing = new Set<string>();
+  /** Addresses to probe again when the probe under way finds nothing. */
+  readonly #probeAgain = new Set<string>();
   /** Live connections by `conn_id_recv`. */
   readonly #byId = new Map<number, UtpStream[]>();
   #count = 0;
@@ -242,12 +244,22 @@ export class UtpSocket implements StreamEndpoint {
     const probe = this.#probe;
     const to = stream.remoteAddress;
     const k = `${to.host}|${to.port}`;
-    if (probe === undefined || this.#released || this.#probing.has(k)) return;
+    if (probe === undefined || this.#released) return;
+    if (this.#probing.has(k)) {
+      // One under way started before this silence: look again once it is done.
+      this.#probeAgain.add(k);
+      return;
+    }
     this.#probing.add(k);
     void probe(to, PROBE_WAIT_MS).then(
       (result) => {
         this.#probing.delete(k);
-        if (result !== 'closed' || this.#released) return;
+        const again = this.#probeAgain.delete(k);
+        if (this.#released) return;
+        if (result !== 'closed') {
+          if (again) this.probe(stream);
+          return;
+        }
         // Nothing listens there any more: every connection to that address is gone.
         for (const list of [...this.#byId.values()]) {
           for (const s of [...list]) {
@@ -257,7 +269,10 @@ export class UtpSocket implements StreamEndpoint {
           }
         }
       },
-      () => this.#probing.delete(k),
+      () => {
+        this.#probing.delete(k);
+        this.#probeAgain.delete(k);
+      },
     );
   }
 
