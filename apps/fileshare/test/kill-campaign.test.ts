@@ -90,11 +90,6 @@ describe('kill -9 campaign', () => {
       join(dir, 'get-state'),
       '--exit-when-done',
       '--json',
-      // TCP: a SIGKILLed getter's connection ends at once (the kernel resets it), so the slow
-      // seeder's shared upload budget goes to the live getter. A killed uTP peer is only noticed
-      // after uTP's timeouts; see the report of issue #19.
-      '--transport',
-      'tcp',
     ];
 
     const points: string[] = [];

@@ -86,10 +86,6 @@ describe('peerkit-share options', () => {
       join(dir, 'b-state'),
       '--seed-ratio',
       '1',
-      // TCP: bytes counted as uploaded are in the kernel, delivered after the node stops at the
-      // ratio; uTP's send buffer is the process's own and goes with it (issue #19's report).
-      '--transport',
-      'tcp',
       '--on-complete',
       `printf '%s|%s|%s' "$PEERKIT_NAME" "$PEERKIT_INFO_HASH" "$PEERKIT_PATH" > '${hookOut}'`,
       ...local,
@@ -115,8 +111,6 @@ describe('peerkit-share options', () => {
       '--state-dir',
       join(dir, 'c-state'),
       '--exit-when-done',
-      '--transport',
-      'tcp',
       ...local,
     ]);
     expect((await withTimeout(last.exited, 30_000, 'the last getter')).code, last.stderr).toBe(0);

@@ -210,11 +210,6 @@ describe('your files (issue #14): share and seeding', () => {
       '--state-dir',
       join(dir, `${out}-state`),
       '--json',
-      // TCP: the pieces sent before the seeder drops the connection over piece 0 are in the
-      // kernel and arrive; over uTP they wait in the seeder's own send buffer, which the drop
-      // discards (issue #19's report).
-      '--transport',
-      'tcp',
     ];
     const first = kit.harness.spawn([...getArgs('one'), '--exit-when-done']);
     expect(await exitOf(first), first.stderr).toBe(0);

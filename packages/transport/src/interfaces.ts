@@ -137,6 +137,14 @@ export interface Network {
   /** Binds a datagram socket; rejects with `ADDRESS_IN_USE` or `INVALID_ADDRESS`. */
   bindDatagram(options: BindOptions): Promise<DatagramSocket>;
   /**
+   * Optional (node: yes, simulations: no): whether anything still listens on UDP port `to`, as
+   * far as the path tells. Sends one empty datagram from a fresh socket connected to `to` and
+   * resolves `'closed'` when the destination's system answers ICMP "port unreachable" within
+   * `waitMs` (seen as ECONNREFUSED; an unconnected socket never sees it), else `'unknown'`.
+   * uTP uses it to notice a vanished peer (a killed process) at once, as TCP gets a reset.
+   */
+  probeDatagramPort?(to: Address, waitMs: number): Promise<'closed' | 'unknown'>;
+  /**
    * Listens for streams; `onStream` receives each accepted stream (the callee owns it: read it,
    * or destroy it). Rejects with `ADDRESS_IN_USE` or `INVALID_ADDRESS`.
    */

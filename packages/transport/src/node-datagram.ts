@@ -2,11 +2,19 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { addressFamily, isValidPort } from './address';
 import { TransportError } from './errors';
-import type { Address, BindOptions, DatagramSocket } from './interfaces';
+import type { Address, BindOptions, Clock, DatagramSocket } from './interfaces';
 import { fromNodeError } from './node-errors';
 
 /** The largest UDP payload over IPv4 (65,535 - 20 IP - 8 UDP); the interface's limit. */
 export const MAX_DATAGRAM_SIZE = 65_507;
+
+/**
+ * Kernel buffer sizes asked for (the system caps them, Linux at net.core.rmem_max/wmem_max): a
+ * stream protocol on UDP (uTP) receives bursts of a whole window while the event loop is busy,
+ * and the default (~208 KiB) drops them; libtorrent grows its UDP socket's buffers likewise.
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+const SEND_BUFFER_BYTES = 1024 * 1024;
 
 type Handler = (data: Uint8Array, from: Address) => void;
 
@@ -45,7 +53,12 @@ export class NodeDatagramSocket implements DatagramSocket {
         new TransportError('INVALID_ADDRESS', `cannot bind ${options.host} port ${port}`),
       );
     }
-    const socket = createSocket({ type: family === 'IPv4' ? 'udp4' : 'udp6', reuseAddr: false });
+    const socket = createSocket({
+      type: family === 'IPv4' ? 'udp4' : 'udp6',
+      reuseAddr: false,
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+      sendBufferSize: SEND_BUFFER_BYTES,
+    });
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         socket.off('listening', onListening);
@@ -104,4 +117,38 @@ export class NodeDatagramSocket implements DatagramSocket {
     const from: Address = { host: rinfo.address, port: rinfo.port };
     for (const handler of handlers) handler(message, from);
   };
+}
+
+/**
+ * `Network.probeDatagramPort` over node:dgram: an empty datagram from a fresh socket connected
+ * to `to` (Linux reports ICMP errors only to connected UDP sockets, as ECONNREFUSED on the next
+ * receive). `'closed'` on that error within `waitMs`, `'unknown'` otherwise (an answer, silence,
+ * a bad address, any other error).
+ */
+export function probeDatagramPort(
+  to: Address,
+  waitMs: number,
+  clock: Clock,
+): Promise<'closed' | 'unknown'> {
+  const family = addressFamily(to.host);
+  if (!family || !isValidPort(to.port) || to.port === 0) return Promise.resolve('unknown');
+  return new Promise((resolve) => {
+    const socket = createSocket(family === 'IPv4' ? 'udp4' : 'udp6');
+    let done = false;
+    const finish = (result: 'closed' | 'unknown'): void => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      socket.close();
+      resolve(result);
+    };
+    const timer = clock.setTimeout(() => finish('unknown'), waitMs);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      finish(error.code === 'ECONNREFUSED' ? 'closed' : 'unknown');
+    });
+    socket.on('message', () => finish('unknown'));
+    socket.connect(to.port, to.host, () => {
+      if (!done) socket.send(new Uint8Array(0), (error) => error && finish('unknown'));
+    });
+  });
 }

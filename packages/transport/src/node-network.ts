@@ -16,7 +16,7 @@ import type {
   Stream,
   StreamListener,
 } from './interfaces';
-import { NodeDatagramSocket } from './node-datagram';
+import { NodeDatagramSocket, probeDatagramPort } from './node-datagram';
 import { fromNodeError } from './node-errors';
 import { NodeStream } from './node-stream';
 import { cryptoRandom } from './random';
@@ -53,6 +53,7 @@ export function nodeNetwork(options: NodeNetworkOptions = {}): Network {
     clock,
     random: options.random ?? cryptoRandom,
     bindDatagram: (bind) => NodeDatagramSocket.bind(bind),
+    probeDatagramPort: (to, waitMs) => probeDatagramPort(to, waitMs, clock),
     listen: (bind, onStream) => listen(bind, onStream, highWaterMark),
     dial: (to, dial) => dialStream(to, dial ?? {}, { clock, highWaterMark, dialTimeoutMs }),
   };

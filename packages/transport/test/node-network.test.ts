@@ -198,6 +198,25 @@ describe('nodeNetwork: datagrams', () => {
       await socket.close();
     }
   });
+
+  it("probeDatagramPort: 'closed' for a port nobody binds (ICMP port unreachable), else 'unknown'", async () => {
+    const net = nodeNetwork();
+    const open = await net.bindDatagram({ host: HOST });
+    const gone = await net.bindDatagram({ host: HOST });
+    const closedAddress = gone.localAddress;
+    await gone.close();
+    const seen: number[] = [];
+    open.onMessage((data) => seen.push(data.length));
+    try {
+      expect(await net.probeDatagramPort?.(closedAddress, 5_000)).toBe('closed');
+      expect(await net.probeDatagramPort?.(open.localAddress, 200)).toBe('unknown');
+      // The probe is one empty datagram.
+      expect(seen).toEqual([0]);
+      expect(await net.probeDatagramPort?.({ host: 'nowhere', port: 9 }, 200)).toBe('unknown');
+    } finally {
+      await open.close();
+    }
+  });
 });
 
 describe('fromNodeError', () => {

@@ -3,7 +3,7 @@
  * - uTP vs TCP between two peerkit processes (64 MiB through one stream): MB/s and CPU per MB
  *   of both processes together;
  * - libtorrent -> libtorrent over uTP only (python3-libtorrent 2.0), and peerkit -> libtorrent
- *   over uTP (piece-exchange's Torrent over utpNetwork), 64 MiB each.
+ *   and libtorrent -> peerkit over uTP (piece-exchange's Torrent over utpNetwork), 64 MiB each.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -104,6 +104,37 @@ function libtorrentGets(torrentPath: string, save: string, port: number): Promis
   });
 }
 
+/** Starts libtorrent seeding `torrentPath` from `dir`; resolves with its port and a stop. */
+async function libtorrentSeeds(
+  torrentPath: string,
+  dir: string,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(
+    '/usr/bin/python3',
+    [join(here, '../test/interop/lt_peer.py'), 'seed', torrentPath, dir, '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('libtorrent did not start')), 30_000);
+    lines.on('line', (line) => {
+      const event = JSON.parse(line) as { event: string; port?: number };
+      if (event.event === 'listening' && event.port !== undefined) {
+        clearTimeout(timer);
+        resolve(event.port);
+      }
+    });
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function main(): Promise<void> {
   const rows: Cell[][] = [];
   const tcp = await streamRun('tcp');
@@ -162,6 +193,36 @@ async function main(): Promise<void> {
     } finally {
       await seeder.close();
       await net.close();
+    }
+    // libtorrent seeds, peerkit downloads over uTP.
+    const lt2 = await libtorrentSeeds(torrentPath, dir);
+    const getNet = utpNetwork(nodeNetwork());
+    const getFs = memoryFileSystem();
+    try {
+      const started = performance.now();
+      const getter = await Torrent.open({
+        network: getNet,
+        directory: '/get',
+        info,
+        fs: getFs,
+        resume: false,
+        peers: [{ host: '127.0.0.1', port: lt2.port }],
+      });
+      await getter.whenDone();
+      const seconds = (performance.now() - started) / 1000;
+      await getter.close();
+      const got = getFs.snapshot(`/get/${info.name}`);
+      if (got === undefined || Buffer.compare(got, data) !== 0) {
+        throw new Error('peerkit downloaded other bytes from libtorrent');
+      }
+      rows.push([
+        'libtorrent -> peerkit over uTP (BitTorrent, piece hashing included)',
+        SIZE / MB / seconds,
+        '',
+      ]);
+    } finally {
+      await getNet.close();
+      await lt2.stop();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -20,6 +20,14 @@ export interface ConnectionHost {
   onEnd(): void;
   /** Our ST_FIN went out (everything queued was handed to the network). */
   onFinSent(): void;
+  /** The peer acknowledged our ST_FIN and everything before it: every byte we wrote arrived. */
+  onFinAcked(): void;
+  /**
+   * The peer went quiet while our packets wait for an ACK (longer than twice the round trip,
+   * or a retransmission timeout; once per silence): the host may check whether the peer is still
+   * there (ICMP port unreachable) and call `unreachable()`.
+   */
+  onPeerSilent(): void;
   /** Buffered bytes fell below `sendBufferBytes` (a blocked writer may go on). */
   onWritable(): void;
   /** Terminal: `undefined` for an orderly close, else what broke the connection. */
@@ -39,7 +47,11 @@ export interface ConnectionOptions {
   ledbat?: LedbatOptions;
   /** ST_SYN retransmissions before a dial fails with CONNECTION_REFUSED. Default 2. */
   synRetries?: number;
-  /** Consecutive timeouts before a connection fails with TIMEOUT. Default 6. */
+  /**
+   * Consecutive retransmission timeouts without an ACK before a connection fails with TIMEOUT
+   * (libutp: 4). With the timeout doubling from 500 ms and capped at `MAX_TIMEOUT_MS`, a peer
+   * that vanished is noticed after 0.5 + 1 + 2 + 4 + 8 = 15.5 s on a short path. Default 4.
+   */
   maxTimeouts?: number;
   /** Send an ST_STATE after this long without sending anything. Default 29,000 ms. */
   keepAliveMs?: number;

@@ -45,6 +45,8 @@ export { DUPLICATE_ACKS_BEFORE_RESEND } from './sender';
 
 const EMPTY = new Uint8Array(0);
 const U32 = 0x1_0000_0000;
+/** The shortest silence reported to the host (`onPeerSilent`), ms. */
+const SILENCE_MIN_MS = 100;
 
 export class Connection {
   state: ConnectionState;
@@ -74,6 +76,9 @@ export class Connection {
   #lastAdvertised = 0;
   #replyMicro = 0;
   #unackedData = 0;
+  #finAckedSeen = false;
+  /** The host heard of the current silence (reset by every packet from the peer). */
+  #silenceReported = false;
   /** An ACK is owed and may wait for `flushAck`. */
   ackPending = false;
 
@@ -101,7 +106,7 @@ export class Connection {
     this.sendId = sendId;
     this.#recvBufferBytes = options.recvBufferBytes ?? 1024 * 1024;
     this.#synRetries = options.synRetries ?? 2;
-    this.#maxTimeouts = options.maxTimeouts ?? 6;
+    this.#maxTimeouts = options.maxTimeouts ?? 4;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.#ackEvery = options.ackEvery ?? 8;
@@ -239,6 +244,16 @@ export class Connection {
     this.#close(error);
   }
 
+  /**
+   * The peer's system said nothing listens on its port any more (ICMP port unreachable, e.g.
+   * the process was killed): fail at once, as TCP does on a reset.
+   */
+  unreachable(): void {
+    if (this.state === 'CS_CLOSED') return;
+    const code = this.state === 'CS_SYN_SENT' ? 'CONNECTION_REFUSED' : 'CONNECTION_RESET';
+    this.#close(new TransportError(code, `uTP: the peer's port is closed (ICMP port unreachable)`));
+  }
+
   /** Sends the owed ACK, if any (the host calls it after a batch of datagrams). */
   flushAck(): void {
     if (this.ackPending && this.state !== 'CS_CLOSED') this.#sendAck();
@@ -274,8 +289,14 @@ export class Connection {
       this.state = 'CS_CONNECTED';
     }
     this.#lastReceived = now;
+    this.#silenceReported = false;
     this.#noteTimestamp(pkt);
     if (!this.#sender.processAck(pkt, now)) return;
+    if (!this.#finAckedSeen && this.#sender.done) {
+      this.#finAckedSeen = true;
+      this.#host.onFinAcked();
+      if (this.#isClosed()) return;
+    }
     if (pkt.type === ST_DATA || pkt.type === ST_FIN) this.#receiveData(pkt);
     if (this.#isClosed()) return;
     this.#sender.flush();
@@ -296,6 +317,7 @@ export class Connection {
       this.#onTimeout(now);
       if (this.#isClosed()) return;
     }
+    if (now >= this.#silenceAt() && this.state !== 'CS_SYN_SENT') this.#silent();
     if (
       this.state === 'CS_CONNECTED' &&
       now - this.#lastSent >= this.#keepAliveMs &&
@@ -359,6 +381,24 @@ export class Connection {
       return;
     }
     this.#sender.onTimeout(now);
+    // Every retransmission timeout is worth a look (an earlier one may have come too soon).
+    this.#silenceReported = false;
+    this.#silent();
+  }
+
+  /** Tells the host once per silence that the peer stopped answering. */
+  #silent(): void {
+    if (this.#silenceReported) return;
+    this.#silenceReported = true;
+    this.#host.onPeerSilent();
+  }
+
+  /** When an ACK is overdue: twice the round trip (at least `SILENCE_MIN_MS`) after the last packet. */
+  #silenceAt(): number {
+    if (this.#silenceReported || this.#sender.inFlightPackets === 0) {
+      return Number.POSITIVE_INFINITY;
+    }
+    return this.#lastReceived + Math.max(SILENCE_MIN_MS, 2 * this.rtt.rtt);
   }
 
   /** Sends one of the sender's packets, with our half of the header: ack_nr, wnd_size, delay. */
@@ -438,6 +478,7 @@ export class Connection {
     if (this.state === 'CS_CLOSED') return;
     let at = this.#sender.rtoAt;
     if (this.state !== 'CS_SYN_SENT') {
+      at = Math.min(at, this.#silenceAt());
       at = Math.min(at, this.#lastReceived + this.#idleTimeoutMs);
       if (this.#sender.inFlightPackets === 0) at = Math.min(at, this.#lastSent + this.#keepAliveMs);
     }

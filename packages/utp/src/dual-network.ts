@@ -4,6 +4,11 @@
  * tries uTP and falls back to TCP when uTP gets no answer or is refused; `bindDatagram` is the
  * uTP network's (the DHT's side of the one UDP port). `transportOf(stream)` tells which one a
  * stream uses.
+ *
+ * The dial is a race that uTP starts with, as libtorrent's effectively is ("happy eyeballs",
+ * RFC 8305): uTP goes first; TCP starts at once when uTP is refused (ST_RESET, or ICMP port
+ * unreachable from a peer without UDP) or after `tcpHeadStartMs` without an answer; the first
+ * stream that connects wins and the other attempt is called off.
  */
 import {
   type Address,
@@ -17,8 +22,10 @@ import {
 import { isUtpStream, type UtpNetwork } from './utp-network';
 
 export interface DualNetworkOptions {
-  /** How long a uTP dial may take before TCP is tried, ms (default 3,000). */
+  /** How long a uTP dial may take at most, ms (default 3,000; TCP runs beside it meanwhile). */
   utpDialTimeoutMs?: number;
+  /** How long uTP dials alone before TCP starts beside it, ms (default 1,000). */
+  tcpHeadStartMs?: number;
   /** `'both'` (default): uTP then TCP; `'utp'` or `'tcp'`: only that one. */
   transport?: 'both' | 'utp' | 'tcp';
 }
@@ -40,6 +47,76 @@ export function dualNetwork(
 ): Network {
   const mode = options.transport ?? 'both';
   const utpTimeout = options.utpDialTimeoutMs ?? 3000;
+  const headStart = options.tcpHeadStartMs ?? 1000;
+  const clock = utp.clock;
+
+  /** uTP first, TCP after the head start or at once when uTP fails; the first stream wins. */
+  function race(to: Address, dial: DialOptions): Promise<Stream> {
+    const { signal } = dial;
+    if (signal?.aborted) return utp.dial(to, dial); // rejects with ABORTED
+    return new Promise<Stream>((resolve, reject) => {
+      const stopUtp = new AbortController();
+      const stopTcp = new AbortController();
+      let won = false;
+      let tcpStarted = false;
+      let failures = 0;
+      let lastError: unknown;
+      let tcpError: unknown;
+      const onAbort = (): void => {
+        stopUtp.abort(signal?.reason);
+        stopTcp.abort(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const connected = (stream: Stream, loser: AbortController): void => {
+        if (won) {
+          stream.destroy(); // the other one connected first
+          return;
+        }
+        won = true;
+        settle();
+        loser.abort();
+        resolve(stream);
+      };
+      const failed = (error: unknown, attempts: number): void => {
+        lastError = error;
+        if (won) return;
+        if (++failures >= attempts) {
+          settle();
+          reject(tcpError ?? lastError);
+        }
+      };
+      const startTcp = (): void => {
+        if (tcpStarted || won) return;
+        tcpStarted = true;
+        tcp.dial(to, { ...dial, signal: stopTcp.signal }).then(
+          (stream) => connected(stream, stopUtp),
+          (error: unknown) => {
+            tcpError = error;
+            failed(error, 2);
+          },
+        );
+      };
+      const timer = clock.setTimeout(startTcp, headStart);
+      const timeoutMs = Math.min(utpTimeout, dial.timeoutMs ?? utpTimeout);
+      utp.dial(to, { ...dial, timeoutMs, signal: stopUtp.signal }).then(
+        (stream) => connected(stream, stopTcp),
+        (error: unknown) => {
+          if (isTransportError(error, 'INVALID_ADDRESS') || signal?.aborted) {
+            stopTcp.abort(signal?.reason);
+            failed(error, 1);
+            return;
+          }
+          // Refused or no answer: TCP now (if not already under way), and its result decides.
+          if (!tcpStarted) startTcp();
+          failed(error, 2);
+        },
+      );
+    });
+  }
   return {
     clock: utp.clock,
     random: utp.random,
@@ -67,15 +144,7 @@ export function dualNetwork(
     async dial(to: Address, dial: DialOptions = {}): Promise<Stream> {
       if (mode === 'tcp') return tcp.dial(to, dial);
       if (mode === 'utp') return utp.dial(to, dial);
-      try {
-        const timeoutMs = Math.min(utpTimeout, dial.timeoutMs ?? utpTimeout);
-        return await utp.dial(to, { ...dial, timeoutMs });
-      } catch (error) {
-        if (isTransportError(error, 'ABORTED') || isTransportError(error, 'INVALID_ADDRESS')) {
-          throw error;
-        }
-        return tcp.dial(to, dial);
-      }
+      return race(to, dial);
     },
   };
 }

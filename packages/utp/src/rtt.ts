@@ -13,7 +13,8 @@
  */
 export const INITIAL_TIMEOUT_MS = 1000;
 export const MIN_TIMEOUT_MS = 500;
-export const MAX_TIMEOUT_MS = 60_000;
+/** The back-off stops here (libutp has no cap; 8 s bounds how late a dead peer is noticed). */
+export const MAX_TIMEOUT_MS = 8_000;
 
 export class RttEstimator {
   /** Smoothed round-trip time, ms (0 before the first sample). */
@@ -32,7 +33,7 @@ export class RttEstimator {
 
   /** The current retransmission timeout, back-off included, ms. */
   get timeout(): number {
-    return Math.min(MAX_TIMEOUT_MS, this.#timeout * this.#backoff);
+    return Math.max(this.#timeout, Math.min(MAX_TIMEOUT_MS, this.#timeout * this.#backoff));
   }
 
   /** Feeds the round trip of one packet that was sent once. */

@@ -169,6 +169,9 @@ export class Sender {
     const { ledbat, rtt, sizer } = this.#ctx;
     const send = this.#send;
     const windowFull = this.#curWindow + sizer.size > Math.min(ledbat.maxWindow, this.#peerWnd);
+    // A window update (the peer's reader took data) is no duplicate ACK, as in TCP (RFC 5681):
+    // libtorrent sends one whenever its reader drains, with the same ack_nr.
+    const windowUpdate = pkt.wndSize !== this.#peerWnd;
     this.#peerWnd = pkt.wndSize;
     this.#ackNow = now;
     this.#ackedBytes = 0;
@@ -200,6 +203,7 @@ export class Sender {
     } else if (
       released === 0 &&
       pkt.type === ST_STATE &&
+      !windowUpdate &&
       send.size > 0 &&
       ++this.#dupAcks === DUPLICATE_ACKS_BEFORE_RESEND
     ) {

@@ -18,6 +18,7 @@ import {
   type Clock,
   type DatagramSocket,
   isTransportError,
+  type Network,
   type Random,
   type Stream,
   type Timer,
@@ -43,6 +44,11 @@ export interface UtpSocketOptions extends ConnectionOptions {
   maxConnections?: number;
   /** How long a closed connection keeps answering its peer's resent ST_FIN, ms. 3000. */
   lingerMs?: number;
+  /**
+   * `close()` ends every open connection and waits this long at most for the peers to
+   * acknowledge what was queued and our ST_FIN before resetting what is left, ms. 3000.
+   */
+  closeDrainMs?: number;
 }
 
 type MessageHandler = (data: Uint8Array, from: Address) => void;
@@ -55,6 +61,8 @@ interface Tombstone {
 }
 
 const KRPC_FIRST_BYTE = 0x64; // 'd'
+/** How long a port probe waits for ICMP port unreachable (loopback answers in ~1 ms). */
+const PROBE_WAIT_MS = 250;
 
 function key(address: Address, id: number): string {
   return `${address.host}|${address.port}|${id}`;
@@ -67,6 +75,11 @@ export class UtpSocket implements StreamEndpoint {
   readonly #socket: DatagramSocket;
   readonly #options: UtpSocketOptions;
   readonly #onEmpty: (socket: UtpSocket, released: boolean) => void;
+  readonly #probe: Network['probeDatagramPort'];
+  /** Addresses being probed. */
+  readonly #probing = new Set<string>();
+  /** Addresses to probe again when the probe under way finds nothing. */
+  readonly #probeAgain = new Set<string>();
   /** Live connections by `conn_id_recv`. */
   readonly #byId = new Map<number, UtpStream[]>();
   #count = 0;
@@ -78,6 +91,10 @@ export class UtpSocket implements StreamEndpoint {
   #ackTimer: Timer | undefined;
   #lingerTimer: Timer | undefined;
   #closing: Promise<void> | undefined;
+  /** The UDP socket is being closed: nothing more is received or sent. */
+  #released = false;
+  /** `close()` was called: the socket goes once the connections drained. */
+  #draining = false;
   readonly #removeHandler: () => void;
   /** Datagrams received that were not uTP (handed to the view or dropped). */
   otherDatagrams = 0;
@@ -89,7 +106,10 @@ export class UtpSocket implements StreamEndpoint {
     options: UtpSocketOptions,
     /** Called when the socket stops taking users (`false`) and once its port is released. */
     onEmpty: (socket: UtpSocket, released: boolean) => void,
+    /** The network's `probeDatagramPort`, when it has one (ICMP port unreachable). */
+    probe?: Network['probeDatagramPort'],
   ) {
+    this.#probe = probe;
     this.#socket = socket;
     this.localAddress = socket.localAddress;
     this.clock = clock;
@@ -172,23 +192,45 @@ export class UtpSocket implements StreamEndpoint {
     const stream = new UtpStream(this, to);
     this.#add(recvId, stream);
     stream.connection = Connection.connect(this.clock, stream, recvId, this.#options);
+    // A port without a UDP listener (a TCP-only peer) refuses at once, not after the ST_SYNs.
+    this.probe(stream);
     return stream;
   }
 
-  /** Closes everything at once: connections are reset, the port is released. */
+  /**
+   * Closes the socket gracefully, as a process exit does with TCP (where the kernel still sends
+   * what was written): no new connections; every open one sends what it queued and ST_FIN; once
+   * each peer acknowledged that, or after `closeDrainMs`, what is left is reset and the port
+   * released.
+   */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
-    for (const list of [...this.#byId.values()]) {
-      for (const stream of list) stream.destroy();
-    }
-    this.#closing = this.#release();
+    this.#listener = undefined;
+    this.#draining = true;
+    this.#closing = this.#drainThenRelease();
     return this.#closing;
+  }
+
+  async #drainThenRelease(): Promise<void> {
+    const streams = [...this.#byId.values()].flat();
+    if (streams.length > 0) {
+      let timer: Timer | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = this.clock.setTimeout(resolve, this.#options.closeDrainMs ?? 3000);
+      });
+      await Promise.race([Promise.all(streams.map((s) => s.finish())), bound]);
+      timer?.cancel();
+      for (const list of [...this.#byId.values()]) {
+        for (const stream of [...list]) stream.destroy();
+      }
+    }
+    await this.#release();
   }
 
   // ---- StreamEndpoint ------------------------------------------------------------------------
 
   send(datagram: Uint8Array, to: Address): void {
-    if (this.#closing) return;
+    if (this.#released) return;
     try {
       this.#socket.send(datagram, to);
     } catch (error) {
@@ -196,6 +238,42 @@ export class UtpSocket implements StreamEndpoint {
       // connection's timeout deals with it.
       if (!isTransportError(error)) throw error;
     }
+  }
+
+  probe(stream: UtpStream): void {
+    const probe = this.#probe;
+    const to = stream.remoteAddress;
+    const k = `${to.host}|${to.port}`;
+    if (probe === undefined || this.#released) return;
+    if (this.#probing.has(k)) {
+      // One under way started before this silence: look again once it is done.
+      this.#probeAgain.add(k);
+      return;
+    }
+    this.#probing.add(k);
+    void probe(to, PROBE_WAIT_MS).then(
+      (result) => {
+        this.#probing.delete(k);
+        const again = this.#probeAgain.delete(k);
+        if (this.#released) return;
+        if (result !== 'closed') {
+          if (again) this.probe(stream);
+          return;
+        }
+        // Nothing listens there any more: every connection to that address is gone.
+        for (const list of [...this.#byId.values()]) {
+          for (const s of [...list]) {
+            if (s.remoteAddress.port === to.port && s.remoteAddress.host === to.host) {
+              s.connection.unreachable();
+            }
+          }
+        }
+      },
+      () => {
+        this.#probing.delete(k);
+        this.#probeAgain.delete(k);
+      },
+    );
   }
 
   release(stream: UtpStream, orderly: boolean): void {
@@ -225,7 +303,7 @@ export class UtpSocket implements StreamEndpoint {
   // ---- Demultiplexing ------------------------------------------------------------------------
 
   readonly #onMessage = (data: Uint8Array, from: Address): void => {
-    if (this.#closing) return;
+    if (this.#released) return;
     if (data[0] === KRPC_FIRST_BYTE || !looksLikeUtp(data)) {
       this.#toView(data, from);
       return;
@@ -360,7 +438,14 @@ export class UtpSocket implements StreamEndpoint {
   }
 
   #maybeClose(): void {
-    if (this.#closing || this.#count > 0 || this.#listener !== undefined || this.#viewOpen) return;
+    if (
+      this.#closing ||
+      this.#draining ||
+      this.#count > 0 ||
+      this.#listener !== undefined ||
+      this.#viewOpen
+    )
+      return;
     const now = this.clock.now();
     let last = now;
     for (const [k, t] of this.#tombstones) {
@@ -379,6 +464,7 @@ export class UtpSocket implements StreamEndpoint {
   }
 
   async #release(): Promise<void> {
+    this.#released = true;
     this.#lingerTimer?.cancel();
     this.#ackTimer?.cancel();
     this.#ackTimer = undefined;

@@ -38,7 +38,10 @@ export interface UtpNetworkOptions extends UtpSocketOptions {
 
 /** A `Network` speaking uTP; `close()` releases every socket it opened. */
 export interface UtpNetwork extends Network {
-  /** Resets every connection and releases every port. */
+  /**
+   * Ends every connection gracefully (queued data, then ST_FIN; bounded by `closeDrainMs`),
+   * resets what is left and releases every port.
+   */
   close(): Promise<void>;
   /** Sockets currently open (for leak checks). */
   readonly openSockets: number;
@@ -59,6 +62,7 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
   const clock = base.clock;
   const dialTimeoutMs = options.dialTimeoutMs ?? 10_000;
   let closed = false;
+  const probe = base.probeDatagramPort?.bind(base);
 
   const keyOf = (host: string, port: number): string => `${host}|${port}`;
   const onEmpty = (socket: UtpSocket, released: boolean): void => {
@@ -82,7 +86,7 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
       }
     }
     const datagram = await base.bindDatagram(bind);
-    const socket = new UtpSocket(datagram, clock, base.random, options, onEmpty);
+    const socket = new UtpSocket(datagram, clock, base.random, options, onEmpty, probe);
     all.add(socket);
     sockets.set(keyOf(socket.localAddress.host, socket.localAddress.port), socket);
     return socket;
@@ -155,7 +159,7 @@ export function utpNetwork(base: Network, options: UtpNetworkOptions = {}): UtpN
               ? '0.0.0.0'
               : '::');
         const datagram = await base.bindDatagram({ host, port: 0 });
-        socket = new UtpSocket(datagram, clock, base.random, options, onEmpty);
+        socket = new UtpSocket(datagram, clock, base.random, options, onEmpty, probe);
         all.add(socket);
         sockets.set(keyOf(socket.localAddress.host, socket.localAddress.port), socket);
       }

@@ -2,7 +2,11 @@
  * `Stream` (transport's TCP-style interface) over one uTP `Connection`: the read queue with
  * flow control (the receive window shrinks while bytes wait for the reader), the write promise
  * with backpressure (pending while the connection buffers `sendBufferBytes` or more), half-close
- * with ST_FIN and abort with ST_RESET. Errors are transport's (`CONNECTION_RESET`, `TIMEOUT`,
+ * with ST_FIN and abort with ST_RESET.
+ *
+ * Unsent data lives in this process, not in a kernel buffer as TCP's does: `end()` therefore
+ * resolves only once the peer acknowledged our ST_FIN (every byte written arrived), and the
+ * socket's `close()` ends every stream and waits for that (bounded) before letting go. Errors are transport's (`CONNECTION_RESET`, `TIMEOUT`,
  * `CLOSED`, ...), exactly as a TCP stream reports them.
  */
 import {
@@ -29,6 +33,8 @@ export interface StreamEndpoint {
   send(datagram: Uint8Array, to: Address): void;
   /** The connection closed: forget it (and keep answering stray packets for a while). */
   release(stream: UtpStream, orderly: boolean): void;
+  /** Check whether the peer's port is still open (the connection waits for ACKs in vain). */
+  probe(stream: UtpStream): void;
 }
 
 interface Waiter {
@@ -107,6 +113,22 @@ export class UtpStream implements Stream, ConnectionHost {
     });
     this.connection.end();
     return this.#ending;
+  }
+
+  /**
+   * Graceful teardown for the socket's close: ends the writing half when it is still open and
+   * resolves once the peer acknowledged everything (or the connection closed). Never rejects.
+   */
+  finish(): Promise<void> {
+    if (this.#isClosed) return RESOLVED;
+    if (this.connection.state === 'CS_SYN_SENT') {
+      // Still dialling: nothing was delivered yet, nothing to flush.
+      this.destroy();
+      return RESOLVED;
+    }
+    if (this.#ending) return this.#ending;
+    if (this.#writeClosed) return this.closed.then(noop);
+    return this.end().catch(noop);
   }
 
   destroy(error?: Error): void {
@@ -241,9 +263,17 @@ export class UtpStream implements Stream, ConnectionHost {
   }
 
   onFinSent(): void {
-    this.#resolveEnding();
     // Everything was handed over: the writes that waited are done.
     this.onWritable();
+  }
+
+  onPeerSilent(): void {
+    // Worth one look: a killed peer's system answers port unreachable.
+    this.#endpoint.probe(this);
+  }
+
+  onFinAcked(): void {
+    this.#resolveEnding();
   }
 
   onWritable(): void {

@@ -86,4 +86,41 @@ describe('one UDP port for the DHT and uTP', () => {
       await utp.close();
     }
   });
+
+  it('the dual network dials TCP at once when the uTP port is closed (ICMP port unreachable)', async () => {
+    const tcp = nodeNetwork();
+    const utp = utpNetwork(nodeNetwork());
+    // Neither the uTP timeout nor TCP's head start can end this dial within the test's time.
+    const both = dualNetwork(utp, tcp, { utpDialTimeoutMs: 120_000, tcpHeadStartMs: 120_000 });
+    const tcpOnly = await tcp.listen({ host: '127.0.0.1' }, (s) => void echoOnce(s));
+    try {
+      const stream = await both.dial(tcpOnly.localAddress);
+      expect(transportOf(stream)).toBe('tcp');
+      stream.destroy();
+    } finally {
+      await tcpOnly.close();
+      await utp.close();
+    }
+  }, 20_000);
+
+  it('the dual network races TCP beside a uTP dial that gets no answer', async () => {
+    const tcp = nodeNetwork();
+    const utp = utpNetwork(nodeNetwork());
+    const both = dualNetwork(utp, tcp, { utpDialTimeoutMs: 120_000, tcpHeadStartMs: 100 });
+    const tcpListener = await tcp.listen({ host: '127.0.0.1' }, (s) => void echoOnce(s));
+    // A UDP socket on the same port number that never answers: no ST_STATE, no ICMP.
+    const silent = await tcp.bindDatagram({
+      host: '127.0.0.1',
+      port: tcpListener.localAddress.port,
+    });
+    try {
+      const stream = await both.dial(tcpListener.localAddress);
+      expect(transportOf(stream)).toBe('tcp');
+      stream.destroy();
+    } finally {
+      await silent.close();
+      await tcpListener.close();
+      await utp.close();
+    }
+  }, 20_000);
 });

@@ -127,7 +127,9 @@ export class PeerConnection implements PeerOutput {
   }
 
   close(_error: Error | undefined, graceful: boolean): void {
-    if (graceful) {
+    // uTP keeps unsent data in this process (TCP's is in the kernel, sent even after a reset
+    // of the socket): end it with ST_FIN after what is queued, as TCP would have delivered it.
+    if (graceful || this.#stream.transport === 'utp') {
       // Half-close; if the remote does not close its side soon, destroy.
       const timer = this.#host.clock.setTimeout(() => this.#stream.destroy(), GRACEFUL_CLOSE_MS);
       this.#stream.end().catch(() => undefined);
