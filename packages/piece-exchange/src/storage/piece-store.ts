@@ -23,6 +23,7 @@ import { FileHandles } from './file-handles';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
 import { StorageError } from './storage-error';
+import { WriteBatches } from './write-batch';
 
 export interface PieceStoreOptions {
   fs: FileSystem;
@@ -84,6 +85,8 @@ export class PieceStore {
   /** Open files, least recently used closed first (./file-handles.ts). */
   private readonly handles: FileHandles;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Writes queued per file, adjacent ones merged across pieces (./write-batch.ts). */
+  private readonly writes: WriteBatches;
   private writeWaiters: Array<() => void> = [];
   private queued = 0;
   private buffered = 0;
@@ -109,6 +112,13 @@ export class PieceStore {
       pathOf: (index) => this.diskPath(index),
       maxOpenFiles: options.maxOpenFiles ?? 32,
       track: (promise) => this.track(promise),
+    });
+    this.writes = new WriteBatches({
+      withFile: (index, fn) => this.withFile(index, true, fn),
+      // Our own writes: the file's new stamp is what a later change is compared with.
+      written: async (index, file) => {
+        if (this.confined) this.changes.known(index, await file.stat());
+      },
     });
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
@@ -379,7 +389,7 @@ export class PieceStore {
 
   /**
    * Writes sorted blocks of one piece: consecutive ranges of the same file become one gathered
-   * write (`writev`), so a whole piece usually costs one system call.
+   * write (`writev`), merged with the neighbouring pieces queued meanwhile (./write-batch.ts).
    */
   private async writeBlocks(
     piece: number,
@@ -407,15 +417,7 @@ export class PieceStore {
           }
         }
       }
-      for (const r of runs) {
-        await this.withFile(r.file, true, async (file) => {
-          await (r.buffers.length === 1
-            ? file.write(r.buffers[0]!, r.position)
-            : file.writev(r.buffers, r.position));
-          // Our own write: the file's new stamp is what a later change is compared with.
-          if (this.confined) this.changes.known(r.file, await file.stat());
-        });
-      }
+      await Promise.all(runs.map((r) => this.writes.write(r.file, r.position, r.buffers)));
     } finally {
       this.queued -= bytes;
       this.wakeWriters();
