@@ -200,7 +200,10 @@ export class PieceStore {
       a = { hash: createHash('sha1'), hashed: 0, blocks: new Map(), received: 0, writes: [] };
       this.assemblies.set(piece, a);
     }
-    a.blocks.set(offset, data);
+    // A block is usually a view into the socket's read buffer (64 KiB or more): held as it is,
+    // it would keep that whole buffer alive until the piece is on disk (issue #22, RSS).
+    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    a.blocks.set(offset, own);
     a.received += data.length;
     this.buffered += data.length;
     this.queued += data.length;
@@ -254,6 +257,37 @@ export class PieceStore {
     return this.readRange(piece, offset, length);
   }
 
+  /**
+   * Reads several ranges, as `readBlock` does each (to serve a group of requests, issue #22),
+   * with each file's change check done once for them all. A range may run on past the end of
+   * its piece into the following ones (consecutive requests across pieces): one read.
+   */
+  async readBlocks(
+    ranges: readonly { piece: number; offset: number; length: number }[],
+  ): Promise<Uint8Array[]> {
+    this.checkOpen();
+    const pieces = new Set<number>();
+    const { pieceLength, totalLength } = this.layout;
+    for (const r of ranges) {
+      const start = r.piece * pieceLength + r.offset;
+      this.checkRange(
+        r.piece,
+        r.offset,
+        Math.min(r.length, this.layout.pieceSize(r.piece) - r.offset),
+      );
+      if (start + r.length > totalLength) {
+        throw new StorageError('OUT_OF_RANGE', `block ${r.offset}+${r.length} outside the torrent`);
+      }
+      for (let p = r.piece; p * pieceLength < start + r.length; p++) pieces.add(p);
+    }
+    if (this.confined) await this.changes.checkAll([...pieces]);
+    return Promise.all(
+      ranges.map((r) =>
+        this.readSegments(this.layout.span(r.piece * pieceLength + r.offset, r.length), r.length),
+      ),
+    );
+  }
+
   private segmentFiles(piece: number): string {
     const names = this.layout
       .segments(piece, 0, this.layout.pieceSize(piece))
@@ -263,9 +297,17 @@ export class PieceStore {
   }
 
   /** Reads a range of a piece from the files, as they are. */
-  private async readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
+  private readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
+    return this.readSegments(this.layout.segments(piece, offset, length), length);
+  }
+
+  /** Reads `length` bytes laid out in `segments` from the files. */
+  private async readSegments(
+    segments: readonly { file: number; position: number; length: number; at: number }[],
+    length: number,
+  ): Promise<Uint8Array> {
     const out = new Uint8Array(length);
-    for (const s of this.layout.segments(piece, offset, length)) {
+    for (const s of segments) {
       const f = this.layout.files[s.file]!;
       if (f.padding) continue; // BEP 47: padding bytes are zeros
       const target = out.subarray(s.at, s.at + s.length);
