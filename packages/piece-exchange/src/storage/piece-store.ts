@@ -34,10 +34,10 @@ export interface PieceStoreOptions {
   pieceHashes: Uint8Array;
   /** Most file handles kept open (default 32). */
   maxOpenFiles?: number;
-  /** Most bytes received but not written before `whenWritable()` waits (default 32 MiB). */
+  /** Most bytes received but not written before `whenWritable()` waits (default 16 MiB). */
   maxQueuedBytes?: number;
   /**
-   * Most bytes of blocks held in memory until their piece completes (default 16 MiB); past it,
+   * Most bytes of blocks held in memory until their piece completes (default 8 MiB); past it,
    * a piece's blocks are written at once and the piece is hashed from disk if needed.
    */
   maxBufferedBytes?: number;
@@ -120,9 +120,9 @@ export class PieceStore {
         if (this.confined) this.changes.known(index, await file.stat());
       },
     });
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
-      options.maxQueuedBytes ?? 32 * 1024 * 1024,
+      options.maxQueuedBytes ?? 16 * 1024 * 1024,
       this.maxBufferedBytes + 1,
     );
   }

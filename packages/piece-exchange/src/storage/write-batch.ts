@@ -3,7 +3,8 @@
  * in flight, the ranges queued behind it wait, and once it returns they all go in the next round,
  * adjacent ranges merged into one gathered write (`writev`), even across piece boundaries. With
  * 16 KiB pieces this turns one write (and one `fstat`) per piece into one per batch, and the
- * batches grow with the disk's latency by themselves: no timer, no fixed size to tune.
+ * batches grow with the disk's latency by themselves: no timer, no fixed size to tune. A failed
+ * round fails the writes queued behind it too.
  */
 import type { StorageFile } from './file-system';
 
@@ -60,7 +61,9 @@ export class WriteBatches {
         });
         for (const p of round) p.resolve();
       } catch (error) {
-        for (const p of round) p.reject(error);
+        // The disk failed: what is queued behind fails with it, at once, as concurrent writes
+        // would have (the session pauses once, not again for each later round).
+        for (const p of [...round, ...queue.splice(0)]) p.reject(error);
       }
     }
     this.queues.delete(index);
