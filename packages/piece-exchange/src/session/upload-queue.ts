@@ -1,10 +1,10 @@
 /**
  * The requests a peer queued with us (BEP 3 `request`), served in groups: the next queued
  * requests (16 by default) are read from disk, one read per run of consecutive blocks (across
- * piece boundaries too),
- * all at once, and sent as one buffer of `piece` messages. A group costs one socket write instead
- * of sixteen whatever the piece length and the order of the requests (issue #22: with 16 KiB
- * pieces picked rarest first, consecutive requests are rarely for adjacent pieces).
+ * piece boundaries too), all at once, and sent as one buffer of `piece` messages. A group costs
+ * one socket write instead of sixteen whatever the piece length and the order of the requests
+ * (issue #22: with 16 KiB pieces, consecutive requests are for adjacent pieces only as far as the
+ * picker's piece affinity makes them so).
  */
 import { encodePieceHeader, type RequestMessage } from '../wire/messages';
 import { RateMeter } from './rate';
