@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path';
-import type { Torrent, TorrentInfo, TorrentStats } from '@peerkit/piece-exchange';
+import type { PieceEvent, Torrent, TorrentInfo, TorrentStats } from '@peerkit/piece-exchange';
 import { type Clock, formatAddress } from '@peerkit/transport';
 import { describeError, errorCode } from './errors';
 import type { NodeEventHandler, StatusFields } from './events';
@@ -50,8 +50,14 @@ function transportKind(name: string | undefined): 'utp' | 'tcp' | undefined {
   return name === 'utp' || name === 'tcp' ? name : undefined;
 }
 
+/** How often, at most, a `piece` event also takes the peers' byte counters. */
+const OBSERVE_MS = 100;
+
 /** Emits `metadata`, `resumed`, `piece`, `hash-failure` and `peer` events for the torrent. */
-export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): void {
+export function reportTorrentEvents(
+  torrent: Torrent,
+  options: ReportOptions & { clock: Clock },
+): void {
   const { emit, peerTotals, savedTorrent } = options;
   const reportMetadata = (i: TorrentInfo, fetched: boolean) => {
     const length = i.files.reduce((n, f) => n + f.length, 0);
@@ -87,15 +93,30 @@ export function reportTorrentEvents(torrent: Torrent, options: ReportOptions): v
     }
     reportMetadata(fetchedInfo, true);
   });
-  torrent.on('piece', ({ index, contributors }) => {
-    const s = torrent.stats();
-    peerTotals.observe(s);
-    peerTotals.piece(contributors);
+  // No `stats()` snapshot for every piece (issue #22: with 16 KiB pieces that is 65,536 copies
+  // of every peer's figures per GiB): the torrent's `progress` event, emitted right after each
+  // `piece`, carries the counts, and the peers' byte totals are observed at most every
+  // OBSERVE_MS and with the last piece (peers leave once both sides are seeds).
+  let verifiedPiece: PieceEvent | undefined;
+  let observedAt = Number.NEGATIVE_INFINITY;
+  torrent.on('piece', (event) => {
+    verifiedPiece = event;
+    peerTotals.piece(event.contributors);
+  });
+  torrent.on('progress', ({ verified, total }) => {
+    if (verifiedPiece === undefined) return;
+    const { index, contributors } = verifiedPiece;
+    verifiedPiece = undefined;
+    const now = options.clock.now();
+    if (verified === total || now - observedAt >= OBSERVE_MS) {
+      observedAt = now;
+      peerTotals.observe(torrent.stats());
+    }
     emit({
       type: 'piece',
       index,
-      verified: s.verifiedPieces,
-      pieces: s.pieceCount,
+      verified,
+      pieces: total,
       from: contributors.map((c) => c.listenAddress ?? c.address),
     });
   });

@@ -335,7 +335,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
   const peerTotals = new PeerTotalsTracker();
   const status = () => torrentStatus(torrent, peerTotals);
   const report = { emit, peerTotals, savedTorrent };
-  reportTorrentEvents(torrent, report);
+  reportTorrentEvents(torrent, { ...report, clock: network.clock });
   const storage = watchStorageErrors(torrent, {
     emit,
     clock: network.clock,

@@ -140,6 +140,7 @@ export function buildProgram(): Command {
         });
         out.result(`wrote ${made.out}\ninfo-hash: ${infoHash}\nmagnet:    ${made.magnet}`);
       } catch (error) {
+        reporter.close(); // what it holds comes before the outcome
         if (!interrupted(out, error, 'hashing')) throw error;
       } finally {
         reporter.close();
@@ -207,6 +208,7 @@ export function buildProgram(): Command {
           out.info(describeSeeding(seed, false));
         await runUntilStopped(node, { interrupts, reporter, out, seed });
       } catch (error) {
+        reporter.close(); // what it holds comes before the outcome
         if (!interrupted(out, error, 'hashing')) throw error;
       } finally {
         reporter.close();
@@ -280,6 +282,7 @@ export function buildProgram(): Command {
           contentPath: () => contentPath,
         });
       } catch (error) {
+        reporter.close(); // what it holds comes before the outcome
         if (!interrupted(out, error, 'the re-check')) throw error;
       } finally {
         reporter.close();

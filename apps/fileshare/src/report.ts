@@ -40,24 +40,47 @@ function formatEta(seconds: number | undefined): string {
 
 /**
  * One envelope per event on stdout. `hashing` progress is sent at most every 250 ms (and at its
- * end), `status` once a second as the node emits it.
+ * end), `status` once a second as the node emits it. `piece` events are all sent, in order, but
+ * those of one turn of the event loop go out in one write (issue #22: with 16 KiB pieces a
+ * download verifies thousands of pieces a second, and stdout on a pipe or a file is written
+ * synchronously); any other event, and `close()`, writes them first.
  */
 export function jsonReporter(out: Output): Reporter {
   let lastHashing = 0;
+  let pieces: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pieces.length === 0) return;
+    const text = pieces.join('');
+    pieces = [];
+    out.stdout.write(text);
+  };
   return {
     event(event) {
       const { type, ...fields } = event;
+      if (type === 'piece') {
+        pieces.push(kit.jsonLine(type, fields));
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+        return;
+      }
       if (type === 'hashing' && event.hashed < event.length) {
         const now = Date.now();
         if (now - lastHashing < 250 && event.hashed > 0) return;
         lastHashing = now;
       }
+      flush();
       out.event(type, fields);
     },
     log(line) {
       out.info(line);
     },
-    close() {},
+    close() {
+      flush();
+    },
   };
 }
 

@@ -10,7 +10,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ import { ARIA2_LOOPBACK, haveClient } from '../../../scripts/interop-kit';
 import { Bitfield } from '../src/bitfield';
 import { Rc4 } from '../src/mse/rc4';
 import { encodeResume } from '../src/storage/resume';
+import { lines, makeBenchTorrent, parseTime } from './bench-clients';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * 1024 * 1024;
@@ -31,7 +32,6 @@ const BEFORE = process.env.BENCH_BEFORE;
 /** peerkit runs per row (before and after alternate); the row shows the median-rate run. */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 const ENCRYPTION = process.env.BENCH_ENCRYPTION === 'require' ? 'require' : 'plain';
-const CHUNK = 4 * 1024 * 1024;
 
 interface Side {
   cpuMs: number;
@@ -42,27 +42,7 @@ async function makeTorrent(
   dir: string,
   PIECE: number,
 ): Promise<{ torrent: Uint8Array; infoHash: Uint8Array }> {
-  await mkdir(join(dir, 'seed'), { recursive: true });
-  const file = await open(join(dir, 'seed', 'bench.bin'), 'w');
-  const pieces = new Uint8Array((SIZE / PIECE) * 20);
-  const base = randomBytes(CHUNK);
-  for (let offset = 0; offset < SIZE; offset += CHUNK) {
-    const chunk = Buffer.from(base);
-    chunk.writeUInt32BE(offset / CHUNK, 0);
-    for (let p = 0; p < CHUNK; p += PIECE) chunk.writeUInt32BE(offset + p, p + 4);
-    await file.write(chunk, 0, chunk.length, offset);
-    for (let p = 0; p < CHUNK; p += PIECE) {
-      pieces.set(
-        createHash('sha1')
-          .update(chunk.subarray(p, p + PIECE))
-          .digest(),
-        ((offset + p) / PIECE) * 20,
-      );
-    }
-  }
-  await file.close();
-  const info = { length: SIZE, name: 'bench.bin', 'piece length': PIECE, pieces };
-  const infoHash = new Uint8Array(createHash('sha1').update(encode(info)).digest());
+  const { info, infoHash } = await makeBenchTorrent(dir, SIZE, PIECE);
   return { torrent: encode({ announce: 'http://127.0.0.1:1/announce', info }), infoHash };
 }
 
@@ -83,18 +63,6 @@ function node(args: string[], packageDir = join(here, '..')) {
       env: { ...process.env, PEERKIT_ENCRYPTION: ENCRYPTION },
     },
   );
-}
-
-function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffer = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      onLine(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
-  });
 }
 
 type PeerkitRun = Awaited<ReturnType<typeof peerkitRun>>;
@@ -121,17 +89,6 @@ async function peerkitRun(dir: string, torrentPath: string, packageDir?: string)
   const seed = await seedResult;
   await rm(join(dir, 'leech-pk'), { recursive: true, force: true });
   return { mbps: leech.bytes / 1e6 / (leech.ms / 1000), leech, seed };
-}
-
-/** `/usr/bin/time -f` output: elapsed s, user s, sys s, max RSS KiB. */
-function parseTime(text: string): { seconds: number; cpuMs: number; maxRssMB: number } {
-  const m = /TIME (\S+) (\S+) (\S+) (\d+)/.exec(text);
-  if (!m) throw new Error(`no time output in ${text.slice(-500)}`);
-  return {
-    seconds: Number(m[1]),
-    cpuMs: (Number(m[2]) + Number(m[3])) * 1000,
-    maxRssMB: Number(m[4]) / 1024,
-  };
 }
 
 async function aria2Run(dir: string, torrentBytes: Uint8Array) {

@@ -13,7 +13,8 @@
  *    long to arrive, and a first piece is needed quickly to have something to upload);
  * 4. otherwise rarest first: the lowest availability, ties broken at random with the injected
  *    `Random` (each availability bucket is kept in random order; libtorrent shuffles pieces
- *    within a priority bucket the same way);
+ *    within a priority bucket the same way), then runs on with the pieces that follow it on
+ *    disk while they tie (libtorrent's piece extent affinity; issue #22);
  * 5. end-game: when every missing block the peer has is already requested, request blocks
  *    already requested from others (never twice from the same peer); when one copy arrives
  *    the others are cancelled (`BlockReceived.cancel`).
@@ -98,6 +99,11 @@ export class PiecePicker {
   private readonly open = new Set<number>();
   /** Sequential mode: every piece below it is started or verified. */
   private cursor = 0;
+  /**
+   * The piece after the last one started rarest first: the next of its run (piece affinity).
+   * None at first (past the last piece): the first pick is the random one.
+   */
+  private runNext = Number.POSITIVE_INFINITY;
   /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
   private readonly byPeer = new Map<number, Set<number>>();
   private readonly blocksPerPiece: number;
@@ -398,8 +404,24 @@ export class PiecePicker {
       }
       return [];
     }
-    // Rarest first; each bucket's random order breaks ties.
-    return this.fresh.rarest(eligible, count);
+    // Rarest first; each bucket's random order breaks ties, and a tie goes on with the run of
+    // pieces after the last one started (piece affinity, after libtorrent's extent affinity):
+    // adjacent on disk, they are read and written in one go on both sides.
+    const out: number[] = [];
+    const fresh = (i: number) =>
+      i < this.pieceCount && this.fresh.has(i) && eligible(i) && !out.includes(i);
+    while (out.length < count) {
+      const rarest = this.fresh.rarest((i) => eligible(i) && !out.includes(i), 1)[0];
+      if (rarest === undefined) break;
+      const level = this.fresh.availability[rarest];
+      let i =
+        fresh(this.runNext) && this.fresh.availability[this.runNext] === level
+          ? this.runNext
+          : rarest;
+      while (out.length < count && fresh(i) && this.fresh.availability[i] === level) out.push(i++);
+      this.runNext = i;
+    }
+    return out;
   }
 
   /** A partial piece was dropped and is not verified: it can be started again. */

@@ -179,6 +179,47 @@ describe('PieceStore', () => {
     );
   });
 
+  it('readBlocks serves ranges across pieces, files and padding with the bytes of the torrent', async () => {
+    const { layout, data, pieceHashes } = torrent();
+    const fs = memoryFileSystem();
+    const store = new PieceStore({ fs, directory: '/d', layout, pieceHashes });
+    await store.prepare();
+    for (let p = 0; p < layout.pieceCount; p++) {
+      const start = p * pieceLength;
+      for (let o = 0; o < layout.pieceSize(p); o += BLOCK) {
+        const len = Math.min(BLOCK, layout.pieceSize(p) - o);
+        await store.writeBlock(p, o, data.slice(start + o, start + o + len));
+      }
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ start: fc.nat(layout.totalLength - 1), length: fc.nat(3 * pieceLength) }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        async (wanted) => {
+          const ranges = wanted.map(({ start, length }) => ({
+            piece: Math.floor(start / pieceLength),
+            offset: start % pieceLength,
+            length: Math.max(1, Math.min(length, layout.totalLength - start)),
+          }));
+          const parts = await store.readBlocks(ranges);
+          ranges.forEach((r, i) => {
+            const start = r.piece * pieceLength + r.offset;
+            expect(Buffer.from(parts[i]!).equals(data.subarray(start, start + r.length))).toBe(
+              true,
+            );
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+    await expect(
+      store.readBlocks([{ piece: layout.pieceCount - 1, offset: 0, length: pieceLength + 1 }]),
+    ).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+    await store.close();
+  });
+
   it('a crash at any moment never leaves resume data claiming unverified pieces', async () => {
     const { layout, data, pieceHashes } = torrent();
     const infoHash = new Uint8Array(20).fill(9);

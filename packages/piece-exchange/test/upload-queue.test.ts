@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeGroup, readGroup, UploadQueue } from '../src/session/upload-queue';
+import { encodeGroup, groupRanges, readGroup, UploadQueue } from '../src/session/upload-queue';
 import { decodeMessage } from '../src/wire/decoder';
 import { BLOCK_LENGTH, type RequestMessage } from '../src/wire/messages';
 
@@ -20,6 +20,27 @@ const request = (index: number, begin: number, length = BLOCK_LENGTH): RequestMe
 const byteAt = (piece: number, offset: number) => (piece * 31 + offset * 7) & 0xff;
 
 describe('UploadQueue across pieces', () => {
+  it('makes one read of consecutive blocks across piece boundaries when given the piece size', () => {
+    const pieceSize = (piece: number) => (piece === 3 ? BLOCK_LENGTH / 2 : 2 * BLOCK_LENGTH);
+    const group = [
+      request(0, BLOCK_LENGTH),
+      request(1, 0),
+      request(1, BLOCK_LENGTH),
+      request(2, 0),
+      request(2, BLOCK_LENGTH),
+      request(3, 0, BLOCK_LENGTH / 2),
+      request(5, 0),
+      request(6, BLOCK_LENGTH),
+    ];
+    expect(groupRanges(group, pieceSize)).toEqual([
+      { piece: 0, offset: BLOCK_LENGTH, length: 5 * BLOCK_LENGTH + BLOCK_LENGTH / 2 },
+      { piece: 5, offset: 0, length: BLOCK_LENGTH },
+      { piece: 6, offset: BLOCK_LENGTH, length: BLOCK_LENGTH },
+    ]);
+    // Without the piece size, a run ends with its piece (what readGroup does).
+    expect(groupRanges(group)).toHaveLength(6);
+  });
+
   it('takes the next queued requests in order, whatever their pieces', () => {
     const queue = new UploadQueue();
     const queued = [

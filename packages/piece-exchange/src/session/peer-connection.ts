@@ -10,11 +10,11 @@
 import type { Stream } from '@peerkit/transport';
 import { WireError } from '../errors';
 import { type TorrentGeometry, WireDecoder } from '../wire/decoder';
-import { BLOCK_LENGTH } from '../wire/messages';
+import { BLOCK_LENGTH, type RequestMessage } from '../wire/messages';
 import type { Content, PeerOutput, PeerSessionHost } from './peer-host';
 import { GRACEFUL_CLOSE_MS } from './peer-limits';
 import { PeerSession } from './peer-session';
-import { encodeGroup, groupBytes, readGroup } from './upload-queue';
+import { encodeGroup, groupBytes, groupRanges } from './upload-queue';
 
 /** The torrent side of a connection: the session's host, with the content's storage. */
 export interface PeerConnectionHost extends PeerSessionHost {
@@ -156,16 +156,17 @@ export class PeerConnection implements PeerOutput {
       const store = this.#host.content?.store;
       if (store === undefined) return;
       const batch = this.#host.limits.uploadBatchBlocks;
-      const read = (piece: number, offset: number, length: number) =>
-        store.readBlock(piece, offset, length);
+      // One change check of the files for the whole group, then its reads at once.
+      const pieceSize = (piece: number) => store.layout.pieceSize(piece);
+      const read = (g: RequestMessage[]) => store.readBlocks(groupRanges(g, pieceSize));
       let group = session.takeUploadGroup(batch);
-      let reading = group && readGroup(read, group);
+      let reading = group && read(group);
       while (group !== undefined && reading !== undefined && session.isOpen) {
         const parts = await reading;
         if (!session.isOpen) return;
         const current = group;
         group = session.takeUploadGroup(batch);
-        reading = group && readGroup(read, group);
+        reading = group && read(group);
         // A read that fails while we write is handled when awaited; keep it from going unhandled.
         reading?.catch(() => undefined);
         const out = encodeGroup(current, parts);

@@ -9,7 +9,10 @@ export interface PeerLimits {
   maxPeerRequests: number;
   /** Fewest requests kept outstanding with an unchoking peer (default 16). */
   minRequestDepth: number;
-  /** Most requests kept outstanding with one peer, before its `reqq` (default 1000). */
+  /**
+   * Most requests kept outstanding with one peer, before its `reqq` (default 256: 4 MiB of
+   * 16 KiB blocks in flight, whatever the piece length; issue #22, bounded memory).
+   */
   maxRequestDepth: number;
   /** Seconds of transfer at the peer's rate the pipeline should cover (default 2). */
   pipelineSeconds: number;
@@ -31,7 +34,7 @@ export interface PeerLimits {
 export const DEFAULT_LIMITS: PeerLimits = {
   maxPeerRequests: 500,
   minRequestDepth: 16,
-  maxRequestDepth: 1000,
+  maxRequestDepth: 256,
   pipelineSeconds: 2,
   requestTimeoutMs: 20_000,
   idleTimeoutMs: 180_000,

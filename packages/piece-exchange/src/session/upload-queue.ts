@@ -1,9 +1,10 @@
 /**
  * The requests a peer queued with us (BEP 3 `request`), served in groups: the next queued
- * requests (16 by default) are read from disk, one read per run of consecutive blocks of a piece,
- * all at once, and sent as one buffer of `piece` messages. A group costs one socket write instead
- * of sixteen whatever the piece length and the order of the requests (issue #22: with 16 KiB
- * pieces picked rarest first, consecutive requests are rarely for adjacent pieces).
+ * requests (16 by default) are read from disk, one read per run of consecutive blocks (across
+ * piece boundaries too), all at once, and sent as one buffer of `piece` messages. A group costs
+ * one socket write instead of sixteen whatever the piece length and the order of the requests
+ * (issue #22: with 16 KiB pieces, consecutive requests are for adjacent pieces only as far as the
+ * picker's piece affinity makes them so).
  */
 import { encodePieceHeader, type RequestMessage } from '../wire/messages';
 import { RateMeter } from './rate';
@@ -84,25 +85,51 @@ export function groupBytes(group: readonly RequestMessage[]): number {
   return n;
 }
 
-/** Reads the data of a group: one read per run of consecutive blocks of one piece, all at once. */
-export function readGroup(
-  read: (piece: number, offset: number, length: number) => Promise<Uint8Array>,
+/** A range of one piece to read from disk. */
+export interface ReadRange {
+  piece: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The reads a group needs: one per run of consecutive blocks, in order. Given `pieceSize`, a run
+ * goes on across a piece boundary (the last block of a piece, then the first of the next one:
+ * adjacent on disk), so that small pieces requested in order cost one read, not one per piece.
+ */
+export function groupRanges(
   group: readonly RequestMessage[],
-): Promise<Uint8Array[]> {
-  const reads: Promise<Uint8Array>[] = [];
+  pieceSize?: (piece: number) => number,
+): ReadRange[] {
+  const ranges: ReadRange[] = [];
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < group.length; i++) {
     const r = group[i]!;
     bytes += r.length;
     const next = group[i + 1];
-    if (next === undefined || next.index !== r.index || next.begin !== r.begin + r.length) {
-      reads.push(read(group[start]!.index, group[start]!.begin, bytes));
+    const follows =
+      next !== undefined &&
+      ((next.index === r.index && next.begin === r.begin + r.length) ||
+        (pieceSize !== undefined &&
+          next.index === r.index + 1 &&
+          next.begin === 0 &&
+          r.begin + r.length === pieceSize(r.index)));
+    if (!follows) {
+      ranges.push({ piece: group[start]!.index, offset: group[start]!.begin, length: bytes });
       start = i + 1;
       bytes = 0;
     }
   }
-  return Promise.all(reads);
+  return ranges;
+}
+
+/** Reads the data of a group: one read per run of consecutive blocks of a piece, all at once. */
+export function readGroup(
+  read: (piece: number, offset: number, length: number) => Promise<Uint8Array>,
+  group: readonly RequestMessage[],
+): Promise<Uint8Array[]> {
+  return Promise.all(groupRanges(group).map((r) => read(r.piece, r.offset, r.length)));
 }
 
 /** `piece` messages for a group (header, block, header, block, ...) from `readGroup`'s parts. */

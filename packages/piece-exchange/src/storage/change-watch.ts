@@ -44,20 +44,37 @@ export class ChangeWatch {
   }
 
   /** Throws `DATA_CHANGED` when the piece must not be served (see the module comment). */
-  async check(piece: number): Promise<void> {
-    for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
-      if (this.layout.files[s.file]!.padding) continue;
-      const now = await this.hooks.stat(s.file);
-      const before = this.stamps[s.file];
+  check(piece: number): Promise<void> {
+    return this.checkAll([piece]);
+  }
+
+  /**
+   * `check` for several pieces about to be served together (a group of requests, issue #22):
+   * each of their files is `fstat`ed once for all of them.
+   */
+  async checkAll(pieces: readonly number[]): Promise<void> {
+    const files = new Set<number>();
+    for (const piece of pieces) {
+      for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
+        if (!this.layout.files[s.file]!.padding) files.add(s.file);
+      }
+    }
+    for (const file of files) {
+      const now = await this.hooks.stat(file);
+      const before = this.stamps[file];
       if (before !== undefined && before.size === now.size && before.mtimeNs === now.mtimeNs)
         continue;
-      this.stamps[s.file] = now;
-      const { first, last } = this.layout.piecesOfFile(s.file);
+      this.stamps[file] = now;
+      const { first, last } = this.layout.piecesOfFile(file);
       for (let p = first; p <= last; p++) {
         this.suspect.add(p);
         this.changed.delete(p);
       }
     }
+    for (const piece of pieces) await this.verdict(piece);
+  }
+
+  private async verdict(piece: number): Promise<void> {
     const error = () =>
       new StorageError(
         'DATA_CHANGED',

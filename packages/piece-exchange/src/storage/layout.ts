@@ -73,6 +73,15 @@ export class FileLayout {
     ) {
       throw new RangeError(`range ${piece}/${offset}+${length} is outside the torrent`);
     }
+    return this.span(start, length);
+  }
+
+  /**
+   * The file ranges that hold `length` bytes from byte `start` of the torrent, across piece
+   * boundaries (`at`: offset in the range). The caller checks the range is inside the torrent.
+   */
+  span(start: number, length: number): Segment[] {
+    const end = start + length;
     const out: Segment[] = [];
     let i = this.fileAt(start);
     let position = start;

@@ -23,6 +23,7 @@ import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
 import { type PieceHash, type PieceHashing, Sha1PieceHashing } from './piece-hashing';
 import { StorageError } from './storage-error';
+import { WriteBatches } from './write-batch';
 
 export interface PieceStoreOptions {
   fs: FileSystem;
@@ -38,10 +39,10 @@ export interface PieceStoreOptions {
   hashing?: PieceHashing;
   /** Most file handles kept open (default 32). */
   maxOpenFiles?: number;
-  /** Most bytes received but not written before `whenWritable()` waits (default 32 MiB). */
+  /** Most bytes received but not written before `whenWritable()` waits (default 16 MiB). */
   maxQueuedBytes?: number;
   /**
-   * Most bytes of blocks held in memory until their piece completes (default 16 MiB); past it,
+   * Most bytes of blocks held in memory until their piece completes (default 8 MiB); past it,
    * a piece's blocks are written at once and the piece is hashed from disk if needed.
    */
   maxBufferedBytes?: number;
@@ -90,6 +91,8 @@ export class PieceStore {
   /** Open files, least recently used closed first (./file-handles.ts). */
   private readonly handles: FileHandles;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Writes queued per file, adjacent ones merged across pieces (./write-batch.ts). */
+  private readonly writes: WriteBatches;
   private writeWaiters: Array<() => void> = [];
   private queued = 0;
   private buffered = 0;
@@ -114,9 +117,16 @@ export class PieceStore {
       maxOpenFiles: options.maxOpenFiles ?? 32,
       track: (promise) => this.track(promise),
     });
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.writes = new WriteBatches({
+      withFile: (index, fn) => this.withFile(index, true, fn),
+      // Our own writes: the file's new stamp is what a later change is compared with.
+      written: async (index, file) => {
+        if (this.confined) this.changes.known(index, await file.stat());
+      },
+    });
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.maxQueuedBytes = Math.max(
-      options.maxQueuedBytes ?? 32 * 1024 * 1024,
+      options.maxQueuedBytes ?? 16 * 1024 * 1024,
       this.maxBufferedBytes + 1,
     );
   }
@@ -195,7 +205,10 @@ export class PieceStore {
       a = { hash, hashed: 0, blocks: new Map(), received: 0, writes: [] };
       this.assemblies.set(piece, a);
     }
-    a.blocks.set(offset, data);
+    // A block is usually a view into the socket's read buffer (64 KiB or more): held as it is,
+    // it would keep that whole buffer alive until the piece is on disk (issue #22, RSS).
+    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    a.blocks.set(offset, own);
     a.received += data.length;
     this.buffered += data.length;
     this.queued += data.length;
@@ -255,6 +268,37 @@ export class PieceStore {
     return this.readRange(piece, offset, length);
   }
 
+  /**
+   * Reads several ranges, as `readBlock` does each (to serve a group of requests, issue #22),
+   * with each file's change check done once for them all. A range may run on past the end of
+   * its piece into the following ones (consecutive requests across pieces): one read.
+   */
+  async readBlocks(
+    ranges: readonly { piece: number; offset: number; length: number }[],
+  ): Promise<Uint8Array[]> {
+    this.checkOpen();
+    const pieces = new Set<number>();
+    const { pieceLength, totalLength } = this.layout;
+    for (const r of ranges) {
+      const start = r.piece * pieceLength + r.offset;
+      this.checkRange(
+        r.piece,
+        r.offset,
+        Math.min(r.length, this.layout.pieceSize(r.piece) - r.offset),
+      );
+      if (start + r.length > totalLength) {
+        throw new StorageError('OUT_OF_RANGE', `block ${r.offset}+${r.length} outside the torrent`);
+      }
+      for (let p = r.piece; p * pieceLength < start + r.length; p++) pieces.add(p);
+    }
+    if (this.confined) await this.changes.checkAll([...pieces]);
+    return Promise.all(
+      ranges.map((r) =>
+        this.readSegments(this.layout.span(r.piece * pieceLength + r.offset, r.length), r.length),
+      ),
+    );
+  }
+
   private segmentFiles(piece: number): string {
     const names = this.layout
       .segments(piece, 0, this.layout.pieceSize(piece))
@@ -264,9 +308,17 @@ export class PieceStore {
   }
 
   /** Reads a range of a piece from the files, as they are. */
-  private async readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
+  private readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
+    return this.readSegments(this.layout.segments(piece, offset, length), length);
+  }
+
+  /** Reads `length` bytes laid out in `segments` from the files. */
+  private async readSegments(
+    segments: readonly { file: number; position: number; length: number; at: number }[],
+    length: number,
+  ): Promise<Uint8Array> {
     const out = new Uint8Array(length);
-    for (const s of this.layout.segments(piece, offset, length)) {
+    for (const s of segments) {
       const f = this.layout.files[s.file]!;
       if (f.padding) continue; // BEP 47: padding bytes are zeros
       const target = out.subarray(s.at, s.at + s.length);
@@ -384,7 +436,7 @@ export class PieceStore {
 
   /**
    * Writes sorted blocks of one piece: consecutive ranges of the same file become one gathered
-   * write (`writev`), so a whole piece usually costs one system call.
+   * write (`writev`), merged with the neighbouring pieces queued meanwhile (./write-batch.ts).
    */
   private async writeBlocks(
     piece: number,
@@ -412,15 +464,7 @@ export class PieceStore {
           }
         }
       }
-      for (const r of runs) {
-        await this.withFile(r.file, true, async (file) => {
-          await (r.buffers.length === 1
-            ? file.write(r.buffers[0]!, r.position)
-            : file.writev(r.buffers, r.position));
-          // Our own write: the file's new stamp is what a later change is compared with.
-          if (this.confined) this.changes.known(r.file, await file.stat());
-        });
-      }
+      await Promise.all(runs.map((r) => this.writes.write(r.file, r.position, r.buffers)));
     } finally {
       this.queued -= bytes;
       this.wakeWriters();
