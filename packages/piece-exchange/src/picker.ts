@@ -6,8 +6,13 @@
  * with at least one block requested or received, holding a per-block state and the peers that
  * requested each block.
  *
- * Policy, in order (BEP 3 "Piece downloading strategy"):
+ * Policy, in order (BEP 3 "Piece downloading strategy"; priorities and deadlines after
+ * libtorrent's `piece_priority` and time-critical pieces, used for file selection and streaming):
+ * 0. pieces with a deadline (`setDeadline`: the pieces under a stream's read head), earliest
+ *    deadline first, partial or not; pieces of priority 0 (`setPriority`, unselected files) are
+ *    never picked unless they have a deadline;
  * 1. partial pieces first, so that started pieces are finished and verified early;
+ * 1b. new high-priority pieces before any normal one (rarest first among them);
  * 2. in `sequential` mode, the lowest missing piece (for streaming);
  * 3. while fewer than `randomFirstPieces` pieces are verified, a random piece (rare pieces take
  *    long to arrive, and a first piece is needed quickly to have something to upload);
@@ -28,7 +33,7 @@
  * per peer.
  */
 import type { Random } from '@peerkit/transport';
-import { PieceBuckets } from './piece-buckets';
+import { MAX_PIECE_PRIORITY, PieceBuckets } from './piece-buckets';
 import { BLOCK_LENGTH } from './wire/messages';
 
 /** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
@@ -96,8 +101,12 @@ export class PiecePicker {
   private readonly partials = new Map<number, PartialPiece>();
   /** Partial pieces with at least one free block. */
   private readonly open = new Set<number>();
-  /** Sequential mode: every piece below it is started or verified. */
+  /** Sequential mode: every piece below it is started, verified or of priority 0. */
   private cursor = 0;
+  /** Time-critical pieces (streaming): piece -> deadline, earlier first. */
+  private readonly deadlines = new Map<number, number>();
+  /** Pieces of priority above 0 not verified yet. */
+  private wantedMissing: number;
   /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
   private readonly byPeer = new Map<number, Set<number>>();
   private readonly blocksPerPiece: number;
@@ -130,6 +139,7 @@ export class PiecePicker {
       this.order[j] = t;
     }
     this.fresh = new PieceBuckets(this.order, this.random);
+    this.wantedMissing = pieceCount;
   }
 
   /** The length of piece `index` (the last one may be short). */
@@ -193,15 +203,75 @@ export class PiecePicker {
     return this.verifiedCount === this.pieceCount;
   }
 
+  /** Every piece of priority above 0 is verified (all selected files are complete). */
+  get wantedComplete(): boolean {
+    return this.wantedMissing === 0;
+  }
+
+  /** Pieces of priority above 0 not verified yet. */
+  get wantedMissingCount(): number {
+    return this.wantedMissing;
+  }
+
   /** Marks a piece verified (its hash matched, or resume data says so). */
   setHave(index: number): void {
     const partial = this.partials.get(index);
     if (partial) this.dropPartial(partial);
     this.fresh.remove(index);
+    this.deadlines.delete(index);
     if (this.verified[index] === 0) {
       this.verified[index] = 1;
       this.verifiedCount++;
+      if (this.fresh.priority[index]! > 0) this.wantedMissing--;
     }
+  }
+
+  // --- priorities and deadlines ----------------------------------------------------------------
+
+  /** Priority of piece `index`: 0 skip, 1 normal (default), 2 high. */
+  priorityOf(index: number): number {
+    return this.fresh.priority[index]!;
+  }
+
+  /**
+   * Sets a piece's priority (0 skip: never picked; 1 normal; 2 high: picked before any normal
+   * piece). Requests already out for a skipped piece are left to finish.
+   */
+  setPriority(index: number, priority: number): void {
+    if (priority > MAX_PIECE_PRIORITY) priority = MAX_PIECE_PRIORITY;
+    const was = this.fresh.priority[index]!;
+    if (was === priority) return;
+    this.fresh.setPriority(index, priority);
+    if (this.verified[index] === 0) {
+      if (was === 0) this.wantedMissing++;
+      else if (priority === 0) this.wantedMissing--;
+    }
+    if (index < this.cursor) this.cursor = index;
+  }
+
+  /** True when the piece is missing and would be picked (priority above 0, or a deadline). */
+  wants(index: number): boolean {
+    return (
+      this.verified[index] === 0 && (this.fresh.priority[index]! > 0 || this.deadlines.has(index))
+    );
+  }
+
+  /**
+   * Makes a missing piece time-critical (libtorrent's `set_piece_deadline`): pieces with a
+   * deadline are picked before any other, the earliest deadline first, whatever their priority.
+   */
+  setDeadline(index: number, deadline: number): void {
+    if (this.verified[index] === 1) return;
+    this.deadlines.set(index, deadline);
+  }
+
+  clearDeadline(index: number): void {
+    this.deadlines.delete(index);
+  }
+
+  /** The pieces with a deadline now. */
+  get deadlineCount(): number {
+    return this.deadlines.size;
   }
 
   /** A completed piece failed its hash check: every block becomes free again. */
@@ -215,8 +285,7 @@ export class PiecePicker {
 
   /** True when `peer` has a piece we miss. */
   isInteresting(peer: PieceSet): boolean {
-    for (let i = 0; i < this.pieceCount; i++)
-      if (this.verified[i] === 0 && peer.has(i)) return true;
+    for (let i = 0; i < this.pieceCount; i++) if (this.wants(i) && peer.has(i)) return true;
     return false;
   }
 
@@ -266,7 +335,19 @@ export class PiecePicker {
     const out: BlockRequest[] = [];
     if (max <= 0) return out;
     const eligible = (i: number): boolean =>
-      this.verified[i] === 0 && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
+      this.wants(i) && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
+
+    // 0. Time-critical pieces, the earliest deadline first.
+    if (this.deadlines.size > 0) {
+      const urgent = [...this.deadlines].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+      for (const [index] of urgent) {
+        if (!eligible(index)) continue;
+        const partial = this.partials.get(index);
+        if (partial !== undefined && !this.open.has(index)) continue;
+        this.takeFree(peer, partial ?? this.partialFor(index), max, out);
+        if (out.length >= max) return out;
+      }
+    }
 
     // 1. Partial pieces first, the most complete first.
     if (this.open.size > 0) {
@@ -380,6 +461,11 @@ export class PiecePicker {
 
   /** Up to `count` pieces to start, by policy 2-4. */
   private pickNewPieces(eligible: (i: number) => boolean, count: number): number[] {
+    if (this.fresh.heldAtLevel(MAX_PIECE_PRIORITY) > 0) {
+      // High-priority pieces before any normal one, rarest first among them.
+      const high = this.fresh.rarest(eligible, count, MAX_PIECE_PRIORITY);
+      if (high.length > 0) return high;
+    }
     if (this.sequential) {
       // Lowest missing pieces: move the cursor past started and verified pieces, then take the
       // first not-started pieces this peer has.

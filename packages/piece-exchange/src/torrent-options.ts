@@ -1,5 +1,6 @@
 /** How a `Torrent` is opened: its content, peers, storage, limits and policies. */
 import type { Address, BindOptions, Network } from '@peerkit/transport';
+import type { FilePriority } from './file-priorities';
 import type { MagnetLink } from './magnet';
 import type { EncryptionPolicy } from './mse/connect';
 import type { PeerLimits } from './session/peer-limits';
@@ -57,6 +58,11 @@ export interface TorrentOptions {
    * second session on the same files, in this process or another, fails with `LOCKED`.
    */
   lock?: boolean;
+  /**
+   * Each file's priority (`skip`, `normal`, `high`), in the torrent's file order; default: a
+   * magnet's BEP 53 `so=` selection, else every file `normal`. See `Torrent.setFilePriorities`.
+   */
+  filePriorities?: readonly FilePriority[];
   /** Download pieces in order (streaming). Default false. */
   sequential?: boolean;
   /** Most open connections (default 50, `DEFAULT_MAX_CONNECTIONS`). */
