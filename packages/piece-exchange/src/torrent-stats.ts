@@ -47,6 +47,7 @@ export interface TorrentStats {
   readonly downloadRate: number;
   readonly uploadRate: number;
   readonly hashFailures: number;
+  /** Every piece of the selected files is verified (`Torrent.done`). */
   readonly done: boolean;
   readonly paused: boolean;
   readonly peers: readonly PeerStats[];
@@ -115,7 +116,7 @@ export function torrentStats(input: StatsInput): TorrentStats {
     downloadRate,
     uploadRate,
     hashFailures: input.downloads.hashFailures,
-    done: content?.have.complete ?? false,
+    done: content?.picker.wantedComplete ?? false,
     paused: input.paused,
     peers,
     get availability(): Uint32Array {
