@@ -79,13 +79,35 @@ export class StreamHub {
       w.reject(error);
   }
 
-  /** A readable stream of bytes `start..end` (inclusive) of file `file`. */
+  /**
+   * A readable stream of bytes `start..end` (inclusive) of file `file`. Destroying it (a player
+   * that seeks closes its request) ends the wait at once and gives its deadlines back.
+   */
   createReadStream(file: number, options: FileReadOptions = {}): Readable {
-    return Readable.from(this.read(file, options), { objectMode: false, highWaterMark: CHUNK });
+    const abort = new AbortController();
+    const stream = Readable.from(this.read(file, options, abort.signal), {
+      objectMode: false,
+      highWaterMark: CHUNK,
+    });
+    // `Readable.from` finishes destroying (and emits `close`) only once the generator returns,
+    // which waits for the piece being waited for: end the wait as destroying starts.
+    const destroy = stream._destroy.bind(stream);
+    stream._destroy = (error, callback) => {
+      abort.abort(error ?? new PieceExchangeError('CLOSED', 'stream destroyed'));
+      destroy(error, callback);
+    };
+    return stream;
   }
 
-  /** The bytes of file `file` from `start` to `end` (inclusive), in chunks, as they verify. */
-  async *read(file: number, options: FileReadOptions = {}): AsyncGenerator<Buffer> {
+  /**
+   * The bytes of file `file` from `start` to `end` (inclusive), in chunks, as they verify.
+   * `signal` ends a wait for a piece (the generator then throws the signal's reason).
+   */
+  async *read(
+    file: number,
+    options: FileReadOptions = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
     const content = await this.#whenContent();
     const { layout } = content.store;
     const f = layout.files[file];
@@ -113,7 +135,7 @@ export class StreamHub {
       while (at < stop) {
         const piece = Math.floor(at / layout.pieceLength);
         this.#markDeadlines(content, piece, Math.min(lastPiece, piece + readahead), marked);
-        if (!content.have.has(piece)) await this.#whenPiece(content, piece);
+        if (!content.have.has(piece)) await this.#whenPiece(content, piece, signal);
         const pieceEnd = Math.min(stop, (piece + 1) * layout.pieceLength);
         while (at < pieceEnd) {
           const length = Math.min(CHUNK, pieceEnd - at);
@@ -159,9 +181,24 @@ export class StreamHub {
     );
   }
 
-  #whenPiece(content: Content, piece: number): Promise<void> {
+  #whenPiece(content: Content, piece: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.#closed) return Promise.reject(new PieceExchangeError('CLOSED', 'torrent closed'));
     if (content.have.has(piece)) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ piece, resolve, reject }));
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { piece, resolve: done(resolve), reject: done(reject) };
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal!.reason);
+      };
+      function done<T>(settle: (value: T) => void): (value: T) => void {
+        return (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          settle(value);
+        };
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
   }
 }

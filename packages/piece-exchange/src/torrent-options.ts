@@ -5,6 +5,7 @@ import type { MagnetLink } from './magnet';
 import type { EncryptionPolicy } from './mse/connect';
 import type { PeerLimits } from './session/peer-limits';
 import type { FileSystem } from './storage/file-system';
+import type { LayoutFileInput } from './storage/layout';
 import type { ExistingFilePolicy } from './storage/start';
 import type { TorrentInfo } from './torrent-info';
 
@@ -59,10 +60,13 @@ export interface TorrentOptions {
    */
   lock?: boolean;
   /**
-   * Each file's priority (`skip`, `normal`, `high`), in the torrent's file order; default: a
-   * magnet's BEP 53 `so=` selection, else every file `normal`. See `Torrent.setFilePriorities`.
+   * Each file's priority (`skip`, `normal`, `high`), in the torrent's file order, or a function
+   * of the files giving them once they are known (a magnet); default: a magnet's BEP 53 `so=`
+   * selection, else every file `normal`. See `Torrent.setFilePriorities`.
    */
-  filePriorities?: readonly FilePriority[];
+  filePriorities?:
+    | readonly FilePriority[]
+    | ((files: readonly LayoutFileInput[]) => readonly FilePriority[]);
   /** Download pieces in order (streaming). Default false. */
   sequential?: boolean;
   /** Most open connections (default 50, `DEFAULT_MAX_CONNECTIONS`). */

@@ -10,17 +10,22 @@ import {
   piecePriorities,
   prioritiesFromSelectOnly,
 } from './file-priorities';
-import { type MagnetLink, parseMagnet } from './magnet';
+import { parseMagnet } from './magnet';
 import type { Content } from './session/peer-host';
+import type { LayoutFileInput } from './storage/layout';
+import type { TorrentOptions } from './torrent-options';
 
 /** The priorities a session starts with, once the file count is known. */
 export function initialPriorities(
-  options: { filePriorities?: readonly FilePriority[]; magnet?: string | MagnetLink },
-  fileCount: number,
+  options: Pick<TorrentOptions, 'filePriorities' | 'magnet'>,
+  files: readonly LayoutFileInput[],
 ): FilePriority[] {
-  if (options.filePriorities !== undefined) {
-    checkPriorities(fileCount, options.filePriorities);
-    return [...options.filePriorities];
+  const fileCount = files.length;
+  const given = options.filePriorities;
+  if (given !== undefined) {
+    const priorities = typeof given === 'function' ? given(files) : given;
+    checkPriorities(fileCount, priorities);
+    return [...priorities];
   }
   const magnet = typeof options.magnet === 'string' ? parseMagnet(options.magnet) : options.magnet;
   // BEP 53: "so" selects the files to download; the others are not downloaded.

@@ -49,6 +49,8 @@ export interface TorrentStats {
   readonly hashFailures: number;
   /** Every piece of the selected files is verified (`Torrent.done`). */
   readonly done: boolean;
+  /** Pieces with a deadline now: under a read stream's head or in its readahead (./stream.ts). */
+  readonly timeCriticalPieces: number;
   readonly paused: boolean;
   readonly peers: readonly PeerStats[];
   /**
@@ -117,6 +119,7 @@ export function torrentStats(input: StatsInput): TorrentStats {
     uploadRate,
     hashFailures: input.downloads.hashFailures,
     done: content?.picker.wantedComplete ?? false,
+    timeCriticalPieces: picker?.deadlineCount ?? 0,
     paused: input.paused,
     peers,
     get availability(): Uint32Array {

@@ -297,7 +297,7 @@ export class Torrent extends Emitter<TorrentEvents> {
   // --- content -------------------------------------------------------------------------------
 
   async #setInfo(info: TorrentInfo): Promise<void> {
-    const priorities = initialPriorities(this.#options, info.files.length);
+    const priorities = initialPriorities(this.#options, info.files);
     const { content, lock, selection } = await openContent(info, {
       fs: this.#fs,
       directory: this.#options.directory,
