@@ -8,7 +8,30 @@
  * once for a .torrent, after the metadata for a magnet).
  */
 import { type FilePriority, isFilePriority, type LayoutFileInput } from '@peerkit/piece-exchange';
+import type { Command } from 'commander';
 import { CliError } from './errors';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Adds `--select`, `--exclude` and `--priority` (`get` and `stream`). */
+export function addSelectionOptions(command: Command): Command {
+  return command
+    .option(
+      '--select <indices>',
+      'download only these files, counted from 1 as `info` lists them, e.g. 1,3-5 (repeatable)',
+      collect,
+    )
+    .option(
+      '--exclude <glob>',
+      'skip files whose name (or path, with a /) matches (repeatable)',
+      collect,
+    )
+    .option(
+      '--priority <level:indices>',
+      'file priority: high, normal or skip, e.g. high:2 or skip:4-6 (repeatable)',
+      collect,
+    );
+}
 
 export interface FileSelectionFlags {
   /** `--select` lists, e.g. `1,3-5`. */

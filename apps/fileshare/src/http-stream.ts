@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Torrent } from '@peerkit/piece-exchange';
+import type { LayoutFileInput, Torrent } from '@peerkit/piece-exchange';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.mp4': 'video/mp4',
@@ -78,10 +78,20 @@ export function parseRange(
   return { start, end };
 }
 
+/** The file a stream serves by default: the largest (the video, not its subtitles). */
+export function largestFile(files: readonly LayoutFileInput[]): number {
+  let best = 0;
+  for (const [i, f] of files.entries()) {
+    if (!f.padding && f.length > (files[best]!.padding ? -1 : files[best]!.length)) best = i;
+  }
+  return best;
+}
+
 export interface StreamServerOptions {
-  torrent: Torrent;
-  /** Index of the file to serve, counted from 0. */
-  file: number;
+  /** The torrent (its content, once known, and its read streams). */
+  torrent: Pick<Torrent, 'info' | 'createReadStream'>;
+  /** Index of the file to serve, counted from 0 (default: the largest, `largestFile`). */
+  file?: number;
   /** Loopback address to listen on (default 127.0.0.1). */
   host?: string;
   /** Port (0: any free port). */
@@ -129,8 +139,9 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const { torrent, file } = options;
+  const { torrent } = options;
   const info = torrent.info;
+  const file = options.file ?? (info !== undefined ? largestFile(info.files) : 0);
   const entry = info?.files[file];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 });
