@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { piecePriorities } from '../src/file-priorities';
+import { type FilePriority, piecePriorities } from '../src/file-priorities';
 import { memoryFileSystem } from '../src/storage/file-system';
 import { FileLayout } from '../src/storage/layout';
 import { PartFiles, partRegion } from '../src/storage/part-file';
@@ -35,7 +35,7 @@ describe('part files', () => {
             const piece = data.subarray(p * pieceLength, p * pieceLength + layout.pieceSize(p));
             hashes.set(createHash('sha1').update(piece).digest(), p * 20);
           }
-          const priorities = sizes.map((_, i) => (chosen[i] ? 'normal' : 'skip') as const);
+          const priorities = sizes.map((_, i): FilePriority => (chosen[i] ? 'normal' : 'skip'));
           const fs = memoryFileSystem();
           const parts = new PartFiles(fs, '/d/.peerkit/x.parts', layout, '/d');
           for (const [i, p] of priorities.entries()) if (p === 'skip') parts.park(i);

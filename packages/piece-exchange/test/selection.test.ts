@@ -9,8 +9,8 @@ import { replayHint, type SimHost, Simulation, seedFromEnv } from '@peerkit/nets
 import { describe, expect, it } from 'vitest';
 import type { FilePriority } from '../src/file-priorities';
 import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
-import { partRegion } from '../src/storage/part-file';
 import { FileLayout } from '../src/storage/layout';
+import { partRegion } from '../src/storage/part-file';
 import { Torrent } from '../src/torrent';
 import type { TorrentOptions } from '../src/torrent-options';
 import { type Fixture, makeTorrent, plant } from './fixtures';
