@@ -34,7 +34,7 @@ export async function selectAndStream(): Promise<{
 
   // A seeder (files in memory; `nodeFileSystem()`, the default, for real disks).
   const seedFs = memoryFileSystem();
-  contents.forEach((c, i) => seedFs.put(`/seed/album/part${i + 1}.bin`, c));
+  for (const [i, c] of contents.entries()) seedFs.put(`/seed/album/part${i + 1}.bin`, c);
   const seeder = await Torrent.open({
     network: nodeNetwork(),
     directory: '/seed',

@@ -225,7 +225,7 @@ describe('PiecePicker priorities and deadlines (model)', () => {
             sequential,
           });
           for (const bits of has) picker.addAvailability(pieceSet(bits));
-          priorities.forEach((l, p) => picker.setPriority(p, l));
+          for (const [p, l] of priorities.entries()) picker.setPriority(p, l);
           const model: Model = {
             priority: [...priorities],
             deadline: new Map(),
