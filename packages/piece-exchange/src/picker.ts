@@ -9,8 +9,9 @@
  * Policy, in order (BEP 3 "Piece downloading strategy"; priorities and deadlines after
  * libtorrent's `piece_priority` and time-critical pieces, used for file selection and streaming):
  * 0. pieces with a deadline (`setDeadline`: the pieces under a stream's read head), earliest
- *    deadline first, partial or not; pieces of priority 0 (`setPriority`, unselected files) are
- *    never picked unless they have a deadline;
+ *    deadline first, partial or not, the first one's blocks also from a second peer once all are
+ *    out; pieces of priority 0 (`setPriority`, unselected files) are never picked unless they
+ *    have a deadline;
  * 1. partial pieces first, so that started pieces are finished and verified early;
  * 1b. new high-priority pieces before any normal one (rarest first among them);
  * 2. in `sequential` mode, the lowest missing piece (for streaming);
@@ -337,14 +338,21 @@ export class PiecePicker {
     const eligible = (i: number): boolean =>
       this.wants(i) && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
 
-    // 0. Time-critical pieces, the earliest deadline first.
+    // 0. Time-critical pieces, the earliest deadline first. The blocks of the first one (the
+    // piece under a stream's read head) may also be asked of a second peer when all are out
+    // already, as libtorrent does for time-critical pieces: a slow peer cannot hold it up.
     if (this.deadlines.size > 0) {
       const urgent = [...this.deadlines].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+      let head = true;
       for (const [index] of urgent) {
         if (!eligible(index)) continue;
         const partial = this.partials.get(index);
-        if (partial !== undefined && !this.open.has(index)) continue;
-        this.takeFree(peer, partial ?? this.partialFor(index), max, out);
+        if (partial === undefined || this.open.has(index)) {
+          this.takeFree(peer, partial ?? this.partialFor(index), max, out);
+        } else if (head) {
+          this.duplicate(peer, partial, max, out);
+        }
+        head = false;
         if (out.length >= max) return out;
       }
     }
@@ -376,19 +384,7 @@ export class PiecePicker {
     // 5. End-game: duplicate requests for blocks requested elsewhere, never from the same peer.
     if (this.inEndgame) {
       for (const p of this.partials.values()) {
-        if (!eligible(p.index)) continue;
-        for (let b = 0; b < p.state.length && out.length < max; b++) {
-          const requesters = p.requesters[b]!;
-          if (p.state[b] !== REQUESTED) continue;
-          if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
-          requesters.push(peer);
-          this.peerSet(peer).add(this.key(p.index, b));
-          out.push({
-            piece: p.index,
-            offset: b * BLOCK_LENGTH,
-            length: this.blockSize(p.index, b),
-          });
-        }
+        if (eligible(p.index)) this.duplicate(peer, p, max, out);
         if (out.length >= max) break;
       }
     }
@@ -523,6 +519,21 @@ export class PiecePicker {
       out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
     }
     if (p.received + p.requested === p.state.length) this.open.delete(p.index);
+  }
+
+  /**
+   * Requests from `peer` blocks of `p` already requested from others (end-game, or a
+   * time-critical piece): at most `endgameMaxRequesters` peers per block, never one twice.
+   */
+  private duplicate(peer: number, p: PartialPiece, max: number, out: BlockRequest[]): void {
+    for (let b = 0; b < p.state.length && out.length < max; b++) {
+      const requesters = p.requesters[b]!;
+      if (p.state[b] !== REQUESTED) continue;
+      if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
+      requesters.push(peer);
+      this.peerSet(peer).add(this.key(p.index, b));
+      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
+    }
   }
 
   private dropPartial(partial: PartialPiece): void {
