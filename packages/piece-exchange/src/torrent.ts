@@ -212,7 +212,11 @@ export class Torrent extends Emitter<TorrentEvents> {
       throw new PieceExchangeError('NO_METADATA', 'the torrent content is not known yet');
     }
     await selection.change(content, priorities);
-    if (!this.done) this.#doneEmitted = false;
+    if (!this.done && this.#doneEmitted) {
+      this.#doneEmitted = false;
+      this.#swarm.incompleteAgain(this.#network.clock.now()); // redial the seeds we left
+      this.#peers.dial();
+    }
     for (const p of this.#peers.values()) p.prioritiesChanged();
     if (this.done) this.#emitDone();
   }

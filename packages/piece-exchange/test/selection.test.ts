@@ -11,6 +11,7 @@ import type { FilePriority } from '../src/file-priorities';
 import { type MemoryFileSystem, memoryFileSystem } from '../src/storage/file-system';
 import { FileLayout } from '../src/storage/layout';
 import { partRegion } from '../src/storage/part-file';
+import { SEED_REDIAL_MS } from '../src/swarm-policy';
 import { Torrent } from '../src/torrent';
 import type { TorrentOptions } from '../src/torrent-options';
 import { type Fixture, makeTorrent, plant } from './fixtures';
@@ -136,10 +137,13 @@ describe('file selection (netsim)', () => {
       expect(sameBytes(aFs.snapshot(pathOf(fixture, 2)), fileBytes(fixture, 2))).toBe(true);
       // File 2 lies in pieces shared with files 1 and 3: nothing had to be fetched for it.
       expect(again.stats().downloaded - downloadedBefore).toBe(0);
-      // Then one more that needs its own pieces.
+      // Then one more that needs its own pieces: the seeder, left when both were complete, is
+      // dialled again (no `addPeer`; virtual time, well before a seed redial would be due).
+      const before = sim.now;
       await again.select([0, 1, 2, 3]);
       await again.whenDone();
       expect(sameBytes(aFs.snapshot(pathOf(fixture, 0)), fileBytes(fixture, 0))).toBe(true);
+      expect(sim.now - before).toBeLessThan(SEED_REDIAL_MS);
       expect(await aFs.lstat(pathOf(fixture, 4))).toBeUndefined();
       await again.close();
       await seeder.close();
