@@ -85,7 +85,11 @@ export function globToRegExp(glob: string): RegExp {
       }
     } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`, 'u');
+  try {
+    return new RegExp(`^${source}$`, 'u');
+  } catch {
+    throw new CliError('INVALID_OPTION', `--exclude: ${JSON.stringify(glob)} is not a valid glob`);
+  }
 }
 
 /** True when the selection flags say anything (else a magnet's `so=` applies). */
