@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PiecePicker } from '../src/picker';
+import { PieceBuckets } from '../src/piece-buckets';
 import { BLOCK_LENGTH } from '../src/wire/messages';
 import { pieceSet, seededRandom } from './helpers';
 
@@ -243,6 +244,62 @@ describe('PiecePicker priorities and deadlines (model)', () => {
           fc.modelRun(() => ({ model, real: { picker } }), cmds);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('PieceBuckets with priorities (model)', () => {
+  it('holds the inserted pieces of priority above 0, highest level first, then rarest', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('inc' as const), piece: fc.nat(15), level: fc.constant(0) }),
+      fc.record({ kind: fc.constant('dec' as const), piece: fc.nat(15), level: fc.constant(0) }),
+      fc.record({ kind: fc.constant('remove' as const), piece: fc.nat(15), level: fc.constant(0) }),
+      fc.record({ kind: fc.constant('insert' as const), piece: fc.nat(15), level: fc.constant(0) }),
+      fc.record({ kind: fc.constant('prio' as const), piece: fc.nat(15), level: fc.nat(2) }),
+    );
+    fc.assert(
+      fc.property(fc.integer(), fc.array(op, { maxLength: 200 }), (seed, ops) => {
+        const order = Uint32Array.from({ length: 16 }, (_, i) => i);
+        const buckets = new PieceBuckets(order, seededRandom(seed));
+        const availability = new Array<number>(16).fill(0);
+        const level = new Array<number>(16).fill(1);
+        const inserted = new Set(order); // not started, not verified
+        for (const { kind, piece, level: l } of ops) {
+          if (kind === 'inc') {
+            buckets.increment(piece);
+            availability[piece]!++;
+          } else if (kind === 'dec') {
+            buckets.decrement(piece);
+            if (availability[piece]! > 0) availability[piece]!--;
+          } else if (kind === 'remove') {
+            buckets.remove(piece);
+            inserted.delete(piece);
+          } else if (kind === 'insert') {
+            buckets.insert(piece);
+            inserted.add(piece);
+          } else {
+            buckets.setPriority(piece, l);
+            level[piece] = l;
+          }
+          const held = [...inserted].filter((p) => level[p]! > 0);
+          expect(buckets.size).toBe(held.length);
+          for (const l2 of [1, 2])
+            expect(buckets.heldAtLevel(l2)).toBe(held.filter((p) => level[p] === l2).length);
+          expect(buckets.has(piece)).toBe(inserted.has(piece) && level[piece]! > 0);
+          expect(buckets.isParked(piece)).toBe(inserted.has(piece) && level[piece] === 0);
+        }
+        const all = buckets.rarest(() => true, 16);
+        const held = [...inserted].filter((p) => level[p]! > 0);
+        expect([...all].sort((a, b) => a - b)).toEqual(held.sort((a, b) => a - b));
+        for (let i = 1; i < all.length; i++) {
+          const [a, b] = [all[i - 1]!, all[i]!];
+          expect(level[a]!).toBeGreaterThanOrEqual(level[b]!);
+          if (level[a] === level[b])
+            expect(availability[b]!).toBeGreaterThanOrEqual(availability[a]!);
+        }
+        expect(buckets.rarest(() => true, 16, 2).every((p) => level[p] === 2)).toBe(true);
+      }),
       { numRuns: 300 },
     );
   });
