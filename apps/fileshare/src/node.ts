@@ -33,6 +33,7 @@ import {
   parseTorrent,
   Torrent,
   type TorrentInfo,
+  type TorrentOptions,
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
 import {
@@ -115,6 +116,8 @@ export interface ShareNodeOptions {
   statusIntervalMs?: number;
   /** Where sockets come from (default `nodeNetwork()`): TCP streams and UDP datagrams. */
   network?: Network;
+  /** Which files to download, and which first (piece-exchange's `filePriorities`). */
+  filePriorities?: TorrentOptions['filePriorities'];
   onEvent?: NodeEventHandler;
 }
 
@@ -289,6 +292,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       existing: options.existing ?? 'verify',
       clientName: 'peerkit-share 0.1',
       encryption: options.encryption ?? 'prefer',
+      ...(options.filePriorities !== undefined ? { filePriorities: options.filePriorities } : {}),
     });
   } catch (error) {
     await utp?.close();

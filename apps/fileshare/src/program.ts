@@ -31,8 +31,16 @@ import { runGet } from './commands/get';
 import { describeTarget, formatSummary } from './commands/info';
 import { addSeedDirCommand } from './commands/seed-dir-cli';
 import { runShare } from './commands/share';
+import { runStream } from './commands/stream';
 import { runTracker } from './commands/tracker';
 import type { NodeEvent } from './events';
+import {
+  addSelectionOptions,
+  checkSelectionFlags,
+  type FileSelectionFlags,
+  filePrioritiesFor,
+  hasSelection,
+} from './file-selection';
 import { parsePeerAddress, parsePort, parsePositive, parseSize } from './input';
 import { formatBytes, humanReporter, jsonReporter, type Reporter } from './report';
 import { openStateDir } from './state-dir';
@@ -217,45 +225,49 @@ export function buildProgram(): Command {
     },
   );
 
-  addNodeOptions(
-    program
-      .command('get')
-      .description(
-        'download a torrent (magnet link, .torrent file or info-hash), verify it, then seed it',
-      )
-      .argument('<target>', 'magnet link, .torrent file or info-hash')
-      .option('-o, --out <dir>', 'download directory', '.')
-      .option('--exit-when-done', 'exit once every piece is verified instead of seeding')
-      .option('--recheck', 'verify the files already on disk instead of trusting resume data')
-      .option(
-        '--overwrite',
-        "write into files already in the download directory even if they are not this torrent's data",
-      )
-      .option(
-        '--timeout <seconds>',
-        'give up (exit 1) if the download is not complete after this many seconds',
-      )
-      .option(
-        '--on-complete <command>',
-        'run this shell command once every piece is verified (env: PEERKIT_PATH, PEERKIT_INFO_HASH, PEERKIT_NAME)',
-      ),
+  addSelectionOptions(
+    addNodeOptions(
+      program
+        .command('get')
+        .description(
+          'download a torrent (magnet link, .torrent file or info-hash), verify it, then seed it',
+        )
+        .argument('<target>', 'magnet link, .torrent file or info-hash')
+        .option('-o, --out <dir>', 'download directory', '.')
+        .option('--exit-when-done', 'exit once every piece is verified instead of seeding')
+        .option('--recheck', 'verify the files already on disk instead of trusting resume data')
+        .option(
+          '--overwrite',
+          "write into files already in the download directory even if they are not this torrent's data",
+        )
+        .option(
+          '--timeout <seconds>',
+          'give up (exit 1) if the download is not complete after this many seconds',
+        )
+        .option(
+          '--on-complete <command>',
+          'run this shell command once every piece is verified (env: PEERKIT_PATH, PEERKIT_INFO_HASH, PEERKIT_NAME)',
+        ),
+    ),
   ).action(
     async (
       target: string,
-      o: CommonOptionValues & {
-        out: string;
-        exitWhenDone?: boolean;
-        recheck?: boolean;
-        overwrite?: boolean;
-        timeout?: string;
-        onComplete?: string;
-      },
+      o: CommonOptionValues &
+        FileSelectionFlags & {
+          out: string;
+          exitWhenDone?: boolean;
+          recheck?: boolean;
+          overwrite?: boolean;
+          timeout?: string;
+          onComplete?: string;
+        },
     ) => {
       const out = outputFor(o);
       const interrupts = new Interrupts();
       const seed = seedLimitsFrom(o);
       const timeoutSeconds =
         o.timeout !== undefined ? parsePositive(o.timeout, '--timeout') : undefined;
+      checkSelectionFlags(o);
       const reporter = reporterFor(out, 'get', describeSeeding(seed, o.exitWhenDone === true));
       let contentPath: string | undefined;
       const onEvent = (e: NodeEvent) => {
@@ -269,6 +281,8 @@ export function buildProgram(): Command {
           ...(await nodeOptionsFrom(o, onEvent)),
           ...(o.recheck ? { recheck: true } : {}),
           ...(o.overwrite ? { existing: 'overwrite' as const } : {}),
+          // Without selection flags a magnet's BEP 53 `so=` decides (piece-exchange).
+          ...(hasSelection(o) ? { filePriorities: (files) => filePrioritiesFor(o, files) } : {}),
           signal: interrupts.signal,
         });
         await runUntilStopped(node, {
@@ -283,6 +297,59 @@ export function buildProgram(): Command {
         });
       } catch (error) {
         reporter.close(); // what it holds comes before the outcome
+        if (!interrupted(out, error, 'the re-check')) throw error;
+      } finally {
+        reporter.close();
+        interrupts.close();
+      }
+    },
+  );
+
+  addSelectionOptions(
+    addNodeOptions(
+      program
+        .command('stream')
+        .description(
+          'download a torrent and serve one file over HTTP on 127.0.0.1 while it downloads (range requests: players can seek)',
+        )
+        .argument('<target>', 'magnet link, .torrent file or info-hash')
+        .option(
+          '--file <n>',
+          'file to serve, counted from 1 as `info` lists them (default: the largest)',
+        )
+        .requiredOption('--port <port>', 'HTTP port on 127.0.0.1 (0: any free port)')
+        .option('-o, --out <dir>', 'download directory', '.'),
+      '--peer-port',
+    ),
+  ).action(
+    async (
+      target: string,
+      o: CommonOptionValues &
+        FileSelectionFlags & { peerPort?: string; file?: string; out: string },
+    ) => {
+      const out = outputFor(o);
+      const interrupts = new Interrupts();
+      const httpPort = parsePort(o.port!, '--port');
+      const file = o.file !== undefined ? parsePositive(o.file, '--file', true) - 1 : undefined;
+      checkSelectionFlags(o);
+      const reporter = reporterFor(out, 'get', 'streaming until Ctrl-C');
+      try {
+        const node = await runStream({
+          target,
+          out: o.out,
+          ...(await nodeOptionsFrom({ ...o, port: o.peerPort, peerPortFlag: '--peer-port' }, (e) =>
+            reporter.event(e),
+          )),
+          httpPort,
+          ...(file !== undefined ? { file } : {}),
+          selection: o,
+          signal: interrupts.signal,
+        });
+        out.event('serving', { url: node.server.url, port: node.server.port });
+        out.info(`serving on ${node.server.url}  (e.g. mpv ${node.server.url})`);
+        await runUntilStopped(node.node, { interrupts, reporter, out, seed: {} });
+        await node.server.close();
+      } catch (error) {
         if (!interrupted(out, error, 'the re-check')) throw error;
       } finally {
         reporter.close();

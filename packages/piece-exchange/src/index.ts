@@ -44,6 +44,14 @@ export {
   WireError,
   type WireErrorCode,
 } from './errors';
+export {
+  type FilePriority,
+  isFilePriority,
+  PRIORITY_LEVEL,
+  piecePriorities,
+  prioritiesFromSelection,
+  prioritiesFromSelectOnly,
+} from './file-priorities';
 // --- metainfo (BEP 3, 47, 52) and magnet links (BEP 9, 53) ----------------------------------
 export {
   base32Decode,
@@ -130,6 +138,7 @@ export {
   type PiecePickerOptions,
   type PieceSet,
 } from './picker';
+export { MAX_PIECE_PRIORITY } from './piece-buckets';
 export { PeerError, type PeerErrorCode } from './session/peer-error';
 export type {
   PeerOutput,
@@ -152,6 +161,7 @@ export { acquireLock, type LockHolder, type StorageLock } from './storage/lock';
 export { decodeResume, encodeResume } from './storage/resume';
 export { type ExistingFilePolicy, type StartOptions, verifiedAtStart } from './storage/start';
 export { StorageError, type StorageErrorCode } from './storage/storage-error';
+export { DEFAULT_READAHEAD_PIECES, type FileReadOptions } from './stream';
 export {
   type Admission,
   type Ban,

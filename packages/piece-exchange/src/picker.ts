@@ -6,8 +6,14 @@
  * with at least one block requested or received, holding a per-block state and the peers that
  * requested each block.
  *
- * Policy, in order (BEP 3 "Piece downloading strategy"):
+ * Policy, in order (BEP 3 "Piece downloading strategy"; priorities and deadlines after
+ * libtorrent's `piece_priority` and time-critical pieces, used for file selection and streaming):
+ * 0. pieces with a deadline (`setDeadline`: the pieces under a stream's read head), earliest
+ *    deadline first, partial or not, the first one's blocks also from a second peer once all are
+ *    out; pieces of priority 0 (`setPriority`, unselected files) are never picked unless they
+ *    have a deadline;
  * 1. partial pieces first, so that started pieces are finished and verified early;
+ * 1b. new high-priority pieces before any normal one (rarest first among them);
  * 2. in `sequential` mode, the lowest missing piece (for streaming);
  * 3. while fewer than `randomFirstPieces` pieces are verified, a random piece (rare pieces take
  *    long to arrive, and a first piece is needed quickly to have something to upload);
@@ -29,7 +35,7 @@
  * per peer.
  */
 import type { Random } from '@peerkit/transport';
-import { PieceBuckets } from './piece-buckets';
+import { MAX_PIECE_PRIORITY, PieceBuckets } from './piece-buckets';
 import { BLOCK_LENGTH } from './wire/messages';
 
 /** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
@@ -97,13 +103,17 @@ export class PiecePicker {
   private readonly partials = new Map<number, PartialPiece>();
   /** Partial pieces with at least one free block. */
   private readonly open = new Set<number>();
-  /** Sequential mode: every piece below it is started or verified. */
+  /** Sequential mode: every piece below it is started, verified or of priority 0. */
   private cursor = 0;
   /**
    * The piece after the last one started rarest first: the next of its run (piece affinity).
    * None at first (past the last piece): the first pick is the random one.
    */
   private runNext = Number.POSITIVE_INFINITY;
+  /** Time-critical pieces (streaming): piece -> deadline, earlier first. */
+  private readonly deadlines = new Map<number, number>();
+  /** Pieces of priority above 0 not verified yet. */
+  private wantedMissing: number;
   /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
   private readonly byPeer = new Map<number, Set<number>>();
   private readonly blocksPerPiece: number;
@@ -136,6 +146,7 @@ export class PiecePicker {
       this.order[j] = t;
     }
     this.fresh = new PieceBuckets(this.order, this.random);
+    this.wantedMissing = pieceCount;
   }
 
   /** The length of piece `index` (the last one may be short). */
@@ -199,15 +210,75 @@ export class PiecePicker {
     return this.verifiedCount === this.pieceCount;
   }
 
+  /** Every piece of priority above 0 is verified (all selected files are complete). */
+  get wantedComplete(): boolean {
+    return this.wantedMissing === 0;
+  }
+
+  /** Pieces of priority above 0 not verified yet. */
+  get wantedMissingCount(): number {
+    return this.wantedMissing;
+  }
+
   /** Marks a piece verified (its hash matched, or resume data says so). */
   setHave(index: number): void {
     const partial = this.partials.get(index);
     if (partial) this.dropPartial(partial);
     this.fresh.remove(index);
+    this.deadlines.delete(index);
     if (this.verified[index] === 0) {
       this.verified[index] = 1;
       this.verifiedCount++;
+      if (this.fresh.priority[index]! > 0) this.wantedMissing--;
     }
+  }
+
+  // --- priorities and deadlines ----------------------------------------------------------------
+
+  /** Priority of piece `index`: 0 skip, 1 normal (default), 2 high. */
+  priorityOf(index: number): number {
+    return this.fresh.priority[index]!;
+  }
+
+  /**
+   * Sets a piece's priority (0 skip: never picked; 1 normal; 2 high: picked before any normal
+   * piece). Requests already out for a skipped piece are left to finish.
+   */
+  setPriority(index: number, priority: number): void {
+    if (priority > MAX_PIECE_PRIORITY) priority = MAX_PIECE_PRIORITY;
+    const was = this.fresh.priority[index]!;
+    if (was === priority) return;
+    this.fresh.setPriority(index, priority);
+    if (this.verified[index] === 0) {
+      if (was === 0) this.wantedMissing++;
+      else if (priority === 0) this.wantedMissing--;
+    }
+    if (index < this.cursor) this.cursor = index;
+  }
+
+  /** True when the piece is missing and would be picked (priority above 0, or a deadline). */
+  wants(index: number): boolean {
+    return (
+      this.verified[index] === 0 && (this.fresh.priority[index]! > 0 || this.deadlines.has(index))
+    );
+  }
+
+  /**
+   * Makes a missing piece time-critical (libtorrent's `set_piece_deadline`): pieces with a
+   * deadline are picked before any other, the earliest deadline first, whatever their priority.
+   */
+  setDeadline(index: number, deadline: number): void {
+    if (this.verified[index] === 1) return;
+    this.deadlines.set(index, deadline);
+  }
+
+  clearDeadline(index: number): void {
+    this.deadlines.delete(index);
+  }
+
+  /** The pieces with a deadline now. */
+  get deadlineCount(): number {
+    return this.deadlines.size;
   }
 
   /** A completed piece failed its hash check: every block becomes free again. */
@@ -221,8 +292,7 @@ export class PiecePicker {
 
   /** True when `peer` has a piece we miss. */
   isInteresting(peer: PieceSet): boolean {
-    for (let i = 0; i < this.pieceCount; i++)
-      if (this.verified[i] === 0 && peer.has(i)) return true;
+    for (let i = 0; i < this.pieceCount; i++) if (this.wants(i) && peer.has(i)) return true;
     return false;
   }
 
@@ -272,7 +342,26 @@ export class PiecePicker {
     const out: BlockRequest[] = [];
     if (max <= 0) return out;
     const eligible = (i: number): boolean =>
-      this.verified[i] === 0 && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
+      this.wants(i) && peerHas.has(i) && (allowedFast === undefined || allowedFast.has(i));
+
+    // 0. Time-critical pieces, the earliest deadline first. The blocks of the first one (the
+    // piece under a stream's read head) may also be asked of a second peer when all are out
+    // already, as libtorrent does for time-critical pieces: a slow peer cannot hold it up.
+    if (this.deadlines.size > 0) {
+      const urgent = [...this.deadlines].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+      let head = true;
+      for (const [index] of urgent) {
+        if (!eligible(index)) continue;
+        const partial = this.partials.get(index);
+        if (partial === undefined || this.open.has(index)) {
+          this.takeFree(peer, partial ?? this.partialFor(index), max, out);
+        } else if (head) {
+          this.duplicate(peer, partial, max, out);
+        }
+        head = false;
+        if (out.length >= max) return out;
+      }
+    }
 
     // 1. Partial pieces first, the most complete first.
     if (this.open.size > 0) {
@@ -301,19 +390,7 @@ export class PiecePicker {
     // 5. End-game: duplicate requests for blocks requested elsewhere, never from the same peer.
     if (this.inEndgame) {
       for (const p of this.partials.values()) {
-        if (!eligible(p.index)) continue;
-        for (let b = 0; b < p.state.length && out.length < max; b++) {
-          const requesters = p.requesters[b]!;
-          if (p.state[b] !== REQUESTED) continue;
-          if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
-          requesters.push(peer);
-          this.peerSet(peer).add(this.key(p.index, b));
-          out.push({
-            piece: p.index,
-            offset: b * BLOCK_LENGTH,
-            length: this.blockSize(p.index, b),
-          });
-        }
+        if (eligible(p.index)) this.duplicate(peer, p, max, out);
         if (out.length >= max) break;
       }
     }
@@ -386,6 +463,11 @@ export class PiecePicker {
 
   /** Up to `count` pieces to start, by policy 2-4. */
   private pickNewPieces(eligible: (i: number) => boolean, count: number): number[] {
+    if (this.fresh.heldAtLevel(MAX_PIECE_PRIORITY) > 0) {
+      // High-priority pieces before any normal one, rarest first among them.
+      const high = this.fresh.rarest(eligible, count, MAX_PIECE_PRIORITY);
+      if (high.length > 0) return high;
+    }
     if (this.sequential) {
       // Lowest missing pieces: move the cursor past started and verified pieces, then take the
       // first not-started pieces this peer has.
@@ -459,6 +541,21 @@ export class PiecePicker {
       out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
     }
     if (p.received + p.requested === p.state.length) this.open.delete(p.index);
+  }
+
+  /**
+   * Requests from `peer` blocks of `p` already requested from others (end-game, or a
+   * time-critical piece): at most `endgameMaxRequesters` peers per block, never one twice.
+   */
+  private duplicate(peer: number, p: PartialPiece, max: number, out: BlockRequest[]): void {
+    for (let b = 0; b < p.state.length && out.length < max; b++) {
+      const requesters = p.requesters[b]!;
+      if (p.state[b] !== REQUESTED) continue;
+      if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
+      requesters.push(peer);
+      this.peerSet(peer).add(this.key(p.index, b));
+      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
+    }
   }
 
   private dropPartial(partial: PartialPiece): void {

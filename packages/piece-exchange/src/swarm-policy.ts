@@ -80,6 +80,8 @@ interface Candidate {
   failures: number;
   nextAttemptAt: number;
   dialing: boolean;
+  /** Waiting `SEED_REDIAL_MS` because both sides were complete. */
+  seedWait?: boolean;
 }
 
 export class SwarmPolicy {
@@ -210,8 +212,22 @@ export class SwarmPolicy {
   ): void {
     const c = this.#candidates.get(formatAddress(address));
     if (c === undefined || this.#banned.has(address.host)) return;
-    if (complete && remoteSeed) c.nextAttemptAt = Math.max(c.nextAttemptAt, now + SEED_REDIAL_MS);
-    else if (outgoing) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
+    if (complete && remoteSeed) {
+      c.nextAttemptAt = Math.max(c.nextAttemptAt, now + SEED_REDIAL_MS);
+      c.seedWait = true;
+    } else if (outgoing) c.nextAttemptAt = now + RECONNECT_DELAY_MS;
+  }
+
+  /**
+   * We want pieces again (more files were selected): the seeds we left because both sides were
+   * complete may be dialled at once.
+   */
+  incompleteAgain(now: number): void {
+    for (const c of this.#candidates.values()) {
+      if (!c.seedWait) continue;
+      c.seedWait = false;
+      c.nextAttemptAt = Math.min(c.nextAttemptAt, now);
+    }
   }
 
   /**

@@ -1,10 +1,12 @@
 /** How a `Torrent` is opened: its content, peers, storage, limits and policies. */
 import type { Address, BindOptions, Network } from '@peerkit/transport';
 import type { ClientLink } from './client/attach';
+import type { FilePriority } from './file-priorities';
 import type { MagnetLink } from './magnet';
 import type { EncryptionPolicy } from './mse/connect';
 import type { PeerLimits } from './session/peer-limits';
 import type { FileSystem } from './storage/file-system';
+import type { LayoutFileInput } from './storage/layout';
 import type { ExistingFilePolicy } from './storage/start';
 import type { TorrentInfo } from './torrent-info';
 
@@ -58,6 +60,14 @@ export interface TorrentOptions {
    * second session on the same files, in this process or another, fails with `LOCKED`.
    */
   lock?: boolean;
+  /**
+   * Each file's priority (`skip`, `normal`, `high`), in the torrent's file order, or a function
+   * of the files giving them once they are known (a magnet); default: a magnet's BEP 53 `so=`
+   * selection, else every file `normal`. See `Torrent.setFilePriorities`.
+   */
+  filePriorities?:
+    | readonly FilePriority[]
+    | ((files: readonly LayoutFileInput[]) => readonly FilePriority[]);
   /** Download pieces in order (streaming). Default false. */
   sequential?: boolean;
   /** Most open connections (default 50, `DEFAULT_MAX_CONNECTIONS`). */

@@ -47,7 +47,10 @@ export interface TorrentStats {
   readonly downloadRate: number;
   readonly uploadRate: number;
   readonly hashFailures: number;
+  /** Every piece of the selected files is verified (`Torrent.done`). */
   readonly done: boolean;
+  /** Pieces with a deadline now: under a read stream's head or in its readahead (./stream.ts). */
+  readonly timeCriticalPieces: number;
   readonly paused: boolean;
   readonly peers: readonly PeerStats[];
   /**
@@ -115,7 +118,8 @@ export function torrentStats(input: StatsInput): TorrentStats {
     downloadRate,
     uploadRate,
     hashFailures: input.downloads.hashFailures,
-    done: content?.have.complete ?? false,
+    done: content?.picker.wantedComplete ?? false,
+    timeCriticalPieces: picker?.deadlineCount ?? 0,
     paused: input.paused,
     peers,
     get availability(): Uint32Array {

@@ -10,12 +10,14 @@
  * on `network.clock` and every random choice on `network.random`, so a session inside netsim
  * replays exactly from the simulation's seed.
  */
+import type { Readable } from 'node:stream';
 import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
 import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
 import type { ClientRegistration } from './client/attach';
 import { capUnchoked } from './client/limits';
 import { PieceExchangeError } from './errors';
+import type { FilePriority } from './file-priorities';
 import { MetadataExchange } from './session/metadata-exchange';
 import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
@@ -26,6 +28,7 @@ import type { PeerSession } from './session/peer-session';
 import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import type { StorageLock } from './storage/lock';
+import { type FileReadOptions, StreamHub } from './stream';
 import { type Ban, SwarmPolicy } from './swarm-policy';
 import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
@@ -34,6 +37,7 @@ import type { TorrentEvents } from './torrent-events';
 import { parseInfoBytes, type TorrentInfo, torrentTarget, type V2Target } from './torrent-info';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { ResumeSaver } from './torrent-resume';
+import { type FileSelection, initialPriorities, selectedPriorities } from './torrent-selection';
 import { type TorrentStats, torrentStats } from './torrent-stats';
 import { LayerFetch, MagnetLayers } from './v2/magnet-layers';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
@@ -76,6 +80,19 @@ export class Torrent extends Emitter<TorrentEvents> {
   #v2: V2Target | undefined;
   /** BEP 52: fetches a v2 magnet's piece layers after its metadata. */
   readonly #layers: LayerFetch;
+  /** File priorities (./torrent-selection.ts) and streams (./stream.ts). */
+  #selection: FileSelection | undefined;
+  readonly #streams = new StreamHub({
+    now: () => this.#network.clock.now(),
+    select: async (file) => {
+      const priorities = this.#selection?.priorities ?? [];
+      if (priorities[file] === 'skip')
+        await this.setFilePriorities(priorities.map((p, i) => (i === file ? 'normal' : p)));
+    },
+    refill: () => {
+      for (const p of this.#peers.values()) p.fillRequests();
+    },
+  });
 
   private constructor(options: TorrentOptions) {
     super();
@@ -185,11 +202,12 @@ export class Torrent extends Emitter<TorrentEvents> {
     return this.#listener?.localAddress ?? this.#client?.listenAddress;
   }
 
+  /** Every piece of the selected files is verified (every piece, when all files are). */
   get done(): boolean {
-    return this.#content?.have.complete ?? false;
+    return this.#content?.picker.wantedComplete ?? false;
   }
 
-  /** Resolves once every piece is verified (at once when it already is). */
+  /** Resolves once every wanted piece is verified (at once when it already is). */
   whenDone(): Promise<void> {
     if (this.done) return Promise.resolve();
     return new Promise((resolve) => this.once('done', () => resolve()));
@@ -206,6 +224,41 @@ export class Torrent extends Emitter<TorrentEvents> {
   #addCandidate(address: Address, permanent: boolean): void {
     if (this.#closed || !this.#swarm.add(address, permanent)) return;
     this.#peers.dial();
+  }
+
+  // --- file selection and streaming (./torrent-selection.ts, ./stream.ts) ------------------
+
+  /** Each file's priority, once the content is known. */
+  get filePriorities(): readonly FilePriority[] | undefined {
+    return this.#selection?.priorities;
+  }
+
+  /** Sets each file's priority: `skip`, `normal`, `high` (./torrent-selection.ts). */
+  async setFilePriorities(priorities: readonly FilePriority[]): Promise<void> {
+    const content = this.#content;
+    const selection = this.#selection;
+    if (content === undefined || selection === undefined) {
+      throw new PieceExchangeError('NO_METADATA', 'the torrent content is not known yet');
+    }
+    await selection.change(content, priorities);
+    if (!this.done && this.#doneEmitted) {
+      this.#doneEmitted = false;
+      this.#swarm.incompleteAgain(this.#network.clock.now()); // redial the seeds we left
+      this.#peers.dial();
+    }
+    for (const p of this.#peers.values()) p.prioritiesChanged();
+    if (this.done) this.#emitDone();
+  }
+
+  /** Downloads only the files `indices` (counted from 0, in the torrent's file order). */
+  select(indices: Iterable<number>): Promise<void> {
+    const current = this.#selection?.priorities ?? [];
+    return this.setFilePriorities(selectedPriorities(current, indices));
+  }
+
+  /** Reads bytes `start..end` (inclusive) of a file while it downloads (./stream.ts). */
+  createReadStream(file: number, options?: FileReadOptions): Readable {
+    return this.#streams.createReadStream(file, options);
   }
 
   /** Stops requesting and uploading (connections stay open). */
@@ -231,6 +284,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#closed = true;
     this.#tickTimer?.cancel();
     this.#client?.detach();
+    this.#streams.close();
     await this.#listener?.close();
     this.#peers.closeHandshakes();
     for (const peer of [...this.#peers.values()]) {
@@ -278,7 +332,8 @@ export class Torrent extends Emitter<TorrentEvents> {
   // --- content -------------------------------------------------------------------------------
 
   async #setInfo(info: TorrentInfo): Promise<void> {
-    const { content, lock } = await openContent(info, {
+    const priorities = initialPriorities(this.#options, info.files);
+    const { content, lock, selection } = await openContent(info, {
       fs: this.#fs,
       directory: this.#options.directory,
       // One writer per set of files (on disk; a custom `fs` is the caller's business).
@@ -287,16 +342,20 @@ export class Torrent extends Emitter<TorrentEvents> {
       sequential: this.#options.sequential ?? false,
       resume: this.#resume,
       onPieceChanged: (error) => this.#emitError(error),
+      priorities,
+      resumePath: this.#options.resume,
     });
     this.#lock = lock;
+    this.#selection = selection;
     this.#resumedPieces = content.have.count;
     this.#info = info;
     if (info.v2 !== undefined) this.#v2 = torrentTarget({ info }).v2;
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
     this.#content = content;
+    this.#streams.contentReady(content);
     this.emit('metadata', info);
     for (const peer of this.#peers.values()) peer.contentReady();
-    if (content.have.complete) this.#emitDone();
+    if (this.done) this.#emitDone();
   }
 
   #pieceChecked(piece: number, ok: boolean, senders: ReadonlyMap<PeerSession, number>): void {
@@ -313,10 +372,11 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#swarm.pieceVerified(identities);
     content.picker.setHave(piece);
     content.have.set(piece);
+    this.#streams.pieceVerified(piece);
     for (const p of this.#peers.values()) p.sendHave(piece);
     this.emit('piece', { index: piece, contributors: pieceContributors(senders) });
     this.emit('progress', { verified: content.have.count, total: content.geometry.pieceCount });
-    if (content.have.complete) {
+    if (this.done) {
       void this.#resume.saveNow(content).catch((error: unknown) => this.#emitError(error));
       this.#emitDone();
     } else {

@@ -30,15 +30,23 @@ export interface CommonOptionValues extends OutputFlags {
   seedRatio?: string;
   seedTime?: string;
   encryption?: 'prefer' | 'require' | 'plain';
+  /** The flag the peer port came from (`--peer-port` for `stream`), for errors. */
+  peerPortFlag?: '--port' | '--peer-port';
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** Adds the node options, the seeding limits and the output options (`--json`, `-q`, `-v`). */
-export function addNodeOptions(command: Command): Command {
+/**
+ * Adds the node options, the seeding limits and the output options (`--json`, `-q`, `-v`).
+ * `stream` names the peer port `--peer-port`: its `--port` is the HTTP server's.
+ */
+export function addNodeOptions(
+  command: Command,
+  peerPortFlag: '--port' | '--peer-port' = '--port',
+): Command {
   command
     .option(
-      '--port <port>',
+      `${peerPortFlag} <port>`,
       'port for peer connections, uTP (UDP) and TCP (default: any free port)',
     )
     .option(
@@ -148,7 +156,8 @@ export async function nodeOptionsFrom(
     bootstrap.push(await parsePeerAddress(text, '--bootstrap'));
   const peers: Address[] = [];
   for (const text of values.peer ?? []) peers.push(await parsePeerAddress(text, '--peer'));
-  const port = values.port !== undefined ? parsePort(values.port, '--port') : undefined;
+  const portFlag = values.peerPortFlag ?? '--port';
+  const port = values.port !== undefined ? parsePort(values.port, portFlag) : undefined;
   const dhtPort =
     values.dhtPort !== undefined ? parsePort(values.dhtPort, '--dht-port') : undefined;
   const maxUploadRate =

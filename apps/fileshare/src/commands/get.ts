@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { torrentInfoFromMetainfo } from '@peerkit/piece-exchange';
+import { prioritiesFromSelectOnly, torrentInfoFromMetainfo } from '@peerkit/piece-exchange';
 import { CliError, describeError } from '../errors';
 import { magnetPeers, readTarget, type Target } from '../input';
 import { type ShareNode, type ShareNodeOptions, startShareNode } from '../node';
@@ -47,15 +47,26 @@ export async function runGet(options: GetOptions): Promise<ShareNode> {
         dht: target.metainfo.private ? false : options.dht,
       });
     }
-    case 'magnet':
+    case 'magnet': {
       peers.push(...(await magnetPeers(target.magnet.peers)));
+      // BEP 53: without selection flags, the magnet's `so=` says which files to download.
+      const selectOnly = target.magnet.selectOnly;
+      const so =
+        options.filePriorities === undefined && selectOnly !== undefined && selectOnly.length > 0
+          ? {
+              filePriorities: (files: readonly unknown[]) =>
+                prioritiesFromSelectOnly(files.length, selectOnly),
+            }
+          : {};
       return startShareNode({
         ...base,
+        ...so,
         infoHash: target.infoHash,
         ...(target.magnet.infoHashV2 ? { infoHashV2: target.magnet.infoHashV2 } : {}),
         trackers: [...(options.trackers ?? []), ...target.magnet.trackers],
         ...(target.magnet.name !== undefined ? { displayName: target.magnet.name } : {}),
       });
+    }
     case 'info-hash':
       return startShareNode({ ...base, infoHash: target.infoHash });
   }

@@ -18,7 +18,8 @@ export interface TorrentSummary {
   length: number | undefined;
   pieceLength: number | undefined;
   pieces: number | undefined;
-  files: { path: string; length: number }[];
+  /** Without BEP 47 padding files; `index` counts from 1 in the torrent's file order (`get --select`). */
+  files: { index: number; path: string; length: number }[];
   trackers: string[];
   peers: string[];
   private: boolean | undefined;
@@ -43,8 +44,14 @@ function fromMetainfo(m: Metainfo): TorrentSummary {
     pieceLength: m.pieceLength,
     pieces: Math.ceil(m.length / m.pieceLength),
     files: m.files
+      .map((f, i) => ({
+        index: i + 1,
+        path: f.path.join('/'),
+        length: f.length,
+        padding: f.padding,
+      }))
       .filter((f) => !f.padding)
-      .map((f) => ({ path: f.path.join('/'), length: f.length })),
+      .map(({ index, path, length }) => ({ index, path, length })),
     trackers: m.announce.flat(),
     peers: [],
     private: m.private,
@@ -121,7 +128,10 @@ export function formatSummary(s: TorrentSummary, formatBytes: (n: number) => str
   for (const p of s.peers) row('peer', p);
   if (s.files.length > 0) {
     row('files', String(s.files.length));
-    for (const f of s.files.slice(0, 50)) lines.push(`  ${f.path} (${formatBytes(f.length)})`);
+    // Numbered from 1 as `get --select` and `stream --file` take them.
+    const width = String(s.files.at(-1)?.index ?? 1).length;
+    for (const f of s.files.slice(0, 50))
+      lines.push(`  ${String(f.index).padStart(width)}  ${f.path} (${formatBytes(f.length)})`);
     if (s.files.length > 50) lines.push(`  … and ${s.files.length - 50} more`);
   }
   row('magnet', s.magnet);

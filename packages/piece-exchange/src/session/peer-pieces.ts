@@ -15,7 +15,7 @@ export class PeerPieces {
   #pieces: Bitfield | undefined;
   /** Bitfield / have_all / have_none / haves received before the piece count was known. */
   #early: { all?: boolean; bitfield?: Uint8Array; haves: number[] } = { haves: [] };
-  /** Pieces the peer has that we miss: interest without scanning the bitfield. */
+  /** Pieces the peer has that we miss and want (priority above 0): interest without a scan. */
   #interesting = 0;
 
   /** The peer's pieces, once the piece count is known. */
@@ -47,7 +47,7 @@ export class PeerPieces {
     }
     if (!this.#pieces.set(index)) return false;
     content.picker.incrementAvailability(index);
-    if (!content.have.has(index)) this.#interesting++;
+    if (wanted(content, index)) this.#interesting++;
     return true;
   }
 
@@ -74,10 +74,16 @@ export class PeerPieces {
     if (this.#pieces !== undefined) content.picker.removeAvailability(this.#pieces);
     this.#pieces = next;
     content.picker.addAvailability(next);
-    let n = 0;
-    for (const i of next.indices()) if (!content.have.has(i)) n++;
-    this.#interesting = n;
+    this.recount(content);
     return true;
+  }
+
+  /** Counts the interesting pieces again (after piece priorities changed: file selection). */
+  recount(content: SessionContent): void {
+    let n = 0;
+    if (this.#pieces !== undefined)
+      for (const i of this.#pieces.indices()) if (wanted(content, i)) n++;
+    this.#interesting = n;
   }
 
   /** The content became known: applies what the peer announced before (bitfield, then haves). */
@@ -91,10 +97,18 @@ export class PeerPieces {
     }
   }
 
-  /** We verified `piece`. Returns true when the peer has it (one fewer interesting piece). */
-  weHave(piece: number): boolean {
+  /**
+   * We verified `piece`. Returns true when the peer has it (one fewer interesting piece when
+   * it was `counted`: wanted, i.e. of priority above 0).
+   */
+  weHave(piece: number, counted = true): boolean {
     if (!this.#pieces?.has(piece)) return false;
-    this.#interesting--;
+    if (counted) this.#interesting--;
     return true;
   }
+}
+
+/** A piece we miss and want (priority above 0: its file is selected). */
+function wanted(content: SessionContent, piece: number): boolean {
+  return !content.have.has(piece) && content.picker.priorityOf(piece) > 0;
 }

@@ -150,7 +150,7 @@ export class PeerSession extends PeerState {
     this.uploads.revoke(piece);
     this.requests.forget(piece);
     this.suggestedPieces.delete(piece);
-    if (this.peerPieces.weHave(piece)) {
+    if (this.peerPieces.weHave(piece, this.#host.content?.picker.priorityOf(piece) !== 0)) {
       this.updateInterest();
       return; // it has the piece: no need to tell it
     }
@@ -309,6 +309,15 @@ export class PeerSession extends PeerState {
     if (this.phase !== 'open') return;
     this.peerPieces.applyEarly(content);
     this.#availabilityChanged();
+  }
+
+  /** Piece priorities changed (file selection): interest and requests follow. */
+  prioritiesChanged(): void {
+    const content = this.#host.content;
+    if (content === undefined || !this.isOpen) return;
+    this.peerPieces.recount(content);
+    this.updateInterest();
+    this.fillRequests();
   }
 
   /** Sends interested / not interested when it changes (BEP 3: interest follows availability). */

@@ -154,11 +154,13 @@ export async function prepareFiles(
   root: string,
   layout: FileLayout,
   paths: readonly (readonly string[])[],
+  /** Files not to create (unselected files kept in part files, ./part-file.ts). */
+  skip: (file: number) => boolean = () => false,
 ): Promise<(PreparedFile | undefined)[]> {
   await ensureRoot(fs, root);
   const out: (PreparedFile | undefined)[] = [];
   for (const [i, f] of layout.files.entries()) {
-    out.push(f.padding ? undefined : await prepareFile(fs, root, paths[i]!));
+    out.push(f.padding || skip(i) ? undefined : await prepareFile(fs, root, paths[i]!));
   }
   return out;
 }

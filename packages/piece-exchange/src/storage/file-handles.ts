@@ -74,6 +74,16 @@ export class FileHandles {
     }
   }
 
+  /** Syncs (when written) and closes file `index`'s handle, if open. */
+  async close(index: number): Promise<void> {
+    const h = this.handles.get(index);
+    if (h === undefined) return;
+    this.handles.delete(index);
+    const file = await h.file;
+    if (h.dirty) await file.sync();
+    await file.close();
+  }
+
   /** Closes every file without syncing. */
   async closeAll(): Promise<void> {
     const handles = [...this.handles.values()];

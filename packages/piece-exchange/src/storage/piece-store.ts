@@ -16,11 +16,12 @@
 import { join } from 'node:path';
 import { Bitfield } from '../bitfield';
 import { ChangeWatch } from './change-watch';
-import { fileStamps, type PreparedFile, prepareFiles } from './confined';
+import { fileStamps, type PreparedFile, prepareFile, prepareFiles } from './confined';
 import { diskPaths, type PathRules } from './disk-paths';
 import { FileHandles } from './file-handles';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
+import type { PartFiles } from './part-file';
 import { type PieceHash, type PieceHashing, Sha1PieceHashing } from './piece-hashing';
 import { StorageError } from './storage-error';
 import { WriteBatches } from './write-batch';
@@ -53,6 +54,11 @@ export interface PieceStoreOptions {
    * and it no longer matches its hash: it is not served (the read throws `DATA_CHANGED`).
    */
   onPieceChanged?: (piece: number, error: StorageError) => void;
+  /**
+   * Unselected files that are not on disk: their bytes (of pieces shared with a selected file)
+   * are kept in part files (./part-file.ts), never in the user's tree.
+   */
+  parts?: PartFiles;
 }
 
 export interface PieceCheck {
@@ -79,6 +85,7 @@ export class PieceStore {
   readonly paths: readonly (readonly string[])[];
   readonly directory: string;
   private readonly fs: FileSystem;
+  private readonly parts: PartFiles | undefined;
   /** After `prepare()`: files are opened without following links and never created again. */
   private confined = false;
   /** Notices files that change under a seeded piece (./change-watch.ts). */
@@ -104,6 +111,7 @@ export class PieceStore {
     this.directory = options.directory;
     this.hashing =
       options.hashing ?? new Sha1PieceHashing(options.pieceHashes, this.layout.pieceCount);
+    this.parts = options.parts;
     this.paths = diskPaths(this.layout, options.pathRules);
     this.changes = new ChangeWatch(this.layout, {
       stat: (file) => this.withFile(file, false, (f) => f.stat()),
@@ -112,7 +120,10 @@ export class PieceStore {
       onChanged: options.onPieceChanged,
     });
     this.handles = new FileHandles({
-      open: (index) => this.fs.open(this.diskPath(index), this.confined ? 'existing' : 'any'),
+      open: (index) =>
+        this.parts?.isParked(index)
+          ? this.parts.open(index)
+          : this.fs.open(this.diskPath(index), this.confined ? 'existing' : 'any'),
       pathOf: (index) => this.diskPath(index),
       maxOpenFiles: options.maxOpenFiles ?? 32,
       track: (promise) => this.track(promise),
@@ -159,7 +170,9 @@ export class PieceStore {
    */
   async prepare(): Promise<(PreparedFile | undefined)[]> {
     this.checkOpen();
-    const out = await prepareFiles(this.fs, this.directory, this.layout, this.paths);
+    const parked = (i: number) => this.isParked(i);
+    const out = await prepareFiles(this.fs, this.directory, this.layout, this.paths, parked);
+    for (const i of this.parts?.parkedFiles ?? []) out[i] = await this.parts!.prepared(i);
     for (const [i, prepared] of out.entries()) if (prepared) this.changes.known(i, prepared.stamp);
     this.confined = true;
     return out;
@@ -175,7 +188,57 @@ export class PieceStore {
 
   /** Size and modification time of every file now (undefined for padding and missing files). */
   async fileStamps(): Promise<(FileStamp | undefined)[]> {
-    return fileStamps(this.fs, this.directory, this.layout, this.paths);
+    const stamps = await fileStamps(this.fs, this.directory, this.layout, this.paths);
+    for (const i of this.parts?.parkedFiles ?? []) stamps[i] = await this.parts!.stamp(i);
+    return stamps;
+  }
+
+  /** File `index` is unselected and not on disk: its bytes are in a part file. */
+  isParked(index: number): boolean {
+    return this.parts?.isParked(index) ?? false;
+  }
+
+  /**
+   * The parked file `index` was selected: creates it in the user's tree (confined, refusing a
+   * file that is there already, ./confined.ts) and copies in the bytes of the `verified`
+   * pieces kept in its part file. From then on its bytes go to the file itself.
+   */
+  async unpark(index: number, verified: (piece: number) => boolean): Promise<void> {
+    const parts = this.parts;
+    if (parts === undefined || !parts.isParked(index)) return;
+    this.checkOpen();
+    await this.flush();
+    const view = await parts.open(index);
+    const prepared = await prepareFile(this.fs, this.directory, this.paths[index]!);
+    if (prepared.existed && prepared.stamp.size > 0) {
+      await view.close();
+      throw new StorageError(
+        'FILE_EXISTS',
+        `${this.diskPath(index)} appeared while the file was not selected: not overwriting it (move it away)`,
+      );
+    }
+    // From here on writes go to the file itself; the verified bytes are copied under them.
+    await this.handles.close(index);
+    parts.unpark(index);
+    const f = this.layout.files[index]!;
+    const { first, last } = this.layout.piecesOfFile(index);
+    try {
+      for (const piece of new Set([first, last])) {
+        if (f.length === 0 || !verified(piece)) continue;
+        for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
+          if (s.file !== index) continue;
+          const bytes = new Uint8Array(s.length);
+          if ((await view.read(bytes, s.position)) < s.length) continue;
+          await this.withFile(index, true, (file) => file.write(bytes, s.position));
+        }
+      }
+      await this.withFile(index, true, async (file) => {
+        await file.sync();
+        this.changes.known(index, await file.stat());
+      });
+    } finally {
+      await view.close();
+    }
   }
 
   /** Resolves when the write queue is below its cap (at once when it is). */
@@ -495,6 +558,7 @@ export class PieceStore {
   }
 
   private async sizeOf(index: number): Promise<number | undefined> {
+    if (this.parts?.isParked(index)) return (await this.parts.stamp(index))?.size;
     if (this.confined) {
       const entry = await this.fs.lstat(this.diskPath(index));
       return entry?.type === 'file' ? entry.size : undefined;

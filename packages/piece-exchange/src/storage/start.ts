@@ -140,6 +140,7 @@ export async function verifiedAtStart(
     for (const [i, p] of prepared.entries()) {
       if (p === undefined || !p.existed || p.stamp.size === 0) continue;
       if (resume?.stamps[i] !== undefined || options.assumeComplete) continue;
+      if (store.isParked(i)) continue; // its part file is ours (./part-file.ts)
       const { first, last } = layout.piecesOfFile(i);
       let matches = false;
       for (let piece = first; piece <= last && !matches; piece++) matches = have.has(piece);
