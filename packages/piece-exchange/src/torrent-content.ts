@@ -51,7 +51,7 @@ export async function openContent(
     sequential: options.sequential,
   });
   try {
-    const have = await options.resume.initialPieces(store);
+    const have = await options.resume.initialPieces(store, info);
     for (const index of have.indices()) picker.setHave(index);
     const geometry = torrentGeometry(layout.totalLength, layout.pieceLength);
     const pieceLayers = v2 !== undefined ? { pieceLayers: v2.layers } : {};
