@@ -80,7 +80,7 @@ export class HashRequests {
     }
     const perPiece = 2 ** layers.pieceLayer;
     const leaf =
-      served === undefined
+      served === undefined || !plan.pieces.includes(served.index)
         ? -1
         : (served.index - plan.file.offset / layers.pieceLength) * perPiece +
           served.begin / BLOCK_LENGTH;
