@@ -158,7 +158,7 @@ export {
 } from './storage/file-system';
 export { FileLayout, type LayoutFileInput } from './storage/layout';
 export { acquireLock, type LockHolder, type StorageLock } from './storage/lock';
-export { decodeResume, encodeResume } from './storage/resume';
+export { decodeResume, encodeResume, type ResumeKey } from './storage/resume';
 export { type ExistingFilePolicy, type StartOptions, verifiedAtStart } from './storage/start';
 export { StorageError, type StorageErrorCode } from './storage/storage-error';
 export { DEFAULT_READAHEAD_PIECES, type FileReadOptions } from './stream';
@@ -297,6 +297,7 @@ export {
   UdpTrackerServer,
 } from './tracker/udp-server';
 export { answerHashRequest, hashesProven, pieceLayerRequest } from './v2/hash-exchange';
+export { answerLeafHashes, type LeafHashPlan, planLeafHashes } from './v2/leaf-hashes';
 export { PieceLayers, type V2File } from './v2/piece-layers';
 
 // --- the peer wire codec (BEP 3, 6, 9, 10, 11) ----------------------------------------------

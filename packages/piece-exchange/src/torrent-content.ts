@@ -71,7 +71,7 @@ export async function openContent(
     sequential: options.sequential,
   });
   try {
-    const have = await options.resume.initialPieces(store);
+    const have = await options.resume.initialPieces(store, info);
     const geometry = torrentGeometry(layout.totalLength, layout.pieceLength);
     const pieceLayers = v2 !== undefined ? { pieceLayers: v2.layers } : {};
     const content: Content = { picker, store, have, geometry, ...pieceLayers };

@@ -11,8 +11,9 @@ import type { Bitfield } from './bitfield';
 import type { Content } from './session/peer-host';
 import type { FileSystem } from './storage/file-system';
 import type { PieceStore } from './storage/piece-store';
-import { saveResume } from './storage/resume';
+import { type ResumeKey, saveResume } from './storage/resume';
 import { verifiedAtStart } from './storage/start';
+import type { TorrentInfo } from './torrent-info';
 import { RESUME_INTERVAL_MS, type TorrentOptions } from './torrent-options';
 
 type ResumeOptions = Pick<
@@ -32,6 +33,8 @@ export class ResumeSaver {
   readonly #infoHash: Uint8Array;
   readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
+  /** The torrent's hash kind and full info-hash, once its content is known (`initialPieces`). */
+  #key: ResumeKey | undefined;
   #timer: Timer | undefined;
   #saving: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -51,8 +54,9 @@ export class ResumeSaver {
   }
 
   /** Creates the files safely; resume data proven to match them, else a check (./storage/start.ts). */
-  initialPieces(store: PieceStore): Promise<Bitfield> {
-    return verifiedAtStart(this.#fs, this.#path(), this.#infoHash, store, {
+  initialPieces(store: PieceStore, info?: TorrentInfo): Promise<Bitfield> {
+    this.#key = info === undefined ? undefined : resumeKey(info);
+    return verifiedAtStart(this.#fs, this.#path(), this.#key ?? this.#infoHash, store, {
       recheck: this.#options.recheck ?? false,
       assumeComplete: (this.#options.assumeComplete ?? false) && !this.#options.recheck,
       existing: this.#options.existing ?? 'verify',
@@ -75,7 +79,10 @@ export class ResumeSaver {
     if (path === undefined) return Promise.resolve();
     this.#saving = this.#saving
       .catch(() => undefined)
-      .then(() => saveResume(this.#fs, path, this.#infoHash, content.have, content.store));
+      .then(() => {
+        const key = this.#key ?? this.#infoHash;
+        return saveResume(this.#fs, path, key, content.have, content.store);
+      });
     return this.#saving;
   }
 
@@ -93,4 +100,12 @@ export class ResumeSaver {
     const hex = Buffer.from(this.#infoHash).toString('hex');
     return join(this.#options.directory, '.peerkit', `${hex}.resume`);
   }
+}
+
+/** Which torrent resume data is for: BEP 52 hash kind and the full SHA-256 info-hash. */
+export function resumeKey(info: TorrentInfo): ResumeKey {
+  const { infoHash, v2 } = info;
+  return v2 === undefined
+    ? { infoHash, kind: 'v1' }
+    : { infoHash, kind: v2.version, v2InfoHash: v2.infoHash };
 }

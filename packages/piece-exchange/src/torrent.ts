@@ -34,12 +34,13 @@ import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
-import { parseInfoBytes, type TorrentInfo, torrentTarget, type V2Target } from './torrent-info';
+import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
+import { closedEvent, connectEvent } from './torrent-peer-events';
 import { ResumeSaver } from './torrent-resume';
 import { type FileSelection, initialPriorities, selectedPriorities } from './torrent-selection';
 import { type TorrentStats, torrentStats } from './torrent-stats';
-import { LayerFetch, MagnetLayers } from './v2/magnet-layers';
+import { asError, TorrentV2 } from './torrent-v2';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
 
 /** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
@@ -76,10 +77,8 @@ export class Torrent extends Emitter<TorrentEvents> {
   #uploadedBefore = 0;
   #resumedPieces = 0;
   #doneEmitted = false;
-  /** BEP 52: the v2 info-hash (and a hybrid's second handshake info-hash), when known. */
-  #v2: V2Target | undefined;
-  /** BEP 52: fetches a v2 magnet's piece layers after its metadata. */
-  readonly #layers: LayerFetch;
+  /** BEP 52: the v2 info-hashes and a v2 magnet's piece layer fetch (torrent-v2.ts). */
+  readonly #v2: TorrentV2;
   /** File priorities (./torrent-selection.ts) and streams (./stream.ts). */
   #selection: FileSelection | undefined;
   readonly #streams = new StreamHub({
@@ -98,7 +97,6 @@ export class Torrent extends Emitter<TorrentEvents> {
     super();
     const { infoHash, magnetPeers, v2 } = torrentTarget(options);
     this.#magnetPeers = magnetPeers;
-    this.#v2 = v2;
     this.#options = options;
     this.#network = options.network;
     this.infoHash = infoHash;
@@ -127,15 +125,17 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#resume = new ResumeSaver(this.#fs, options, infoHash, this.#network.clock, (error) =>
       this.#emitError(error),
     );
-    this.#layers = new LayerFetch({
+    this.#v2 = new TorrentV2(v2, {
       peers: () => this.#peers.values(),
       now: () => this.#network.clock.now(),
-      complete: (info) => this.#openMagnet(info),
-      lied: (peer) => {
-        peer.close(new PeerError('PEER_BANNED', 'its piece layer hashes fail the pieces root'));
-        const ban = this.#swarm.provenBad(peerIdentities([peer])[0]!);
-        if (ban !== undefined) this.#ban(ban);
-      },
+      swarm: this.#swarm,
+      ban: (ban) => this.#ban(ban),
+      parse: (bytes) => (options.parseInfo ?? parseInfoBytes)(bytes, this.infoHash),
+      infoBytes: (bytes) => (this.#metadata.infoBytes = bytes),
+      open: (info) => this.#setInfo(info),
+      rechoke: () => this.#rechoke(),
+      failed: (error) => this.#storageFailed(error),
+      error: (error) => this.#emitError(error),
     });
     this.#downloads = new Downloads({
       peer: (id) => this.#peers.get(id),
@@ -149,8 +149,8 @@ export class Torrent extends Emitter<TorrentEvents> {
   static async open(options: TorrentOptions): Promise<Torrent> {
     const torrent = new Torrent(options);
     try {
-      if (options.info !== undefined && MagnetLayers.needed(options.info))
-        torrent.#fetchLayers(options.info);
+      if (options.info !== undefined && torrent.#v2.needsLayers(options.info))
+        torrent.#v2.fetchLayers(options.info);
       else if (options.info !== undefined) await torrent.#setInfo(options.info);
       if (options.client !== undefined) {
         // A `TorrentClient` (client/attach.ts) listens and ticks for all its torrents.
@@ -349,7 +349,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#selection = selection;
     this.#resumedPieces = content.have.count;
     this.#info = info;
-    if (info.v2 !== undefined) this.#v2 = torrentTarget({ info }).v2;
+    this.#v2.infoKnown(info);
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
     this.#content = content;
     this.#streams.contentReady(content);
@@ -419,38 +419,6 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.pause();
   }
 
-  /** BEP 9: the info dictionary arrived and hashed right. */
-  #metadataComplete(info: Uint8Array): void {
-    if (this.#content !== undefined) return;
-    let parsed: TorrentInfo;
-    try {
-      parsed = (this.#options.parseInfo ?? parseInfoBytes)(info, this.infoHash);
-    } catch (error) {
-      this.#emitError(error);
-      return;
-    }
-    if (MagnetLayers.needed(parsed)) this.#fetchLayers({ ...parsed, infoBytes: info });
-    else this.#openMagnet({ ...parsed, infoBytes: info });
-  }
-
-  /** BEP 52: a v2 info dictionary without piece layers; they come by hash request first. */
-  #fetchLayers(info: TorrentInfo): void {
-    if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
-    this.#v2 = torrentTarget({ info }).v2;
-    for (const p of this.#peers.values()) p.sendExtensionHandshake();
-    this.#layers.start(info);
-  }
-
-  #openMagnet(info: TorrentInfo): void {
-    this.#setInfo(info).then(
-      () => {
-        for (const p of this.#peers.values()) p.sendExtensionHandshake();
-        this.#rechoke();
-      },
-      (error: unknown) => this.#storageFailed(asError(error)),
-    );
-  }
-
   // --- what the peer sessions tell the torrent (PeerSessionHost) -----------------------------
 
   /** The seam the peer sessions and connections see: read-only state and the callbacks. */
@@ -460,12 +428,12 @@ export class Torrent extends Emitter<TorrentEvents> {
       clock: this.#network.clock,
       infoHash: this.infoHash,
       get altInfoHash() {
-        return torrent.#v2?.altInfoHash;
+        return torrent.#v2.altInfoHash;
       },
       get v2() {
-        return torrent.#v2 !== undefined;
+        return torrent.#v2.enabled;
       },
-      onHashes: (peer, message) => this.#layers.receive(peer, message),
+      onHashes: (peer, message) => this.#v2.onHashes(peer, message),
       peerId: this.peerId,
       limits: this.limits,
       clientName: this.clientName,
@@ -495,7 +463,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       },
       onMetadataMessage: (peer, message) => {
         const info = this.#metadata.onMessage(peer, message, this.#network.clock.now());
-        if (info !== undefined) this.#metadataComplete(info);
+        if (info !== undefined && this.#content === undefined) this.#v2.metadataArrived(info);
       },
       onPex: (_peer, message) => {
         if (this.#info?.private) return; // BEP 27: a private torrent does not act on PEX
@@ -517,12 +485,7 @@ export class Torrent extends Emitter<TorrentEvents> {
   }
 
   #onReady(peer: PeerSession): void {
-    this.emit('peer', {
-      type: 'connect',
-      address: peer.remoteAddress,
-      peerId: peerIdHex(peer.remotePeerId),
-      ...(peer.transport !== undefined ? { transport: peer.transport } : {}),
-    });
+    this.emit('peer', connectEvent(peer));
     if (!this.#paused) this.#rechoke();
   }
 
@@ -536,24 +499,9 @@ export class Torrent extends Emitter<TorrentEvents> {
     }
     this.#uploadedBefore += peer.uploaded;
     this.#metadata.forget(peer.id);
-    this.#layers.forget(peer);
+    this.#v2.forget(peer);
     this.#pex.forget(peer.id);
-    const address = peer.remoteAddress;
-    if (peer.opened) {
-      const peerId = peerIdHex(peer.remotePeerId);
-      const transport = peer.transport !== undefined ? { transport: peer.transport } : {};
-      this.emit('peer', {
-        type: 'disconnect',
-        address,
-        peerId,
-        ...transport,
-        ...(error ? { error } : {}),
-      });
-    } else {
-      // Refused or failed in the handshake: it never emitted `connect`.
-      const reason = removed.refusal ?? (this.#closed ? 'closing' : 'handshake');
-      this.emit('peer', { type: 'rejected', address, reason, ...(error ? { error } : {}) });
-    }
+    this.emit('peer', closedEvent(peer, removed.refusal, this.#closed, error));
     if (this.#closed) return;
     // Its requests are free again: let the others pick them up.
     for (const other of this.#peers.values()) other.fillRequests();
@@ -579,7 +527,7 @@ export class Torrent extends Emitter<TorrentEvents> {
       peer.tick(now);
       if (this.#content === undefined) this.#metadata.request(peer, now);
     }
-    this.#layers.tick();
+    this.#v2.tick();
     if (now - this.#lastRechoke >= RECHOKE_INTERVAL_MS) this.#rechoke();
     // BEP 27: a private torrent sends no PEX.
     if (!this.#info?.private) this.#pex.tick(now, [...this.#peers.values()]);
@@ -606,8 +554,4 @@ export class Torrent extends Emitter<TorrentEvents> {
     const unchoked = this.#client ? capUnchoked(result, this.#client.slots()) : result.unchoked;
     for (const p of open) p.setChoking(!unchoked.has(p.id));
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new PieceExchangeError('UNKNOWN', String(error));
 }

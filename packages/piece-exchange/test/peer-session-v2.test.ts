@@ -150,7 +150,8 @@ describe('PeerSession and BEP 52', () => {
     if (answer?.type !== 'hashes') throw new Error(`got ${answer?.type}`);
     expect(hashesProven(answer, piecesRoot)).toBe(true);
     expect(Buffer.concat(answer.hashes.slice(0, PIECES))).toEqual(Buffer.from(layer));
-    // We keep no leaf hashes (BEP 52 lets us reject them), and piece 8+ is beyond the tree.
+    // This output cannot read pieces, so no leaf hashes (test/leaf-hashes.test.ts has them),
+    // and piece 8+ is beyond the tree.
     expect(leaves?.type).toBe('hashReject');
     expect(outside?.type).toBe('hashReject');
   });

@@ -149,6 +149,19 @@ export class PeerConnection implements PeerOutput {
     if (!this.#serving) void this.#serve();
   }
 
+  /** BEP 52 base-layer hash requests: the pieces whose block hashes are asked for. */
+  readPieces(pieces: readonly number[], done: (data: Uint8Array[] | undefined) => void): void {
+    const store = this.#host.content?.store;
+    if (store === undefined) {
+      done(undefined);
+      return;
+    }
+    Promise.all(pieces.map((p) => store.readBlock(p, 0, store.layout.pieceSize(p)))).then(
+      done,
+      () => done(undefined),
+    );
+  }
+
   async #serve(): Promise<void> {
     this.#serving = true;
     const session = this.session;

@@ -85,6 +85,11 @@ export interface PeerOutput {
    * undefined when nothing is stuck.
    */
   stalledSince(): number | undefined;
+  /**
+   * Reads whole pieces (their bytes, in order) to compute BEP 52 block hashes for a hash request;
+   * `done(undefined)` when a read fails. Without it, base-layer hash requests are rejected.
+   */
+  readPieces?(pieces: readonly number[], done: (data: Uint8Array[] | undefined) => void): void;
   /** Ends the connection: `graceful` half-closes (FIN), else it is reset. Called once. */
   close(error: Error | undefined, graceful: boolean): void;
 }

@@ -19,7 +19,6 @@
 import { Buffer } from 'node:buffer';
 import { WireError } from '../errors';
 import type { BlockRequest } from '../picker';
-import { answerHashRequest } from '../v2/hash-exchange';
 import type { WireFrame } from '../wire/decoder';
 import {
   decodeExtensionHandshake,
@@ -51,18 +50,14 @@ import {
 import { decodeMetadataMessage } from '../wire/metadata';
 import { decodePexMessage } from '../wire/pex';
 import { allowedFastGrants, extensionHandshakeMessage, piecesMessage } from './announce';
+import { HashRequests } from './hash-requests';
 import { PeerError } from './peer-error';
 import { LOCAL_EXTENSIONS, type PeerOutput, type PeerSessionHost } from './peer-host';
 import { KEEP_ALIVE_INTERVAL_MS } from './peer-limits';
 import { type PeerSessionInit, PeerState } from './peer-state';
 
+export { HASH_ANSWERS_PER_TICK, MAX_LEAF_HASH_READS } from './hash-requests';
 export type { PeerSessionInit } from './peer-state';
-
-/**
- * Hashes answered per peer between two ticks (BEP 52 hash requests): 8 requests of 512, a piece
- * layer of 4096 pieces per second; the rest are rejected until the next tick.
- */
-export const HASH_ANSWERS_PER_TICK = 4096;
 
 export class PeerSession extends PeerState {
   readonly #host: PeerSessionHost;
@@ -73,8 +68,10 @@ export class PeerSession extends PeerState {
   #infoHash: Uint8Array;
   /** BEP 52: the peer announced v2 support. */
   #v2 = false;
-  /** Hashes we may still send before the next tick (`HASH_ANSWERS_PER_TICK`). */
-  #hashBudget = HASH_ANSWERS_PER_TICK;
+  /** BEP 52 hash requests we answer: budget and block-hash reads (./hash-requests.ts). */
+  readonly #hashRequests: HashRequests;
+  /** The block request the previous message asked for, when we are serving it (BEP 52). */
+  #justServed: RequestMessage | undefined;
 
   constructor(host: PeerSessionHost, out: PeerOutput, init: PeerSessionInit) {
     const now = host.clock.now();
@@ -84,6 +81,12 @@ export class PeerSession extends PeerState {
     this.#lastReceivedAt = now;
     this.#lastSentAt = now;
     this.#infoHash = host.infoHash;
+    this.#hashRequests = new HashRequests({
+      send: (bytes) => this.#send(bytes),
+      closed: () => this.phase === 'closed',
+      host,
+      out,
+    });
   }
 
   /** BEP 52: the peer set the v2 bit in its handshake. */
@@ -189,9 +192,11 @@ export class PeerSession extends PeerState {
       this.#onHandshake(frame.reserved, frame.infoHash, frame.peerId);
       return;
     }
+    const served = this.#justServed;
+    this.#justServed = undefined;
     switch (frame.type) {
       case 'unknown':
-        if (isHashMessageId(frame.id)) this.#onHashMessage(frame.id, frame.payload);
+        if (isHashMessageId(frame.id)) this.#onHashMessage(frame.id, frame.payload, served);
         return;
       case 'keepAlive':
       case 'port':
@@ -342,6 +347,7 @@ export class PeerSession extends PeerState {
       return;
     }
     this.uploads.push(r);
+    this.#justServed = r;
     this.#out.serve();
   }
 
@@ -362,20 +368,10 @@ export class PeerSession extends PeerState {
   }
 
   /** BEP 52 hash request / hashes / hash reject (ids 21-23). */
-  #onHashMessage(id: number, payload: Uint8Array): void {
+  #onHashMessage(id: number, payload: Uint8Array, served: RequestMessage | undefined): void {
     const message = decodeHashMessage(id, payload);
-    if (message.type === 'hashRequest') {
-      // BEP 52: "Hash requests MUST be answered with either a 'hashes' or 'hash reject'", and
-      // "should be subject to the same rate limiting policy as piece requests": past the
-      // budget a 48-byte request gets a 48-byte reject, never 16 KiB of hashes.
-      const layers =
-        this.#hashBudget >= message.length ? this.#host.content?.pieceLayers : undefined;
-      const answer = answerHashRequest(layers, message);
-      if (answer.type === 'hashes') this.#hashBudget -= answer.length;
-      this.#send(encodeHashMessage(answer));
-      return;
-    }
-    this.#host.onHashes?.(this, message);
+    if (message.type === 'hashRequest') this.#hashRequests.answer(message, served);
+    else this.#host.onHashes?.(this, message);
   }
 
   /** Sends a BEP 52 hash request (e.g. for a piece layer of a magnet-started v2 torrent). */
@@ -448,7 +444,7 @@ export class PeerSession extends PeerState {
   /** Timers, driven by the torrent's tick: handshake, request (snub), idle, write stall, keep-alive. */
   tick(now: number): void {
     if (this.isClosed) return;
-    this.#hashBudget = HASH_ANSWERS_PER_TICK;
+    this.#hashRequests.tick();
     const limits = this.#host.limits;
     const stalled = this.#out.stalledSince();
     if (stalled !== undefined && now - stalled >= limits.writeStallTimeoutMs) {

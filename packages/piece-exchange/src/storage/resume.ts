@@ -2,10 +2,16 @@
  * Resume data: the set of verified pieces, and the files it vouches for, so that a restarted
  * session re-fetches nothing it had verified. Format (all integers big-endian):
  *
- *   "peerkit-resume" (14 bytes) | version u8 = 2 | info-hash (20) | piece count u32 |
- *   bitfield (ceil(pieces / 8), BEP 3 bit order) | directory length u16 | directory (UTF-8) |
- *   file count u32 | per file: present u8, size u64, mtime in ns u64 |
- *   SHA-1 of everything before (20)
+ *   "peerkit-resume" (14 bytes) | version u8 = 3 | info-hash (20) | hash kind u8 |
+ *   v2 info-hash (32) | piece count u32 | bitfield (ceil(pieces / 8), BEP 3 bit order) |
+ *   directory length u16 | directory (UTF-8) | file count u32 |
+ *   per file: present u8, size u64, mtime in ns u64 | SHA-1 of everything before (20)
+ *
+ * The hash kind (1 v1, 2 v2, 3 hybrid) and the full SHA-256 info-hash (zeros for v1) are
+ * recorded because the 20-byte info-hash alone does not name a torrent: a v2-only torrent's is
+ * its SHA-256 info-hash truncated (BEP 52), which a v1 or hybrid torrent's could equal. Data
+ * whose kind or full hash differs from the torrent's is refused (the files are re-checked).
+ * Version 2 files (no kind; written for v1 torrents only) stay readable for a v1 torrent.
  *
  * Like libtorrent's resume data it records each file's size and modification time: a piece is
  * trusted at start only when every file it touches still has the recorded stamp, in the
@@ -23,8 +29,30 @@ import type { PieceStore } from './piece-store';
 import { StorageError } from './storage-error';
 
 const MAGIC = new TextEncoder().encode('peerkit-resume');
-const VERSION = 2;
-const HEADER = MAGIC.length + 1 + 20 + 4;
+const VERSION = 3;
+/** Version 2: v1 torrents only, no hash kind. */
+const VERSION_V1_ONLY = 2;
+const KIND_AT = MAGIC.length + 1 + 20;
+const HEADER_V1_ONLY = KIND_AT + 4;
+const HEADER = KIND_AT + 1 + 32 + 4;
+const KINDS = ['v1', 'v2', 'hybrid'] as const;
+
+/**
+ * The torrent resume data belongs to. A bare 20-byte info-hash (where a `ResumeKey` is taken)
+ * stands for a v1 torrent.
+ */
+export interface ResumeKey {
+  /** The 20-byte info-hash: v1 SHA-1, or a v2-only torrent's SHA-256 truncated (BEP 52). */
+  readonly infoHash: Uint8Array;
+  /** BEP 52 hash kind: SHA-1 pieces, merkle trees, or both. */
+  readonly kind: (typeof KINDS)[number];
+  /** The full 32-byte SHA-256 info-hash of a v2 or hybrid torrent. */
+  readonly v2InfoHash?: Uint8Array;
+}
+
+function keyOf(key: Uint8Array | ResumeKey): ResumeKey {
+  return key instanceof Uint8Array ? { infoHash: key, kind: 'v1' } : key;
+}
 const FILE_RECORD = 1 + 8 + 8;
 
 /** The files resume data vouches for: their directory and stamps (undefined: not on disk). */
@@ -40,11 +68,14 @@ export interface ResumeData extends ResumeFiles {
 const NO_FILES: ResumeFiles = { directory: '', stamps: [] };
 
 export function encodeResume(
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieces: Bitfield,
   files: ResumeFiles = NO_FILES,
 ): Uint8Array {
+  const { infoHash, kind, v2InfoHash } = keyOf(torrent);
   if (infoHash.length !== 20) throw new RangeError('infoHash must be 20 bytes');
+  if ((kind === 'v1') !== (v2InfoHash === undefined) || (v2InfoHash?.length ?? 32) !== 32)
+    throw new RangeError('a v2 or hybrid torrent (only) has a 32-byte v2 info-hash');
   const directory = new TextEncoder().encode(files.directory);
   if (directory.length > 0xffff) throw new RangeError('directory path too long');
   const filesAt = HEADER + pieces.bytes.length;
@@ -54,7 +85,9 @@ export function encodeResume(
   out.set(MAGIC, 0);
   out[MAGIC.length] = VERSION;
   out.set(infoHash, MAGIC.length + 1);
-  view.setUint32(MAGIC.length + 21, pieces.length);
+  out[KIND_AT] = KINDS.indexOf(kind) + 1;
+  if (v2InfoHash !== undefined) out.set(v2InfoHash, KIND_AT + 1);
+  view.setUint32(HEADER - 4, pieces.length);
   out.set(pieces.bytes, HEADER);
   view.setUint16(filesAt, directory.length);
   out.set(directory, filesAt + 2);
@@ -78,26 +111,29 @@ function invalid(message: string): StorageError {
 /** The verified pieces recorded in `bytes` for the torrent `infoHash` of `pieceCount` pieces. */
 export function decodeResume(
   bytes: Uint8Array,
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieceCount: number,
 ): Bitfield {
-  return decodeResumeData(bytes, infoHash, pieceCount).pieces;
+  return decodeResumeData(bytes, torrent, pieceCount).pieces;
 }
 
 /** Resume data in `bytes` for the torrent `infoHash` of `pieceCount` pieces: pieces and files. */
 export function decodeResumeData(
   bytes: Uint8Array,
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieceCount: number,
 ): ResumeData {
-  const filesAt = HEADER + byteLengthFor(pieceCount);
+  const { infoHash, kind, v2InfoHash } = keyOf(torrent);
+  const version = bytes[MAGIC.length];
+  const header = version === VERSION_V1_ONLY ? HEADER_V1_ONLY : HEADER;
+  const filesAt = header + byteLengthFor(pieceCount);
   if (bytes.length < filesAt + 2 + 4 + 20)
     throw invalid(`resume data of ${bytes.length} bytes is too short`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw invalid('not peerkit resume data');
   }
-  if (bytes[MAGIC.length] !== VERSION)
-    throw invalid(`unknown resume version ${bytes[MAGIC.length]}`);
+  if (version !== VERSION && version !== VERSION_V1_ONLY)
+    throw invalid(`unknown resume version ${version}`);
   const body = bytes.length - 20;
   const digest = createHash('sha1').update(bytes.subarray(0, body)).digest();
   for (let i = 0; i < 20; i++)
@@ -106,13 +142,23 @@ export function decodeResumeData(
     if (bytes[MAGIC.length + 1 + i] !== infoHash[i])
       throw invalid('resume data of another torrent');
   }
+  // The same 20 bytes may name a v1, a v2 and a hybrid torrent: the kind and the full v2 hash
+  // must match too (a version 2 file was written for a v1 torrent).
+  const recorded = version === VERSION_V1_ONLY ? 'v1' : KINDS[(bytes[KIND_AT] ?? 0) - 1];
+  if (recorded !== kind)
+    throw invalid(`resume data of a ${recorded ?? 'unknown'} torrent, this one is ${kind}`);
+  if (version === VERSION) {
+    const full = bytes.subarray(KIND_AT + 1, KIND_AT + 33);
+    if (Buffer.compare(full, v2InfoHash ?? new Uint8Array(32)) !== 0)
+      throw invalid('resume data of another torrent (v2 info-hash differs)');
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = view.getUint32(MAGIC.length + 21);
+  const count = view.getUint32(header - 4);
   if (count !== pieceCount)
     throw invalid(`resume data for ${count} pieces, torrent has ${pieceCount}`);
   let pieces: Bitfield;
   try {
-    pieces = Bitfield.fromBytes(bytes.subarray(HEADER, filesAt), pieceCount);
+    pieces = Bitfield.fromBytes(bytes.subarray(header, filesAt), pieceCount);
   } catch (error) {
     throw new StorageError('INVALID_RESUME', 'resume bitfield is malformed', { cause: error });
   }
@@ -149,7 +195,7 @@ export function decodeResumeData(
 export async function saveResume(
   fs: FileSystem,
   path: string,
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieces: Bitfield,
   store: PieceStore,
 ): Promise<void> {
@@ -160,7 +206,7 @@ export async function saveResume(
   const stamps = await store.fileStamps();
   await fs.writeFileAtomic(
     path,
-    encodeResume(infoHash, snapshot, { directory: store.directory, stamps }),
+    encodeResume(torrent, snapshot, { directory: store.directory, stamps }),
   );
 }
 
@@ -190,20 +236,20 @@ async function confineResumePath(fs: FileSystem, path: string, directory: string
 export async function loadResume(
   fs: FileSystem,
   path: string,
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieceCount: number,
 ): Promise<Bitfield | undefined> {
-  return (await loadResumeData(fs, path, infoHash, pieceCount))?.pieces;
+  return (await loadResumeData(fs, path, torrent, pieceCount))?.pieces;
 }
 
 /** Reads resume data with its file records (see `loadResume`). */
 export async function loadResumeData(
   fs: FileSystem,
   path: string,
-  infoHash: Uint8Array,
+  torrent: Uint8Array | ResumeKey,
   pieceCount: number,
 ): Promise<ResumeData | undefined> {
   const bytes = await fs.readFile(path);
   if (bytes === undefined) return undefined;
-  return decodeResumeData(bytes, infoHash, pieceCount);
+  return decodeResumeData(bytes, torrent, pieceCount);
 }

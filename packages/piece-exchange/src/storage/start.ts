@@ -20,7 +20,7 @@
 import { Bitfield } from '../bitfield';
 import type { FileStamp, FileSystem } from './file-system';
 import type { PieceStore } from './piece-store';
-import { loadResumeData, type ResumeData, saveResume } from './resume';
+import { loadResumeData, type ResumeData, type ResumeKey, saveResume } from './resume';
 import { StorageError } from './storage-error';
 
 /** What to do with a file that is already where the torrent's file goes. */
@@ -51,7 +51,7 @@ function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean 
 async function readResume(
   fs: FileSystem,
   path: string | undefined,
-  infoHash: Uint8Array,
+  infoHash: Uint8Array | ResumeKey,
   store: PieceStore,
 ): Promise<ResumeData | undefined> {
   if (path === undefined) return undefined;
@@ -75,7 +75,7 @@ async function readResume(
 export async function verifiedAtStart(
   fs: FileSystem,
   path: string | undefined,
-  infoHash: Uint8Array,
+  infoHash: Uint8Array | ResumeKey,
   store: PieceStore,
   options: StartOptions = {},
 ): Promise<Bitfield> {
