@@ -198,10 +198,10 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
     }
   }
   let dht: DHT | undefined;
-  let sources: PeerSources[] = [];
+  let discovery: PeerSources | undefined;
   const close = async () => {
     // Trackers hear `stopped` (BEP 3, at most 3 s each, all at once) before the port closes.
-    await Promise.all(sources.map((s) => s.stop()));
+    await discovery?.stop();
     await client.close();
     if (dht !== undefined) await closeDht(dht, options.state.dhtPath, nodeEmit(emit));
     await Promise.all(stateLocks.map((l) => l.release()));
@@ -225,7 +225,7 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
       throw error;
     }
   }
-  sources = startDiscovery(seeding, { ...options, address, host, network: base, dhtNode: dht });
+  discovery = startDiscovery(seeding, { ...options, address, host, network: base, dhtNode: dht });
   emit('ready', {
     seeding: seeding.length,
     skipped: skipped.length,
@@ -256,11 +256,13 @@ function startDiscovery(
     network: Network;
     dhtNode: DHT | undefined;
   },
-): PeerSources[] {
+): PeerSources {
   const { dhtNode: dht, onEvent: emit } = context;
   const bootstrap = context.bootstrap ?? [];
+  let stopped = false;
   const joined = dht?.bootstrap(bootstrap).catch(() => 0);
   void joined?.then((nodes) => {
+    if (stopped) return;
     emit('dht-ready', { nodes });
     if (nodes === 0)
       emit('warning', {
@@ -269,7 +271,7 @@ function startDiscovery(
       });
   });
   const done = Promise.resolve();
-  return seeding.map((s) =>
+  const sources = seeding.map((s) =>
     startPeerSources({
       torrent: s.torrent,
       dht: s.private ? undefined : dht,
@@ -287,6 +289,12 @@ function startDiscovery(
       emit: nodeEmit(emit, s.infoHash),
     }),
   );
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(sources.map((s) => s.stop()));
+    },
+  };
 }
 
 /** A torrent's peer and upload events, each with its info-hash. */
