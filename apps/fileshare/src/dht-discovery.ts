@@ -20,6 +20,11 @@ export interface DhtDiscoveryOptions {
   /** Our TCP port, announced to the DHT. */
   port: number;
   bootstrap: readonly Address[];
+  /**
+   * The DHT was joined already, for many torrents (`seed-dir`: one node, one bootstrap): this
+   * torrent waits for it instead of bootstrapping, and reports no `dht-ready` of its own.
+   */
+  joined?: Promise<number>;
   /** True once the download is complete (lookups stop then). */
   isDone: () => boolean;
   feed: (peer: Address) => void;
@@ -74,10 +79,11 @@ export function startDhtDiscovery(options: DhtDiscoveryOptions): { stop(): void 
   };
 
   void (async () => {
-    const nodes = await dht.bootstrap(options.bootstrap).catch(() => 0);
+    const shared = options.joined !== undefined;
+    const nodes = await (options.joined ?? dht.bootstrap(options.bootstrap)).catch(() => 0);
     if (stopped) return;
-    emit({ type: 'dht-ready', nodes });
-    if (nodes === 0) {
+    if (!shared) emit({ type: 'dht-ready', nodes });
+    if (nodes === 0 && !shared) {
       emit({
         type: 'warning',
         code: 'DHT_EMPTY',

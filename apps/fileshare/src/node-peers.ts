@@ -29,6 +29,8 @@ export interface PeerSourceOptions {
   /** Tracker URLs (a tier each) and BEP 12 tiers. */
   trackers: readonly (string | readonly string[])[];
   bootstrap: readonly Address[];
+  /** The DHT joined once for many torrents (`seed-dir`): no bootstrap per torrent. */
+  dhtJoined?: Promise<number>;
   announceIntervalMs: number | undefined;
   /** Resolves when every piece is verified (trackers get `event=completed`). */
   done: Promise<void>;
@@ -98,6 +100,7 @@ export function startPeerSources(options: PeerSourceOptions): PeerSources {
           infoHash: options.infoHash,
           port: address.port,
           bootstrap: options.bootstrap,
+          ...(options.dhtJoined !== undefined ? { joined: options.dhtJoined } : {}),
           isDone: () => torrent.done,
           feed,
           emit,

@@ -22,9 +22,7 @@
  * download or are retried while seeding; piece-exchange locks the files themselves, never
  * follows a link and never overwrites a file that is not this torrent's data).
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DHT, loadState, saveState } from '@peerkit/kademlia';
+import type { DHT } from '@peerkit/kademlia';
 import {
   type EncryptionPolicy,
   type ExistingFilePolicy,
@@ -36,17 +34,12 @@ import {
   type TorrentOptions,
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
-import {
-  type Address,
-  formatAddress,
-  isTransportError,
-  type Network,
-  nodeNetwork,
-} from '@peerkit/transport';
+import { type Address, formatAddress, type Network, nodeNetwork } from '@peerkit/transport';
 import { dualNetwork, type UtpNetwork, utpNetwork } from '@peerkit/utp';
 import { reportingDials } from './dial-report';
-import { CliError, describeError, errorCode } from './errors';
+import { describeError, errorCode } from './errors';
 import type { NodeEventHandler, PeerTotals, StatusFields } from './events';
+import { bindError, closeDht, openDht } from './node-dht';
 import { startPeerSources } from './node-peers';
 import { reportDone, reportTorrentEvents, torrentStatus } from './node-report';
 import { lockTorrentState, storageErrorForCli, watchStorageErrors } from './node-storage';
@@ -140,23 +133,6 @@ export interface ShareNode {
   close(signal?: string): Promise<void>;
 }
 
-/** Wraps a TCP/UDP bind failure into the CLI's one-line error. */
-function bindError(
-  error: unknown,
-  what: string,
-  port: number | undefined,
-  flag: '--port' | '--dht-port',
-): unknown {
-  if (isTransportError(error, 'ADDRESS_IN_USE')) {
-    return new CliError(
-      'PORT_IN_USE',
-      `${what} port ${port ?? 0} is already in use (choose another with ${flag})`,
-      { cause: error },
-    );
-  }
-  return error;
-}
-
 /**
  * Which socket of the peer port could not be bound, for the message: with `both`, Node's
  * `syscall` tells a TCP `listen` from a UDP `bind`.
@@ -213,47 +189,6 @@ async function savedInfo(path: string, emit: NodeEventHandler): Promise<TorrentI
   }
 }
 
-/** A DHT node on UDP, from the routing table saved last time when there is one. */
-async function openDht(
-  options: ShareNodeOptions,
-  network: Network,
-  host: string,
-  port: number,
-  emit: NodeEventHandler,
-): Promise<DHT> {
-  const state = await loadState(options.state.dhtPath).catch((error: unknown) => {
-    emit({
-      type: 'warning',
-      code: errorCode(error),
-      message: `ignoring saved DHT table: ${describeError(error)}`,
-    });
-    return undefined;
-  });
-  const dht = new DHT({ network, ...(state ? { state } : {}) });
-  try {
-    await dht.listen({ host, port });
-  } catch (error) {
-    await dht.close();
-    throw bindError(error, 'UDP', port, '--dht-port');
-  }
-  return dht;
-}
-
-/** Saves the DHT routing table (for the next run without `--bootstrap`) and closes the node. */
-async function closeDht(dht: DHT, path: string, emit: NodeEventHandler): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await saveState(path, dht.toState());
-  } catch (error) {
-    emit({
-      type: 'warning',
-      code: errorCode(error),
-      message: `cannot save DHT table: ${describeError(error)}`,
-    });
-  }
-  await dht.close();
-}
-
 /** Starts a node for one torrent; resolves once its sockets are bound. */
 export async function startShareNode(options: ShareNodeOptions): Promise<ShareNode> {
   const emit: NodeEventHandler = options.onEvent ?? (() => undefined);
@@ -308,7 +243,7 @@ export async function startShareNode(options: ShareNodeOptions): Promise<ShareNo
       // One UDP port for the DHT and uTP (as libtorrent does): the DHT takes the datagram side
       // of the uTP socket, unless --dht-port names another port.
       const dhtPort = options.dhtPort ?? (utp !== undefined ? torrent.listenAddress!.port : 0);
-      dht = await openDht(options, utp ?? base, host, dhtPort, emit);
+      dht = await openDht(options.state.dhtPath, utp ?? base, host, dhtPort, emit);
     } catch (error) {
       await torrent.close();
       await utp?.close();

@@ -13,9 +13,8 @@
 import type { Readable } from 'node:stream';
 import type { Address, Network, StreamListener, Timer } from '@peerkit/transport';
 import { Emitter } from '@peerkit/transport';
-import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS, rechoke } from './choker';
+import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS } from './choker';
 import type { ClientRegistration } from './client/attach';
-import { capUnchoked } from './client/limits';
 import { PieceExchangeError } from './errors';
 import type { FilePriority } from './file-priorities';
 import { MetadataExchange } from './session/metadata-exchange';
@@ -23,13 +22,14 @@ import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
 import type { Content } from './session/peer-host';
 import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
-import { chokerPeer, peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
+import { peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
 import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import type { StorageLock } from './storage/lock';
 import { type FileReadOptions, StreamHub } from './stream';
 import { type Ban, SwarmPolicy } from './swarm-policy';
+import { applyRechoke, uploadSlotFree } from './torrent-choke';
 import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
 import { Downloads } from './torrent-downloads';
@@ -42,9 +42,6 @@ import { type FileSelection, initialPriorities, selectedPriorities } from './tor
 import { type TorrentStats, torrentStats } from './torrent-stats';
 import { asError, TorrentV2 } from './torrent-v2';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
-
-/** Below this many unchoked interested peers, a newly interested peer triggers a rechoke. */
-const UPLOAD_SLOTS_FILLED = 4;
 
 export class Torrent extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
@@ -512,10 +509,7 @@ export class Torrent extends Emitter<TorrentEvents> {
 
   #onPeerInterest(): void {
     // Fill a free upload slot at once instead of waiting for the next rechoke.
-    let unchokedInterested = 0;
-    for (const p of this.#peers.values())
-      if (p.isOpen && !p.amChoking && p.peerInterested) unchokedInterested++;
-    if (unchokedInterested < UPLOAD_SLOTS_FILLED) this.#rechoke();
+    if (uploadSlotFree(this.#peers.values())) this.#rechoke();
   }
 
   // --- periodic work -------------------------------------------------------------------------
@@ -534,24 +528,17 @@ export class Torrent extends Emitter<TorrentEvents> {
     if (!this.#paused) this.#peers.dial();
   }
 
-  /** Runs the choker over the open peers and applies its decision (BEP 3). */
+  /** Runs the choker over the open peers and applies its decision (BEP 3; ./torrent-choke.ts). */
   #rechoke(): void {
     const now = this.#network.clock.now();
     this.#lastRechoke = now;
-    const open = [...this.#peers.values()].filter((p) => p.isOpen);
-    if (this.#paused || this.#content === undefined) {
-      for (const p of open) p.setChoking(true);
-      return;
-    }
-    const result = rechoke({
-      peers: open.map((p) => chokerPeer(p, now)),
-      seeding: this.done,
+    this.#chokerState = applyRechoke(this.#peers.values(), {
       now,
+      seeding: this.done,
+      chokeAll: this.#paused || this.#content === undefined,
       state: this.#chokerState,
       random: this.#network.random,
+      slots: this.#client?.slots(),
     });
-    this.#chokerState = result.state;
-    const unchoked = this.#client ? capUnchoked(result, this.#client.slots()) : result.unchoked;
-    for (const p of open) p.setChoking(!unchoked.has(p.id));
   }
 }

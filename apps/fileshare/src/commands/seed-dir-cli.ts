@@ -4,8 +4,9 @@
  * torrent's carrying its `infoHash` (docs/cli.md).
  */
 import { addOutputOptions, Interrupts, type Output, type OutputFlags } from '@peerkit/cli-kit';
+import type { Address } from '@peerkit/transport';
 import { type Command, Option } from 'commander';
-import { parsePort, parsePositive, parseSize } from '../input';
+import { parsePeerAddress, parsePort, parsePositive, parseSize } from '../input';
 import { openStateDir } from '../state-dir';
 import { parseTransport } from './common';
 import { runSeedDir } from './seed-dir';
@@ -21,20 +22,41 @@ interface SeedDirValues extends OutputFlags {
   maxConnections?: string;
   uploadSlots?: string;
   encryption: 'prefer' | 'require' | 'plain';
+  tracker?: string[];
+  dht: boolean;
+  dhtPort?: string;
+  bootstrap?: string[];
 }
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function addSeedDirCommand(program: Command, outputFor: (flags: OutputFlags) => Output) {
   const command = program
     .command('seed-dir')
     .description(
-      'seed every .torrent in a folder from one process on one port, until interrupted (no DHT: peers connect to the port)',
+      'seed every .torrent in a folder from one process on one port, announced to its trackers and (public torrents) the DHT, until interrupted',
     )
     .argument('<dir>', 'folder of .torrent files')
     .option('--data <dir>', 'where the content is (default: next to the .torrent files)')
     .option('--host <ip>', 'address to bind TCP and UDP to', '0.0.0.0')
     .option('--port <port>', 'the one port for every torrent, uTP (UDP) and TCP (default: any)')
     .option('--transport <utp|tcp|both>', 'accept peers over uTP, TCP, or both', 'both')
-    .option('--state-dir <dir>', 'resume data and locks (default: ~/.peerkit-share)')
+    .option(
+      '--dht-port <port>',
+      'UDP port for the DHT (default: the uTP port, or any free port with --transport tcp)',
+    )
+    .option(
+      '--bootstrap <host:port>',
+      'DHT node to join through (repeatable; default: the table saved by the last run)',
+      collect,
+    )
+    .option(
+      '--tracker <url>',
+      'tracker to announce every torrent to as well: http://, https://, udp:// (repeatable)',
+      collect,
+    )
+    .option('--no-dht', 'do not run a DHT node (trackers and incoming peers only)')
+    .option('--state-dir <dir>', 'resume data, locks and the DHT table (default: ~/.peerkit-share)')
     .option('--max-upload-rate <bytes>', 'upload limit across all torrents, e.g. 512k or 2M')
     .option('--max-download-rate <bytes>', 'download limit across all torrents')
     .option('--max-connections <n>', 'peer connections across all torrents (default 500)')
@@ -48,6 +70,9 @@ export function addSeedDirCommand(program: Command, outputFor: (flags: OutputFla
     const out = outputFor(o);
     const interrupts = new Interrupts();
     try {
+      const bootstrap: Address[] = [];
+      for (const text of o.bootstrap ?? [])
+        bootstrap.push(await parsePeerAddress(text, '--bootstrap'));
       const node = await runSeedDir({
         dir,
         ...(o.data !== undefined ? { data: o.data } : {}),
@@ -68,6 +93,10 @@ export function addSeedDirCommand(program: Command, outputFor: (flags: OutputFla
           ? { uploadSlots: parsePositive(o.uploadSlots, '--upload-slots', true) }
           : {}),
         encryption: o.encryption,
+        ...(o.tracker !== undefined ? { trackers: o.tracker } : {}),
+        dht: o.dht,
+        ...(o.dhtPort !== undefined ? { dhtPort: parsePort(o.dhtPort, '--dht-port') } : {}),
+        bootstrap,
         onEvent: (name, fields) => {
           out.event(name, fields);
           if (name === 'seeding') out.info(`seeding ${fields.name} (${fields.infoHash})`);
@@ -75,6 +104,13 @@ export function addSeedDirCommand(program: Command, outputFor: (flags: OutputFla
           else if (name === 'listening') out.info(`listening on port ${fields.port}`);
           else if (name === 'peer')
             out.detail(`peer ${fields.action} ${fields.address} (${fields.infoHash})`);
+          else if (name === 'warning')
+            out.warn(
+              fields.infoHash ? `${fields.infoHash}: ${fields.message}` : `${fields.message}`,
+            );
+          else if (name === 'tracker')
+            out.detail(`tracker ${fields.url}: ${fields.peers} peers (${fields.infoHash})`);
+          else if (name === 'dht-ready') out.detail(`DHT: ${fields.nodes} nodes`);
         },
       });
       out.info(

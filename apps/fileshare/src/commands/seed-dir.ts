@@ -10,9 +10,16 @@
  * .torrent, content missing or not matching, files locked by another process) is reported in
  * one line and left out; the others are seeded. The same locks as `share` apply: one process
  * per torrent and state directory, one writer per set of files.
+ *
+ * Peers find each torrent as they find a `share`: its trackers (the .torrent's BEP 12 tiers and
+ * `--tracker`) get BEP 3 announces with the torrent's own uploaded/downloaded/left
+ * (../node-trackers.ts, through ../node-peers.ts), and a public torrent is announced on the DHT
+ * (BEP 5) by one DHT node for all of them, on the client's UDP port (the uTP socket's datagram
+ * side). A private torrent (BEP 27) is never announced on the DHT.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { DHT } from '@peerkit/kademlia';
 import {
   type StorageLock,
   type Torrent,
@@ -22,8 +29,11 @@ import {
 import { type Address, isTransportError, type Network, nodeNetwork } from '@peerkit/transport';
 import { dualNetwork, type UtpNetwork, utpNetwork } from '@peerkit/utp';
 import { CliError, describeError, errorCode } from '../errors';
+import type { NodeEvent } from '../events';
 import { readTorrentFile } from '../input';
 import type { TransportMode } from '../node';
+import { closeDht, openDht } from '../node-dht';
+import { type PeerSources, startPeerSources } from '../node-peers';
 import { lockTorrentState, storageErrorForCli } from '../node-storage';
 import type { StateDir } from '../state-dir';
 import { readIfExists } from '../state-dir';
@@ -42,6 +52,16 @@ export interface SeedDirOptions {
   maxConnections?: number;
   uploadSlots?: number;
   encryption?: 'prefer' | 'require' | 'plain';
+  /** Trackers announced to for every torrent as well (`--tracker`: a tier each). */
+  trackers?: readonly string[];
+  /** Run a DHT node for the public torrents (default true; BEP 27: never for a private one). */
+  dht?: boolean;
+  /** UDP port of the DHT (default: the uTP port; any free port with `--transport tcp`). */
+  dhtPort?: number;
+  /** DHT nodes to join through; without them the saved routing table is used. */
+  bootstrap?: readonly Address[];
+  /** DHT re-announce interval (default 15 minutes). */
+  announceIntervalMs?: number;
   network?: Network;
   /** One event per torrent and peer (`--json`: each carries the torrent's `infoHash`). */
   onEvent: (name: string, fields: Readonly<Record<string, unknown>>) => void;
@@ -52,11 +72,17 @@ export interface SeededTorrent {
   readonly infoHash: string;
   readonly name: string;
   readonly torrent: Torrent;
+  /** BEP 27: announced to its trackers only, never on the DHT. */
+  readonly private: boolean;
+  /** Its BEP 12 tiers (announce-list, or announce). */
+  readonly trackers: readonly (readonly string[])[];
 }
 
 export interface SeedDirNode {
   readonly client: TorrentClient;
   readonly address: Address;
+  /** The DHT node shared by the public torrents (none with `--no-dht` or no public torrent). */
+  readonly dht: DHT | undefined;
   readonly seeding: readonly SeededTorrent[];
   /** The .torrent files left out, with the one line that says why. */
   readonly skipped: readonly { file: string; code: string; message: string }[];
@@ -91,13 +117,15 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
   const files = await torrentFiles(dir);
   const emit = options.onEvent;
   const transport = options.transport ?? 'both';
-  const { network, utp } = clientNetwork(options.network ?? nodeNetwork(), transport);
+  const base = options.network ?? nodeNetwork();
+  const host = options.host ?? '0.0.0.0';
+  const { network, utp } = clientNetwork(base, transport);
   const port = options.port ?? 0;
   let client: TorrentClient;
   try {
     client = await TorrentClient.open({
       network,
-      listen: { host: options.host ?? '0.0.0.0', port },
+      listen: { host, port },
       ...(options.maxUploadRate ? { uploadRate: options.maxUploadRate } : {}),
       ...(options.maxDownloadRate ? { downloadRate: options.maxDownloadRate } : {}),
       ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
@@ -152,7 +180,14 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
         );
       }
       stateLocks.push(stateLock);
-      seeding.push({ file, infoHash, name: metainfo.name, torrent });
+      seeding.push({
+        file,
+        infoHash,
+        name: metainfo.name,
+        torrent,
+        private: metainfo.private,
+        trackers: metainfo.announce,
+      });
       forwardEvents(torrent, infoHash, emit);
       emit('seeding', { infoHash, name: metainfo.name, file, pieces: pieceCount });
     } catch (error) {
@@ -163,8 +198,13 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
       emit('torrent-error', { ...entry, ...(infoHash ? { infoHash } : {}) });
     }
   }
+  let dht: DHT | undefined;
+  let discovery: PeerSources | undefined;
   const close = async () => {
+    // Trackers hear `stopped` (BEP 3, at most 3 s each, all at once) before the port closes.
+    await discovery?.stop();
     await client.close();
+    if (dht !== undefined) await closeDht(dht, options.state.dhtPath, nodeEmit(emit));
     await Promise.all(stateLocks.map((l) => l.release()));
     await utp?.close();
   };
@@ -175,8 +215,87 @@ export async function runSeedDir(options: SeedDirOptions): Promise<SeedDirNode> 
       `none of the ${files.length} torrents in ${dir} can be seeded`,
     );
   }
-  emit('ready', { seeding: seeding.length, skipped: skipped.length, port: address.port });
-  return { client, address, seeding, skipped, close };
+  // BEP 27: only public torrents bring the DHT up; one node serves them all.
+  if (options.dht !== false && seeding.some((s) => !s.private)) {
+    try {
+      // One UDP port for the DHT and uTP (as `share` does), unless --dht-port names another.
+      const dhtPort = options.dhtPort ?? (utp !== undefined ? address.port : 0);
+      dht = await openDht(options.state.dhtPath, utp ?? base, host, dhtPort, nodeEmit(emit));
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  discovery = startDiscovery(seeding, { ...options, address, host, network: base, dhtNode: dht });
+  emit('ready', {
+    seeding: seeding.length,
+    skipped: skipped.length,
+    port: address.port,
+    ...(dht !== undefined ? { dhtPort: dht.address.port } : {}),
+  });
+  return { client, address, dht, seeding, skipped, close };
+}
+
+/** A node event (../events.ts) as a seed-dir event; with `infoHash` for one torrent's. */
+function nodeEmit(emit: SeedDirOptions['onEvent'], infoHash?: string) {
+  return (event: NodeEvent) => {
+    const { type, ...fields } = event;
+    emit(type, infoHash !== undefined ? { infoHash, ...fields } : fields);
+  };
+}
+
+/**
+ * Each torrent's trackers, and the DHT for the public ones (joined once: `dht-ready` and a
+ * `DHT_EMPTY` warning are the node's, not each torrent's). The shared wiring of `share`
+ * (../node-peers.ts): `tracker` events and warnings come per torrent, with its info-hash.
+ */
+function startDiscovery(
+  seeding: readonly SeededTorrent[],
+  context: SeedDirOptions & {
+    address: Address;
+    host: string;
+    network: Network;
+    dhtNode: DHT | undefined;
+  },
+): PeerSources {
+  const { dhtNode: dht, onEvent: emit } = context;
+  const bootstrap = context.bootstrap ?? [];
+  let stopped = false;
+  const joined = dht?.bootstrap(bootstrap).catch(() => 0);
+  void joined?.then((nodes) => {
+    if (stopped) return;
+    emit('dht-ready', { nodes });
+    if (nodes === 0)
+      emit('warning', {
+        code: 'DHT_EMPTY',
+        message: 'no DHT nodes answered: pass --bootstrap host:port',
+      });
+  });
+  const done = Promise.resolve();
+  const sources = seeding.map((s) =>
+    startPeerSources({
+      torrent: s.torrent,
+      dht: s.private ? undefined : dht,
+      ...(joined !== undefined ? { dhtJoined: joined } : {}),
+      address: context.address,
+      clock: context.network.clock,
+      network: context.network,
+      host: context.host,
+      infoHash: s.torrent.infoHash,
+      peers: [],
+      trackers: [...(context.trackers ?? []), ...s.trackers],
+      bootstrap,
+      announceIntervalMs: context.announceIntervalMs,
+      done,
+      emit: nodeEmit(emit, s.infoHash),
+    }),
+  );
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(sources.map((s) => s.stop()));
+    },
+  };
 }
 
 /** A torrent's peer and upload events, each with its info-hash. */
