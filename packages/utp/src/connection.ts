@@ -88,7 +88,16 @@ export class Connection {
   #lastReceived: number;
 
   // Counters.
-  readonly stats = { packetsSent: 0, packetsReceived: 0, retransmits: 0, bytesSent: 0 };
+  readonly stats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    retransmits: 0,
+    bytesSent: 0,
+    /** Losses found by three duplicate acks, by the selective ACK, and timeouts. */
+    dupAckLosses: 0,
+    sackLosses: 0,
+    timeouts: 0,
+  };
 
   private constructor(
     clock: Clock,

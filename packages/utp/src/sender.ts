@@ -42,7 +42,14 @@ export interface SenderContext {
   readonly ledbat: Ledbat;
   readonly rtt: RttEstimator;
   readonly sizer: PacketSizer;
-  readonly stats: { packetsSent: number; retransmits: number; bytesSent: number };
+  readonly stats: {
+    packetsSent: number;
+    retransmits: number;
+    bytesSent: number;
+    dupAckLosses: number;
+    sackLosses: number;
+    timeouts: number;
+  };
   /** The connection's state now. */
   state(): ConnectionState;
   /** Writes the packet's header (with the receiving half's fields) and sends the datagram. */
@@ -209,7 +216,10 @@ export class Sender {
     ) {
       // Three duplicate acks: ack_nr + 1 is lost.
       const oldest = send.get(send.oldestSeq);
-      if (oldest !== undefined) this.#markLost(oldest, true);
+      if (oldest !== undefined && !oldest.needResend) {
+        this.#ctx.stats.dupAckLosses++;
+        this.#markLost(oldest, true);
+      }
     }
     if (sack !== undefined) this.#detectSackLoss();
     if (this.#writableWanted && this.writable) {
@@ -237,6 +247,7 @@ export class Sender {
       const p = send.at(i);
       if (p === undefined) after++;
       else if (after >= DUPLICATE_ACKS_BEFORE_RESEND && !p.fastResent && !p.needResend) {
+        this.#ctx.stats.sackLosses++;
         this.#markLost(p, true);
       }
     }
@@ -271,6 +282,7 @@ export class Sender {
     const { ledbat, rtt, sizer } = this.#ctx;
     const send = this.#send;
     rtt.backOff();
+    this.#ctx.stats.timeouts++;
     if (send.size > 0) {
       // BEP 29 "timeouts": the window drops to one packet; everything in flight is resent.
       ledbat.onTimeout(sizer.size);
