@@ -118,7 +118,7 @@ export class Connection {
     this.#maxTimeouts = options.maxTimeouts ?? 4;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-    this.#ackEvery = options.ackEvery ?? 8;
+    this.#ackEvery = options.ackEvery ?? 32;
     this.#reorderPackets = options.reorderPackets ?? 2048;
     this.sizer = new PacketSizer(
       options.minPacketSize ?? MIN_PATH_PACKET,

@@ -57,6 +57,11 @@ export interface SenderContext {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Packets are cut from slabs of this many bytes: one allocation per ~170 full packets instead
+ * of one backing store per packet (a slab lives until its last packet is acknowledged).
+ */
+const SLAB_BYTES = 256 * 1024;
 
 export class Sender {
   readonly #ctx: SenderContext;
@@ -80,6 +85,8 @@ export class Sender {
   #timeouts = 0;
   #ackNow = 0;
   #ackedBytes = 0;
+  #slab = new ArrayBuffer(0);
+  #slabOffset = 0;
 
   constructor(ctx: SenderContext, firstSeq: number, sendBufferBytes: number) {
     this.#ctx = ctx;
@@ -371,7 +378,7 @@ export class Sender {
   /** Builds a packet carrying `n` queued bytes (or `payload`), buffers it and sends it. */
   #pushPacket(type: number, payload: Uint8Array, n: number): OutPacket {
     const length = type === ST_DATA ? n : payload.length;
-    const bytes = new Uint8Array(HEADER_SIZE + length);
+    const bytes = this.#allocate(HEADER_SIZE + length);
     if (type === ST_DATA) this.#queue.take(bytes, HEADER_SIZE, n);
     else if (length > 0) bytes.set(payload, HEADER_SIZE);
     const p: OutPacket = {
@@ -389,6 +396,17 @@ export class Sender {
     this.#heldBytes += length;
     this.#transmit(p);
     return p;
+  }
+
+  /** `size` fresh zeroed bytes of the current slab (a new slab when it is used up). */
+  #allocate(size: number): Uint8Array {
+    if (this.#slabOffset + size > this.#slab.byteLength) {
+      this.#slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.#slabOffset = 0;
+    }
+    const bytes = new Uint8Array(this.#slab, this.#slabOffset, size);
+    this.#slabOffset += size;
+    return bytes;
   }
 
   #transmit(p: OutPacket): void {
