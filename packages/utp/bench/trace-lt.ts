@@ -3,7 +3,8 @@
  * libtorrent getting): every 250 ms the seeding connection's max_window, libtorrent's
  * advertised wnd_size, bytes in flight, RTT and how losses were found, plus the system's UDP
  * receive-buffer drops (/proc/net/snmp RcvbufErrors) over the run. Not part of `pnpm bench`.
- * usage: node --conditions=@peerkit/source --import tsx bench/trace-lt.ts
+ * With `get`, libtorrent seeds and peerkit gets (the getter's connection is traced instead).
+ * usage: node --conditions=@peerkit/source --import tsx bench/trace-lt.ts [get]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -62,13 +63,63 @@ const streams: UtpStream[] = [];
 // Sees every accepted stream, to read its connection's state.
 const net: Network = {
   ...utp,
-  dial: (to, options) => utp.dial(to, options),
+  dial: (to, options) =>
+    utp.dial(to, options).then((s) => {
+      streams.push(s as UtpStream);
+      return s;
+    }),
   listen: (options, onStream) =>
     utp.listen(options, (s: Stream) => {
       streams.push(s as UtpStream);
       onStream(s);
     }),
 };
+if (process.argv[2] === 'get') {
+  await writeFile(join(dir, name), data);
+  const lt = spawn(
+    '/usr/bin/python3',
+    [join(here, '../test/interop/lt_peer.py'), 'seed', torrentPath, dir, '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve) => {
+    createInterface({ input: lt.stdout }).on('line', (line) => {
+      if (process.env.TRACE_LT) console.log(`libtorrent: ${line.slice(0, 160)}`);
+      const event = JSON.parse(line) as { event: string; port?: number };
+      if (event.event === 'listening' && event.port !== undefined) resolve(event.port);
+    });
+  });
+  const drops = await rcvbufErrors();
+  const started = performance.now();
+  const timer = setInterval(() => {
+    for (const s of streams) {
+      const c = s.connection;
+      console.log(
+        `t=${((performance.now() - started) / 1000).toFixed(2)} ackNr=${c.ackNr} ` +
+          `${JSON.stringify(c.stats)}`,
+      );
+    }
+  }, 250);
+  const getter = await Torrent.open({
+    network: net,
+    directory: '/get',
+    info,
+    fs: memoryFileSystem(),
+    resume: false,
+    peers: [{ host: '127.0.0.1', port }],
+  });
+  await getter.whenDone();
+  clearInterval(timer);
+  const took = (performance.now() - started) / 1000;
+  console.log(
+    `got in ${took.toFixed(2)} s (${(SIZE / 1e6 / took).toFixed(1)} MB/s), ` +
+      `system UDP RcvbufErrors +${(await rcvbufErrors()) - drops}`,
+  );
+  await getter.close();
+  await utp.close();
+  lt.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 const seeder = await Torrent.open({
   network: net,
   directory: '/seed',

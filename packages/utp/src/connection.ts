@@ -288,6 +288,17 @@ export class Connection {
     if (this.state === 'CS_SYN_SENT') {
       // Only the ACK of our ST_SYN opens the connection (seq_nr 1).
       if (pkt.ackNr !== this.#sender.oldestSeq) return;
+      if (pkt.type === ST_FIN) {
+        // ST_FIN in answer to ST_SYN: the peer accepted and closed at once, before any data, as
+        // libtorrent does with a connection it turns away (e.g. one arriving while a torrent is
+        // being added). It will not acknowledge anything more (nor reset), so treat it as a
+        // refusal: the dialer may try again at once instead of waiting out 4 timeouts for the
+        // ACK of our own ST_FIN.
+        this.#close(
+          new TransportError('CONNECTION_REFUSED', 'uTP: the peer answered ST_SYN with ST_FIN'),
+        );
+        return;
+      }
       // BEP 29 diagram: c.ack_nr = pkt.seq_nr for the ST_STATE, which carries the acceptor's
       // next seq_nr without consuming it (libutp, libtorrent): so ack_nr = seq_nr - 1.
       const ackNr = seqAdd(pkt.seqNr, -1);
