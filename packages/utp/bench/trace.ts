@@ -34,6 +34,7 @@ const net = utpNetwork(nodeNetwork(), {
 const stream = (await net.dial({ host: '127.0.0.1', port })) as UtpStream;
 const c = stream.connection;
 const start = performance.now();
+const cpu = process.cpuUsage();
 let lastBytes = 0;
 const sample = setInterval(() => {
   const t = ((performance.now() - start) / 1000).toFixed(1);
@@ -54,5 +55,11 @@ let answer = '';
 for await (const part of stream) answer += new TextDecoder().decode(part);
 const seconds = (performance.now() - start) / 1000;
 clearInterval(sample);
-console.log(`${answer} ${(SIZE / 1e6 / seconds).toFixed(1)} MB/s`);
+const used = process.cpuUsage(cpu);
+const sink = JSON.parse(answer) as { cpuUs: number };
+console.log(
+  `${(SIZE / 1e6 / seconds).toFixed(1)} MB/s, CPU ms per MB: sender ` +
+    `${((used.user + used.system) / 1000 / (SIZE / 1e6)).toFixed(2)}, receiver ` +
+    `${(sink.cpuUs / 1000 / (SIZE / 1e6)).toFixed(2)}`,
+);
 await net.close();
