@@ -157,7 +157,7 @@ async function main(): Promise<void> {
         utp: boolean[];
         done: boolean;
       };
-      if (r.done && r.utp.every(Boolean))
+      if (r.done && r.utp.length > 0 && r.utp.every(Boolean))
         rows.push(['libtorrent -> libtorrent, uTP only (reference)', SIZE / MB / r.seconds, '']);
     } else {
       rows.push(['libtorrent -> libtorrent, uTP only', 'not measured (no python3-libtorrent)', '']);
