@@ -18,7 +18,11 @@ pb = lt.add_torrent_params(); pb.ti = lt.torrent_info(torrent); pb.save_path = o
 hb = b.add_torrent(pb)
 start = time.time()
 hb.connect_peer(('127.0.0.1', a.listen_port()))
+# The connection's type is read while it is up (the seed may disconnect once b completes).
+seen = {}
 while not hb.status().is_seeding and time.time() - start < 300:
+    for p in hb.get_peer_info():
+        seen[f'{p.ip[0]}:{p.ip[1]}'] = bool(int(p.flags) & (1 << 17))
     time.sleep(0.05)
-utp = [bool(int(p.flags) & (1 << 17)) for p in hb.get_peer_info()]
+utp = list(seen.values())
 print(json.dumps({'seconds': time.time() - start, 'utp': utp, 'done': hb.status().is_seeding}))

@@ -88,7 +88,16 @@ export class Connection {
   #lastReceived: number;
 
   // Counters.
-  readonly stats = { packetsSent: 0, packetsReceived: 0, retransmits: 0, bytesSent: 0 };
+  readonly stats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    retransmits: 0,
+    bytesSent: 0,
+    /** Losses found by three duplicate acks, by the selective ACK, and timeouts. */
+    dupAckLosses: 0,
+    sackLosses: 0,
+    timeouts: 0,
+  };
 
   private constructor(
     clock: Clock,
@@ -109,7 +118,7 @@ export class Connection {
     this.#maxTimeouts = options.maxTimeouts ?? 4;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-    this.#ackEvery = options.ackEvery ?? 8;
+    this.#ackEvery = options.ackEvery ?? 32;
     this.#reorderPackets = options.reorderPackets ?? 2048;
     this.sizer = new PacketSizer(
       options.minPacketSize ?? MIN_PATH_PACKET,
@@ -279,6 +288,17 @@ export class Connection {
     if (this.state === 'CS_SYN_SENT') {
       // Only the ACK of our ST_SYN opens the connection (seq_nr 1).
       if (pkt.ackNr !== this.#sender.oldestSeq) return;
+      if (pkt.type === ST_FIN) {
+        // ST_FIN in answer to ST_SYN: the peer accepted and closed at once, before any data, as
+        // libtorrent does with a connection it turns away (e.g. one arriving while a torrent is
+        // being added). It will not acknowledge anything more (nor reset), so treat it as a
+        // refusal: the dialer may try again at once instead of waiting out 4 timeouts for the
+        // ACK of our own ST_FIN.
+        this.#close(
+          new TransportError('CONNECTION_REFUSED', 'uTP: the peer answered ST_SYN with ST_FIN'),
+        );
+        return;
+      }
       // BEP 29 diagram: c.ack_nr = pkt.seq_nr for the ST_STATE, which carries the acceptor's
       // next seq_nr without consuming it (libutp, libtorrent): so ack_nr = seq_nr - 1.
       const ackNr = seqAdd(pkt.seqNr, -1);

@@ -42,7 +42,14 @@ export interface SenderContext {
   readonly ledbat: Ledbat;
   readonly rtt: RttEstimator;
   readonly sizer: PacketSizer;
-  readonly stats: { packetsSent: number; retransmits: number; bytesSent: number };
+  readonly stats: {
+    packetsSent: number;
+    retransmits: number;
+    bytesSent: number;
+    dupAckLosses: number;
+    sackLosses: number;
+    timeouts: number;
+  };
   /** The connection's state now. */
   state(): ConnectionState;
   /** Writes the packet's header (with the receiving half's fields) and sends the datagram. */
@@ -50,6 +57,11 @@ export interface SenderContext {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Packets are cut from slabs of this many bytes: one allocation per ~170 full packets instead
+ * of one backing store per packet (a slab lives until its last packet is acknowledged).
+ */
+const SLAB_BYTES = 256 * 1024;
 
 export class Sender {
   readonly #ctx: SenderContext;
@@ -73,6 +85,8 @@ export class Sender {
   #timeouts = 0;
   #ackNow = 0;
   #ackedBytes = 0;
+  #slab = new ArrayBuffer(0);
+  #slabOffset = 0;
 
   constructor(ctx: SenderContext, firstSeq: number, sendBufferBytes: number) {
     this.#ctx = ctx;
@@ -209,7 +223,10 @@ export class Sender {
     ) {
       // Three duplicate acks: ack_nr + 1 is lost.
       const oldest = send.get(send.oldestSeq);
-      if (oldest !== undefined) this.#markLost(oldest, true);
+      if (oldest !== undefined && !oldest.needResend) {
+        this.#ctx.stats.dupAckLosses++;
+        this.#markLost(oldest, true);
+      }
     }
     if (sack !== undefined) this.#detectSackLoss();
     if (this.#writableWanted && this.writable) {
@@ -237,6 +254,7 @@ export class Sender {
       const p = send.at(i);
       if (p === undefined) after++;
       else if (after >= DUPLICATE_ACKS_BEFORE_RESEND && !p.fastResent && !p.needResend) {
+        this.#ctx.stats.sackLosses++;
         this.#markLost(p, true);
       }
     }
@@ -271,6 +289,7 @@ export class Sender {
     const { ledbat, rtt, sizer } = this.#ctx;
     const send = this.#send;
     rtt.backOff();
+    this.#ctx.stats.timeouts++;
     if (send.size > 0) {
       // BEP 29 "timeouts": the window drops to one packet; everything in flight is resent.
       ledbat.onTimeout(sizer.size);
@@ -359,7 +378,7 @@ export class Sender {
   /** Builds a packet carrying `n` queued bytes (or `payload`), buffers it and sends it. */
   #pushPacket(type: number, payload: Uint8Array, n: number): OutPacket {
     const length = type === ST_DATA ? n : payload.length;
-    const bytes = new Uint8Array(HEADER_SIZE + length);
+    const bytes = this.#allocate(HEADER_SIZE + length);
     if (type === ST_DATA) this.#queue.take(bytes, HEADER_SIZE, n);
     else if (length > 0) bytes.set(payload, HEADER_SIZE);
     const p: OutPacket = {
@@ -377,6 +396,17 @@ export class Sender {
     this.#heldBytes += length;
     this.#transmit(p);
     return p;
+  }
+
+  /** `size` fresh zeroed bytes of the current slab (a new slab when it is used up). */
+  #allocate(size: number): Uint8Array {
+    if (this.#slabOffset + size > this.#slab.byteLength) {
+      this.#slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.#slabOffset = 0;
+    }
+    const bytes = new Uint8Array(this.#slab, this.#slabOffset, size);
+    this.#slabOffset += size;
+    return bytes;
   }
 
   #transmit(p: OutPacket): void {
