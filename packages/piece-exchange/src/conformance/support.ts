@@ -2,7 +2,7 @@
  * Helpers shared by the peer rules: how a frame is named in a violation, the arbitrary of block
  * requests inside the torrent, and the "sentinel" request that shows a target kept serving.
  */
-import { RuleViolation } from '@peerkit/transport/conformance';
+import { RuleViolation } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import type { WireFrame } from '../wire/decoder';
 import { BLOCK_LENGTH, encodeRequest } from '../wire/messages';
