@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { pack, unpack } from 'msgpackr';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { defineMessage, encodeFrame, FrameDecoder, t } from '../src/index';
 
 const COUNT = 1000;
