@@ -63,7 +63,7 @@ const json = messages.map((m) =>
 );
 
 /**
- * Like bench-kit's `rate`, but on this process's CPU time (user + system) rather than wall time:
+ * Like `rate` of @peerkit/dev-kit/bench, but on this process's CPU time (user + system) rather than wall time:
  * on a machine shared with other jobs, time spent waiting for a core is not counted, which
  * keeps the ratios between cases stable.
  */
