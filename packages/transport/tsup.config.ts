@@ -3,5 +3,4 @@ import { peerkitTsupConfig } from '../../tsup.shared.ts';
 export default peerkitTsupConfig({
   index: 'src/index.ts',
   testing: 'src/testing.ts',
-  conformance: 'src/conformance.ts',
 });

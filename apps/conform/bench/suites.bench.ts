@@ -5,12 +5,12 @@
  * ping).
  */
 
+import { rateAsync, report } from '@peerkit/dev-kit/bench';
 import { GossipNode } from '@peerkit/gossip';
 import { DHT } from '@peerkit/kademlia';
 import { KrpcProbe } from '@peerkit/kademlia/conformance';
 import { Torrent, torrentInfoFromMetainfo } from '@peerkit/piece-exchange';
 import { nodeNetwork } from '@peerkit/transport';
-import { rateAsync, report } from '../../../scripts/bench-kit';
 import { runDhtSuite, runGossipSuite, runPeerSuite } from '../src/suites';
 import { torrentOnDisk } from '../test/fixtures';
 

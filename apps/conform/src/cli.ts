@@ -17,7 +17,7 @@ import {
   runProgram,
   verbosityFrom,
 } from '@peerkit/cli-kit';
-import { DEFAULT_RUNS, type RuleResult, type SuiteReport } from '@peerkit/transport/conformance';
+import { DEFAULT_RUNS, type RuleResult, type SuiteReport } from '@peerkit/conformance';
 import type { Command } from 'commander';
 import { formatTable } from './framework/report';
 import { parseHostPort } from './host-port';

@@ -4,9 +4,28 @@
  *
  * The rules are the protocol packages' own conformance suites (their `./conformance` entries,
  * which their `./testing` entries run as vitest tests): this package only opens their contexts
- * against a live address, runs them with the rule framework of `@peerkit/transport/conformance`
+ * against a live address, runs them with the rule framework of `@peerkit/conformance`
  * and formats the report. They are re-exported here so that one import gives everything.
  */
+
+export {
+  DEFAULT_RUNS,
+  defineRule,
+  ensure,
+  type Outcome,
+  type Rule,
+  type RuleDefinition,
+  type RuleResult,
+  RuleViolation,
+  type RunOptions,
+  randomSeed,
+  runRules,
+  type SpecCitation,
+  type SuiteReport,
+  selects,
+  type TargetContext,
+  TargetDown,
+} from '@peerkit/conformance';
 export {
   type GossipContext,
   type GossipContextOptions,
@@ -29,24 +48,6 @@ export {
   peerRules,
   WireProbe,
 } from '@peerkit/piece-exchange/conformance';
-export {
-  DEFAULT_RUNS,
-  defineRule,
-  ensure,
-  type Outcome,
-  type Rule,
-  type RuleDefinition,
-  type RuleResult,
-  RuleViolation,
-  type RunOptions,
-  randomSeed,
-  runRules,
-  type SpecCitation,
-  type SuiteReport,
-  selects,
-  type TargetContext,
-  TargetDown,
-} from '@peerkit/transport/conformance';
 export { formatJson, formatTable } from './framework/report';
 export { parseHostPort } from './host-port';
 export {

@@ -2,12 +2,6 @@
  * The suites: open a context for a live target, run the rules, close the context.
  */
 
-import { type GossipContext, gossipRules, openGossipContext } from '@peerkit/gossip/conformance';
-import { type DhtContext, dhtRules, openDhtContext } from '@peerkit/kademlia/conformance';
-import { type BtcContext, btcRules, openBtcContext } from '@peerkit/ledger/conformance';
-import { parseTorrent, requireV1, type V1Metainfo } from '@peerkit/piece-exchange';
-import { openPeerContext, type PeerContext, peerRules } from '@peerkit/piece-exchange/conformance';
-import { type Address, formatAddress, type Network, nodeNetwork } from '@peerkit/transport';
 import {
   DEFAULT_RUNS,
   type Rule,
@@ -18,7 +12,13 @@ import {
   type SuiteReport,
   selects,
   type TargetContext,
-} from '@peerkit/transport/conformance';
+} from '@peerkit/conformance';
+import { type GossipContext, gossipRules, openGossipContext } from '@peerkit/gossip/conformance';
+import { type DhtContext, dhtRules, openDhtContext } from '@peerkit/kademlia/conformance';
+import { type BtcContext, btcRules, openBtcContext } from '@peerkit/ledger/conformance';
+import { parseTorrent, requireV1, type V1Metainfo } from '@peerkit/piece-exchange';
+import { openPeerContext, type PeerContext, peerRules } from '@peerkit/piece-exchange/conformance';
+import { type Address, formatAddress, type Network, nodeNetwork } from '@peerkit/transport';
 
 export interface SuiteOptions extends RunOptions {
   /** Longest wait for one expected answer (default 2,000 ms). */

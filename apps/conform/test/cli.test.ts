@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
+import type { SuiteReport } from '@peerkit/conformance';
 import { DHT } from '@peerkit/kademlia';
 import { nodeNetwork } from '@peerkit/transport';
-import type { SuiteReport } from '@peerkit/transport/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMisalignedSeeder, startTruncatingDhtNode } from './broken-fixtures';
 import { torrentOnDisk } from './fixtures';

@@ -1,6 +1,6 @@
 /**
  * Interop seeders: real aria2c and transmission-daemon processes seeding a torrent on loopback,
- * built on the shared fixtures in scripts/interop-kit.ts.
+ * built on the shared fixtures in @peerkit/dev-kit/interop.
  */
 import { join } from 'node:path';
 import {
@@ -12,10 +12,10 @@ import {
   tempDir,
   waitFor,
   waitForPort,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
 
 // The interop tests take haveClient from here with the seeders.
-export { haveClient } from '../../../scripts/interop-kit';
+export { haveClient } from '@peerkit/dev-kit/interop';
 
 export interface Seeder {
   readonly port: number;

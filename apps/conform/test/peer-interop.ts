@@ -1,6 +1,6 @@
 /** Shared by the peer interop tests: run the suite, print the table, return outcome by rule id. */
 
-import type { Outcome } from '@peerkit/transport/conformance';
+import type { Outcome } from '@peerkit/conformance';
 import { formatTable } from '../src/framework/report';
 import { runPeerSuite } from '../src/suites';
 import type { TorrentOnDisk } from './fixtures';

@@ -1,4 +1,4 @@
-import { defineRule, ensure, runRules, type TargetContext } from '@peerkit/transport/conformance';
+import { defineRule, ensure, runRules, type TargetContext } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatJson, formatTable } from '../src/framework/report';

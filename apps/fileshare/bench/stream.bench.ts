@@ -9,6 +9,7 @@
  * The median of BENCH_REPEAT runs (default 3) per row.
  */
 import { randomBytes } from 'node:crypto';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import {
   createTorrent,
   memoryFileSystem,
@@ -16,7 +17,6 @@ import {
   torrentInfoFromMetainfo,
 } from '@peerkit/piece-exchange';
 import { nodeNetwork } from '@peerkit/transport';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { startStreamServer } from '../src/http-stream';
 import { limitedNetwork } from '../src/throttle';
 

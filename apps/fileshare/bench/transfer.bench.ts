@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, report } from '../../../scripts/bench-kit';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { openStateDir, runGet, runShare } from '../src/index';
 
 const MIB = 1024 * 1024;

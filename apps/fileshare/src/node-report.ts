@@ -5,7 +5,13 @@
  */
 
 import { join } from 'node:path';
-import type { PieceEvent, Torrent, TorrentInfo, TorrentStats } from '@peerkit/piece-exchange';
+import {
+  BLOCK_LENGTH,
+  type PieceEvent,
+  type Torrent,
+  type TorrentInfo,
+  type TorrentStats,
+} from '@peerkit/piece-exchange';
 import { type Clock, formatAddress } from '@peerkit/transport';
 import { describeError, errorCode } from './errors';
 import type { NodeEventHandler, StatusFields } from './events';
@@ -14,10 +20,10 @@ import { writeAtomic } from './state-dir';
 
 /**
  * Bytes not yet verified (BEP 3 `left`, exact). Before the metadata the size is unknown: a
- * tracker still needs a number, and one that is not 0 (we are not a seed).
+ * tracker still needs a number, and one that is not 0 (we are not a seed): one block.
  */
 export function bytesLeft(stats: TorrentStats): number {
-  return stats.left ?? 16_384;
+  return stats.left ?? BLOCK_LENGTH;
 }
 
 /** The fields of a `status` event, now. */

@@ -6,20 +6,25 @@
  * back on the sender. The torrent session does not need to know; it just sees a slower socket.
  * Time comes from the wrapped network's clock.
  */
-import type {
-  Address,
-  BindOptions,
-  Clock,
-  DialOptions,
-  Network,
-  Stream,
-  StreamListener,
+import {
+  type Address,
+  type BindOptions,
+  type Clock,
+  type DialOptions,
+  type Network,
+  RateLimiter,
+  type Stream,
+  type StreamListener,
 } from '@peerkit/transport';
 
-/** A token bucket of `rate` bytes per second holding at most one second of tokens. */
+/**
+ * A byte rate: transport's `RateLimiter` (peerkit's one token bucket) with one key, `rate`
+ * tokens (bytes) per second and one second of burst, plus what a stream needs on top: waiting
+ * for the bytes on the network's clock, callers served in order. A write larger than one second
+ * goes through once the bucket is full, leaving it in debt.
+ */
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
+  private readonly limiter: RateLimiter<0>;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -27,8 +32,7 @@ export class TokenBucket {
     readonly rate: number,
   ) {
     if (!(rate > 0)) throw new RangeError('rate must be positive');
-    this.tokens = rate;
-    this.last = clock.now();
+    this.limiter = new RateLimiter(clock, rate, Math.max(1, rate));
   }
 
   /** Resolves when `bytes` may be sent; callers are served in order. */
@@ -38,22 +42,11 @@ export class TokenBucket {
     return turn;
   }
 
-  private refill(): void {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-  }
-
   private async wait(bytes: number): Promise<void> {
-    this.refill();
-    // A write larger than the bucket goes through once the bucket is full, leaving it in debt.
-    const need = Math.min(bytes, this.rate);
-    while (this.tokens < need) {
-      const ms = Math.ceil(((need - this.tokens) * 1000) / this.rate);
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.max(1, ms)));
-      this.refill();
+    while (!this.limiter.take(0, bytes)) {
+      const ms = Math.max(1, Math.ceil(this.limiter.waitMs(0, bytes)));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
     }
-    this.tokens -= bytes;
   }
 }
 

@@ -13,14 +13,14 @@ import { mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { encode } from '@peerkit/bencode';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARIA2_LOOPBACK,
   freePort,
   haveClient,
   type Proc,
   startProcess,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { afterEach, describe, expect, it } from 'vitest';
 import { getFromLoopbackPeer, Harness, randomFile, sha256File, withTimeout } from './helpers';
 
 const available = haveClient('aria2c');

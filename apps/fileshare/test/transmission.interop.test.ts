@@ -8,14 +8,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort, haveClient, type Proc, startProcess, waitFor } from '@peerkit/dev-kit/interop';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  haveClient,
-  type Proc,
-  startProcess,
-  waitFor,
-} from '../../../scripts/interop-kit';
 import { getFromLoopbackPeer, Harness, randomFile, sha256File, withTimeout } from './helpers';
 
 const available = haveClient('transmission-cli');

@@ -5,9 +5,10 @@
  * from its wallet. Both syncing nodes verify every block (peerkit: scripts and signatures;
  * bcoin: its full validation) before it counts. Run: `pnpm bench` (or `node ../../scripts/bench.mjs`).
  */
+
+import { fmt, report } from '@peerkit/dev-kit/bench';
+import { waitFor } from '@peerkit/dev-kit/interop';
 import { hashToHex } from '@peerkit/ledger';
-import { fmt, report } from '../../../scripts/bench-kit';
-import { waitFor } from '../../../scripts/interop-kit';
 import { LedgerRuntime } from '../src/runtime';
 import { BCOIN_REGTEST_P2PKH, base58check, bcoinBin, startBcoin } from '../test/bcoin';
 

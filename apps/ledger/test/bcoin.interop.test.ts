@@ -5,9 +5,10 @@
  * both ways, and reorgs to the most-work chain in both directions. bcoin runs as a child
  * process (test/bcoin.ts); peerkit validates everything with its own Chain.
  */
+
+import { waitFor } from '@peerkit/dev-kit/interop';
 import { COIN, hashToHex, REGTEST, toHex, txid, Wallet } from '@peerkit/ledger';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../../../scripts/interop-kit';
 import {
   BCOIN_REGTEST_P2PKH,
   type Bcoin,

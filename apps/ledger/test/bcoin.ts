@@ -18,7 +18,7 @@ import {
   tempDir,
   waitFor,
   waitForPort,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
 
 const require = createRequire(import.meta.url);
 

@@ -3,9 +3,10 @@
  * docs/conformance.md ("btc suite against bcoin"); the test pins them: the rules bcoin passes
  * must keep passing, and each known deviation is asserted so a change in bcoin shows up.
  */
+
+import { runRules } from '@peerkit/conformance';
 import { btcRules, openBtcContext } from '@peerkit/ledger/conformance';
 import { nodeNetwork } from '@peerkit/transport';
-import { runRules } from '@peerkit/transport/conformance';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Bcoin, bcoinBin, startBcoin } from './bcoin';
 

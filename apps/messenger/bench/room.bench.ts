@@ -9,10 +9,10 @@
  *    it shows the first message (history sync), and until the first live message arrives.
  */
 import { performance } from 'node:perf_hooks';
+import { fmt, percentile, rate, report } from '@peerkit/dev-kit/bench';
 import { runBootstrapNode } from '@peerkit/kademlia';
 import { generateIdentity, signWithIdentity, verifyIdentitySignature } from '@peerkit/noise';
 import { nodeNetwork } from '@peerkit/transport';
-import { fmt, percentile, rate, report } from '../../../scripts/bench-kit';
 import { EnvelopeCodec, verifyRoomMessage } from '../src/envelope';
 import type { ChatEvent } from '../src/events';
 import { MessengerNode } from '../src/node';

@@ -3,8 +3,9 @@
  * next to the npm `bencode` package (4.0.1) measured in the same run, plus a small KRPC
  * message (the DHT hot path). Run with `pnpm bench`.
  */
+
+import { fmt, percentile, rate, report } from '@peerkit/dev-kit/bench';
 import npmBencode from 'bencode';
-import { fmt, percentile, rate, report } from '../../../scripts/bench-kit';
 import { type BencodeInput, decode, decodeWithSpans, encode, rawSpan } from '../src/index';
 
 /** A deterministic multi-file torrent of about 1 MiB. */

@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { pack, unpack } from 'msgpackr';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { defineMessage, encodeFrame, FrameDecoder, t } from '../src/index';
 
 const COUNT = 1000;
@@ -63,7 +63,7 @@ const json = messages.map((m) =>
 );
 
 /**
- * Like bench-kit's `rate`, but on this process's CPU time (user + system) rather than wall time:
+ * Like `rate` of @peerkit/dev-kit/bench, but on this process's CPU time (user + system) rather than wall time:
  * on a machine shared with other jobs, time spent waiting for a core is not counted, which
  * keeps the ratios between cases stable.
  */

@@ -4,7 +4,7 @@
  * cache full (1,000 messages per heartbeat window, 5 windows); measured against verifying one
  * Ed25519 signature in the same run.
  */
-import { fmt, percentile, rate, report } from '../../../scripts/bench-kit';
+import { fmt, percentile, rate, report } from '@peerkit/dev-kit/bench';
 import { SignatureVerifier, signedBytes } from '../src/index';
 import { fakePeer, harness } from '../test/helpers/router';
 

@@ -4,8 +4,9 @@
  * ratio, p50/p99 delivery latency (virtual ms) and hops, and duplicates received per delivered
  * message. Run: `pnpm bench netsim` (env NODES, PUBLISHES, DEGREE to vary).
  */
+
+import { percentile, report } from '@peerkit/dev-kit/bench';
 import { type SimHost, Simulation } from '@peerkit/netsim';
-import { percentile, report } from '../../../scripts/bench-kit';
 import type { GossipOptions } from '../src/index';
 import { idKey, pickBootstrap, type SimNode, startNode } from '../test/helpers/net';
 

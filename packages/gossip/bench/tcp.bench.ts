@@ -5,8 +5,8 @@
  * topology in the same run. Run: `pnpm bench tcp` (env TCP_NODES, TCP_MESSAGES, TCP_SIZE).
  */
 import { randomInt } from 'node:crypto';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { nodeNetwork, sleep } from '@peerkit/transport';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { GossipNode, type GossipOptions } from '../src/index';
 
 const NODES = Number(process.env.TCP_NODES ?? 50);

@@ -3,8 +3,9 @@
  * `peerkit-conform gossip` does, plus the publish capability only a test that owns the node has.
  * Run: `pnpm exec tsx --conditions=@peerkit/source examples/conformance.ts`.
  */
+
+import { runRules, type SuiteReport } from '@peerkit/conformance';
 import { nodeNetwork } from '@peerkit/transport';
-import { runRules, type SuiteReport } from '@peerkit/transport/conformance';
 import { gossipRules, openGossipContext } from '../src/conformance';
 import { GossipNode } from '../src/index';
 

@@ -3,8 +3,8 @@
  * `peerkit-conform` command bundles it).
  *
  * - `gossipRules`: the rules of peerkit's gossip wire spec (README, "Conformance"), each citing
- *   the sentence it checks; run them with `runRules` from `@peerkit/transport/conformance`, or as
- *   vitest tests with `describeRules` (`@peerkit/transport/testing`) or
+ *   the sentence it checks; run them with `runRules` from `@peerkit/conformance`, or as
+ *   vitest tests with `describeRules` (`@peerkit/conformance/testing`) or
  *   `describeGossipCompliance` (`@peerkit/gossip/testing`).
  * - `openGossipContext(network, address, options)`: the target the rules talk to.
  * - `RawPeer`: a wire-level test peer with its own identity.

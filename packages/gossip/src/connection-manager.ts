@@ -5,7 +5,7 @@
  * while we have fewer than `targetPeers` outbound connections and forgotten after a few
  * failures; inbound connections are refused beyond `maxPeers`.
  */
-import type { Address, Random } from '@peerkit/transport';
+import { type Address, formatAddress, type Random } from '@peerkit/transport';
 
 export interface ConnectionManagerParams {
   targetPeers: number;
@@ -28,8 +28,9 @@ interface Known {
   nextAttempt: number;
 }
 
+/** The key of an address in the manager's maps: its `host:port` text (`formatAddress`). */
 export function addressKey(a: Address): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return formatAddress(a);
 }
 
 export class ConnectionManager {

@@ -5,6 +5,7 @@
  * on the hot path).
  */
 import { Buffer } from 'node:buffer';
+import { toHex } from '@peerkit/transport';
 
 export type PeerKey = string;
 export type MsgKey = string;
@@ -12,7 +13,7 @@ export type MsgKey = string;
 export const PEER_ID_LENGTH = 32;
 
 export function peerKey(id: Uint8Array): PeerKey {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+  return toHex(id);
 }
 
 export function peerIdOf(key: PeerKey): Uint8Array {

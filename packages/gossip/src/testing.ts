@@ -19,8 +19,9 @@
  * identities; they wait only through the network's own clock, so the suite runs on real sockets
  * and in netsim (auto-run mode) alike. Every wait is bounded.
  */
+
+import { type DescribeRulesOptions, describeRules } from '@peerkit/conformance/testing';
 import type { Address, Network } from '@peerkit/transport';
-import { type DescribeRulesOptions, describeRules } from '@peerkit/transport/testing';
 import { type GossipContext, openGossipContext, type PublishFn } from './conformance/context';
 import { gossipRules } from './conformance/rules';
 

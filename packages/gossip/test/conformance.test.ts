@@ -5,10 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runRules } from '@peerkit/conformance';
 import { encodeFrame, readFrames } from '@peerkit/framing';
 import { Simulation } from '@peerkit/netsim';
 import type { Address } from '@peerkit/transport';
-import { runRules } from '@peerkit/transport/conformance';
 import { afterEach, describe, expect, test } from 'vitest';
 import { gossipRules, openGossipContext } from '../src/conformance';
 import { GossipNode, Identity, PROTOCOL_VERSION, WireCodec } from '../src/index';
@@ -71,7 +71,7 @@ describe('@peerkit/gossip/conformance', () => {
     const { files, packages } = importGraph(entry);
     expect(files.length).toBeGreaterThan(5);
     expect([...packages].filter((p) => p === 'vitest' || p.endsWith('/testing'))).toEqual([]);
-    expect(packages).toContain('@peerkit/transport/conformance');
+    expect(packages).toContain('@peerkit/conformance');
   });
 });
 

@@ -2,8 +2,9 @@
  * Lookups in netsim at 1,000 and 10,000 nodes: rounds (hops), queries sent and virtual time per
  * lookup, and how often the lookup returned the true 8 closest nodes. Links: 10 ms one way.
  */
+
+import { percentile, report } from '@peerkit/dev-kit/bench';
 import { Simulation } from '@peerkit/netsim';
-import { percentile, report } from '../../../scripts/bench-kit';
 import { compareDistance, DHT, toHex } from '../src/index';
 
 async function measure(n: number, lookups: number) {

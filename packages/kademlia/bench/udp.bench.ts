@@ -12,9 +12,9 @@
  * bittorrent-dht keeps ids in Buffers, and neither lives in the V8 heap proper.
  */
 
+import { fmt, percentile, report } from '@peerkit/dev-kit/bench';
 import { nodeNetwork } from '@peerkit/transport';
 import BtDHT from 'bittorrent-dht';
-import { fmt, percentile, report } from '../../../scripts/bench-kit';
 import { DHT, randomId, toHex } from '../src/index';
 
 const N = Number(process.env.KADEMLIA_BENCH_NODES ?? 200);

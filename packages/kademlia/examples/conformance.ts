@@ -7,8 +7,9 @@
  * Exits with status 1 when a rule fails. `peerkit-conform dht HOST:PORT` does the same with
  * more options (seed, replay, JSON output).
  */
+
+import { runRules } from '@peerkit/conformance';
 import { type Address, nodeNetwork, parseAddress } from '@peerkit/transport';
-import { runRules } from '@peerkit/transport/conformance';
 import { dhtRules, openDhtContext } from '../src/conformance';
 import { DHT } from '../src/index';
 

@@ -2,8 +2,7 @@
  * 160-bit node ids and info-hashes (BEP 5 "Overview"): the same space, compared by XOR distance.
  * Ids are plain 20-byte `Uint8Array`s; these helpers never allocate hex strings on hot paths.
  */
-import { Buffer } from 'node:buffer';
-import type { Random } from '@peerkit/transport';
+import { parseHex, type Random, toHex } from '@peerkit/transport';
 import { DHTError } from './errors';
 
 /** A node id, info-hash or BEP 44 target: exactly 20 bytes. */
@@ -103,17 +102,14 @@ export function randomIdInBucket(self: NodeId, prefixLength: number, random: Ran
   return out;
 }
 
-/** Lowercase hex of any bytes (for maps, logs and saved state). */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+/** Lowercase hex of any bytes (for maps, logs and saved state): transport's `toHex`. */
+export { toHex };
 
 /** Parses hex (even length); throws `DHTError` `INVALID_ARGUMENT` on anything else. */
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new DHTError('INVALID_ARGUMENT', 'not a hex string');
-  }
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  const bytes = parseHex(hex);
+  if (bytes === undefined) throw new DHTError('INVALID_ARGUMENT', 'not a hex string');
+  return bytes;
 }
 
 /** A 20-byte id from 40 hex characters or 20 bytes. */

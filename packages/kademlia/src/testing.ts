@@ -3,8 +3,9 @@
  * of `./conformance` (the DHT rule set, its context and raw KRPC probe), and
  * `describeKrpcCompliance`, which runs the rule set as vitest tests against a live address.
  */
+
+import { type DescribeRulesOptions, describeRules } from '@peerkit/conformance/testing';
 import { type Address, type Network, nodeNetwork } from '@peerkit/transport';
-import { type DescribeRulesOptions, describeRules } from '@peerkit/transport/testing';
 import { openDhtContext } from './conformance/context';
 import { dhtRules } from './conformance/rules';
 

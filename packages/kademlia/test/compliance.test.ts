@@ -3,8 +3,9 @@
  * own node (IPv4, and the family-dependent rules over IPv6), and a silent address fails every
  * rule. The same rules in netsim are in `conformance.netsim.test.ts`.
  */
+
+import { runRules } from '@peerkit/conformance';
 import { type Address, nodeNetwork } from '@peerkit/transport';
-import { runRules } from '@peerkit/transport/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DHT } from '../src/index';
 import { describeKrpcCompliance, dhtRules, openDhtContext } from '../src/testing';

@@ -6,8 +6,8 @@
  * wrong in one way each, `dht.bep51.samples` fails with that reason.
  */
 import { encode } from '@peerkit/bencode';
+import { runRules, type SuiteReport } from '@peerkit/conformance';
 import { type SimHost, Simulation } from '@peerkit/netsim';
-import { runRules, type SuiteReport } from '@peerkit/transport/conformance';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type KrpcMessage } from '../src/index';
 import { dhtRules, openDhtContext } from '../src/testing';

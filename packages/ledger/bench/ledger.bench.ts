@@ -8,7 +8,7 @@
  *    without script verification), and coinbase-only blocks, as blocks/s and inputs/s.
  */
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import { fmt, rate, report } from '../../../scripts/bench-kit';
+import { fmt, rate, report } from '@peerkit/dev-kit/bench';
 import { verifyRawDigest } from '../src/crypto/ecdsa';
 import {
   addressToScript,

@@ -8,6 +8,7 @@
  * `hashFromHex` convert to and from that display order.
  */
 import { createHash } from 'node:crypto';
+import { parseHex, toHex } from '@peerkit/transport';
 import { LedgerError } from './errors';
 
 export function sha256(b: Uint8Array): Uint8Array {
@@ -45,13 +46,12 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Plain (non-reversed) hex of bytes, for keys of maps and for logs. */
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
+/** Plain (non-reversed) hex of bytes, for keys of maps and for logs: transport's `toHex`. */
+export { toHex };
 
 /** Bytes from plain hex (even length, hex digits only). */
 export function fromHex(s: string): Uint8Array {
-  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new LedgerError('DECODE', 'not hex');
-  return new Uint8Array(Buffer.from(s, 'hex'));
+  const bytes = parseHex(s);
+  if (bytes === undefined) throw new LedgerError('DECODE', 'not hex');
+  return bytes;
 }

@@ -2,8 +2,9 @@
  * The btc conformance rules (src/conformance) against peerkit's own node on loopback TCP.
  * Replay a failure with the printed `CONFORM_SEED`.
  */
+
+import { describeRules } from '@peerkit/conformance/testing';
 import { nodeNetwork } from '@peerkit/transport';
-import { describeRules } from '@peerkit/transport/testing';
 import { btcRules, openBtcContext } from '../src/conformance';
 import { LedgerNode } from '../src/node';
 import { MemoryChain, MemoryMempool, mineBlock } from './helpers/memory-chain';

@@ -9,8 +9,8 @@
  * Run with `pnpm bench` (which passes --expose-gc).
  */
 import { createSocket } from 'node:dgram';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import type { Address, DatagramSocket } from '@peerkit/transport';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { EventQueue } from '../src/event-queue';
 import { Prng, Simulation, uniform } from '../src/index';
 

@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
-import { fmt, report } from '../../../scripts/bench-kit';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { Simulation } from '../src/index';
 
 const PAIRS = 100;

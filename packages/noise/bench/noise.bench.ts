@@ -18,8 +18,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { fmt, rate, rateAsync, report } from '@peerkit/dev-kit/bench';
 import { type Clock, nodeNetwork, type Stream } from '@peerkit/transport';
-import { fmt, rate, rateAsync, report } from '../../../scripts/bench-kit';
 import {
   generateIdentity,
   generateKeyPair,

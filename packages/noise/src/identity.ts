@@ -13,6 +13,7 @@ import {
   timingSafeEqual,
   verify,
 } from 'node:crypto';
+import { parseHex, toHex } from '@peerkit/transport';
 import { NoiseError } from './errors';
 
 /** Length of an Ed25519 public key and of its secret seed. */
@@ -101,15 +102,14 @@ export function decodeIdentity(bytes: Uint8Array): Identity {
 
 /** Lowercase hex of a public key, for logs and user interfaces. */
 export function publicKeyToHex(publicKey: Uint8Array): string {
-  return Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('hex');
+  return toHex(publicKey);
 }
 
 /** Parses 64 hex digits into a 32-byte public key; throws `INVALID_KEY` otherwise. */
 export function publicKeyFromHex(text: string): Uint8Array {
-  if (!/^[0-9a-fA-F]{64}$/.test(text)) {
-    throw new NoiseError('INVALID_KEY', 'a public key is 64 hex digits');
-  }
-  return new Uint8Array(Buffer.from(text, 'hex'));
+  const key = text.length === 64 ? parseHex(text) : undefined;
+  if (key === undefined) throw new NoiseError('INVALID_KEY', 'a public key is 64 hex digits');
+  return key;
 }
 
 /** Constant-time equality of two keys (false when the lengths differ). */

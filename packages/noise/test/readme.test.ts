@@ -2,28 +2,14 @@
  * The README's example runs as written: it is cut out of README.md, run with tsx on real
  * loopback sockets, and must print the echo.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readmeExample } from '@peerkit/dev-kit/readme';
 import { expect, it } from 'vitest';
 
 it('the README example runs and echoes', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(code).toBeDefined();
-  // Inside the package, so that `@peerkit/noise` resolves to this package (self-reference).
-  const file = fileURLToPath(new URL('./readme-example.tmp.ts', import.meta.url));
-  writeFileSync(file, code as string);
-  try {
-    const run = spawnSync(
-      process.execPath,
-      ['--conditions=@peerkit/source', '--import', 'tsx', file],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(/^bob talks to [0-9a-f]{64}\necho: hello, bob\n$/);
-    expect(run.status).toBe(0);
-  } finally {
-    rmSync(file, { force: true });
-  }
+  const example = readmeExample(new URL('..', import.meta.url));
+  expect(example.code).toBeDefined();
+  const run = example.run();
+  expect(run.stderr).toBe('');
+  expect(run.stdout).toMatch(/^bob talks to [0-9a-f]{64}\necho: hello, bob\n$/);
+  expect(run.status).toBe(0);
 }, 60_000);

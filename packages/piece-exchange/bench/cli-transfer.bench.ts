@@ -26,8 +26,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode } from '@peerkit/bencode';
-import { fmt, report } from '../../../scripts/bench-kit';
-import { ARIA2_LOOPBACK, haveClient } from '../../../scripts/interop-kit';
+import { fmt, report } from '@peerkit/dev-kit/bench';
+import { ARIA2_LOOPBACK, haveClient } from '@peerkit/dev-kit/interop';
 import {
   type BenchTorrent,
   firstLine,

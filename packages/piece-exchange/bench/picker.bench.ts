@@ -11,8 +11,9 @@
  * block (median of the rounds), for seeds and for the half-bitfield peers apart, and the per-piece cost of announcing and resuming, which are
  * linear by nature and should be flat per piece.
  */
+
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import type { Random } from '@peerkit/transport';
-import { fmt, report } from '../../../scripts/bench-kit';
 import { PiecePicker, type PieceSet } from '../src/picker';
 import { BLOCK_LENGTH } from '../src/wire/messages';
 import { ScanPiecePicker } from './scan-picker';

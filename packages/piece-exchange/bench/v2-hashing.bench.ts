@@ -6,7 +6,7 @@
  * Rounds interleave the cases; the table gives each case's median MiB/s.
  */
 import { createHash } from 'node:crypto';
-import { fmt, rate, report } from '../../../scripts/bench-kit';
+import { fmt, rate, report } from '@peerkit/dev-kit/bench';
 import { MerkleHasher } from '../src/storage/v2-verify';
 
 const PIECE = 256 * 1024;

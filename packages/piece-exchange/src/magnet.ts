@@ -2,6 +2,7 @@
  * Magnet links (BEP 9 "magnet URI format", BEP 52 `btmh`, BEP 53 `so`, BEP 19 `ws`):
  * `magnet:?xt=urn:btih:<info-hash>&dn=<name>&tr=<tracker>&x.pe=<peer>&ws=<web seed>&so=<files>`.
  */
+import { parseHex, toHex } from '@peerkit/transport';
 import { MagnetError } from './errors';
 import { ipv6ToBytes } from './wire/compact';
 
@@ -74,13 +75,6 @@ export function base32Decode(text: string): Uint8Array | undefined {
   return Uint8Array.from(out);
 }
 
-const hex = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-
-function fromHex(text: string): Uint8Array | undefined {
-  return /^(?:[0-9a-fA-F]{2})*$/.test(text) ? Uint8Array.from(Buffer.from(text, 'hex')) : undefined;
-}
-
 function decodeComponent(text: string): string {
   try {
     return decodeURIComponent(text);
@@ -98,7 +92,7 @@ function decodeComponent(text: string): string {
 /** `btih`: 40 hex characters or 32 base32 characters (BEP 9). */
 function parseBtih(value: string): Uint8Array {
   const bytes =
-    value.length === 40 ? fromHex(value) : value.length === 32 ? base32Decode(value) : undefined;
+    value.length === 40 ? parseHex(value) : value.length === 32 ? base32Decode(value) : undefined;
   if (bytes === undefined || bytes.length !== 20) {
     throw new MagnetError(
       'INVALID_INFO_HASH',
@@ -110,7 +104,7 @@ function parseBtih(value: string): Uint8Array {
 
 /** `btmh`: a hex multihash; BEP 52 uses SHA2-256, code 0x12 length 0x20. */
 function parseBtmh(value: string): Uint8Array {
-  const bytes = fromHex(value);
+  const bytes = parseHex(value);
   if (bytes === undefined || bytes.length !== 34 || bytes[0] !== 0x12 || bytes[1] !== 0x20) {
     throw new MagnetError(
       'INVALID_INFO_HASH',
@@ -221,11 +215,11 @@ export function formatMagnet(magnet: MagnetLink): string {
   const parts: string[] = [];
   if (magnet.infoHash !== undefined) {
     if (magnet.infoHash.length !== 20) throw new RangeError('infoHash must be 20 bytes');
-    parts.push(`xt=urn:btih:${hex(magnet.infoHash)}`);
+    parts.push(`xt=urn:btih:${toHex(magnet.infoHash)}`);
   }
   if (magnet.infoHashV2 !== undefined) {
     if (magnet.infoHashV2.length !== 32) throw new RangeError('infoHashV2 must be 32 bytes');
-    parts.push(`xt=urn:btmh:1220${hex(magnet.infoHashV2)}`);
+    parts.push(`xt=urn:btmh:1220${toHex(magnet.infoHashV2)}`);
   }
   if (parts.length === 0) throw new RangeError('a magnet link needs infoHash or infoHashV2');
   if (magnet.name !== undefined) parts.push(`dn=${encodeURIComponent(magnet.name)}`);

@@ -3,8 +3,9 @@
  * start with the BitTorrent handshake and drops a connection on a bitfield in its middle. Runs
  * the rules from code with `runRules` (what `peerkit-conform` does) and checks the outcomes.
  */
+
+import { runRules } from '@peerkit/conformance';
 import { type Network, nodeNetwork, type Stream, type StreamListener } from '@peerkit/transport';
-import { runRules } from '@peerkit/transport/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPeerContext, peerRules } from '../src/conformance';
 import { parseTorrent, requireV1 } from '../src/metainfo/parse';

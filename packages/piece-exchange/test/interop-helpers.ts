@@ -1,7 +1,7 @@
 /**
  * The piece-exchange interop tests' own fixture: a tiny HTTP tracker (BEP 3 tracker response)
  * that hands a client the peerkit peer's address. Processes, ports and client options come from
- * the shared scripts/interop-kit.ts.
+ * the shared @peerkit/dev-kit/interop.
  */
 import { createServer, type Server } from 'node:http';
 import { encode } from '@peerkit/bencode';

@@ -12,8 +12,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeNetwork } from '@peerkit/transport';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARIA2_LOOPBACK,
   freePort,
@@ -23,7 +21,9 @@ import {
   startTransmissionDaemon,
   tempDir,
   waitFor,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterEach, describe, expect, it } from 'vitest';
 import { nodeFileSystem } from '../src/storage/file-system';
 import { Torrent } from '../src/torrent';
 import type { TorrentOptions } from '../src/torrent-options';

@@ -4,8 +4,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nodeNetwork } from '@peerkit/transport';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARIA2_LOOPBACK,
   freePort,
@@ -15,7 +13,9 @@ import {
   startTransmissionDaemon,
   tempDir,
   waitFor,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterEach, describe, expect, it } from 'vitest';
 import { nodeFileSystem } from '../src/storage/file-system';
 import { Torrent } from '../src/torrent';
 import { type Fixture, makeTorrent } from './fixtures';

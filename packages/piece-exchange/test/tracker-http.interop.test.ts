@@ -15,9 +15,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeNetwork } from '@peerkit/transport';
-import Server from 'bittorrent-tracker/server';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARIA2_LOOPBACK,
   freePort,
@@ -26,7 +23,10 @@ import {
   startProcess,
   tempDir,
   waitFor,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { nodeNetwork } from '@peerkit/transport';
+import Server from 'bittorrent-tracker/server';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type TrackerAnnounceEvent, TrackerAnnouncer } from '../src/tracker/announcer';
 import { type HttpTrackerRequestLog, HttpTrackerServer } from '../src/tracker/http-server';
 import { httpAnnounce } from '../src/tracker/http-tracker';

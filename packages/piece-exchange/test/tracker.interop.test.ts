@@ -9,8 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeNetwork } from '@peerkit/transport';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   ARIA2_LOOPBACK,
   freePort,
@@ -19,7 +17,9 @@ import {
   startProcess,
   tempDir,
   waitFor,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterEach, describe, expect, it } from 'vitest';
 import { httpAnnounce, httpScrape } from '../src/tracker/http-tracker';
 import { UdpTrackerClient } from '../src/tracker/udp-client';
 import { UdpTrackerServer } from '../src/tracker/udp-server';

@@ -6,7 +6,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { fmt, report } from '../../../scripts/bench-kit';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { nodeNetwork } from '../src/index';
 
 const HOST = '127.0.0.1';

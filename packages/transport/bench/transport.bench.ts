@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { fmt, report } from '../../../scripts/bench-kit';
+import { fmt, report } from '@peerkit/dev-kit/bench';
 import { DEFAULT_HIGH_WATER_MARK, nodeNetwork } from '../src/index';
 
 const HOST = '127.0.0.1';

@@ -23,6 +23,7 @@ export {
   type HandlerErrorReporter,
   reportHandlerError,
 } from './events';
+export { parseHex, toHex } from './hex';
 export type {
   Address,
   BindOptions,

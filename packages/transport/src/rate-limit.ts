@@ -1,7 +1,8 @@
 /**
  * peerkit's one token bucket: a rate limit per key (a sender's IP, an author, a connection),
- * `ratePerSecond` tokens refilling continuously up to `burst`, one token per `take`. Used by
- * kademlia's per-IP query limit and the messenger's per-author and per-peer limits.
+ * `ratePerSecond` tokens refilling continuously up to `burst`, one token per `take` (or `cost`
+ * tokens: bytes, say). Used by kademlia's per-IP query limit, the messenger's per-author and
+ * per-peer limits, and peerkit-share's byte rates (`--max-upload-rate`, `--max-download-rate`).
  *
  * Each bucket is stored in its GCRA form (the "generic cell rate algorithm", ITU-T I.371): one
  * number per key, the time at which its bucket will be full again (the "theoretical arrival
@@ -18,8 +19,6 @@ import type { Clock } from './interfaces';
 export class RateLimiter<K = string> {
   /** Time between two tokens, ms. */
   readonly intervalMs: number;
-  /** How far ahead of now a bucket's full-again time may run: `burst - 1` intervals. */
-  private readonly toleranceMs: number;
   private readonly tats = new Map<K, number>();
   private calls = 0;
 
@@ -33,17 +32,20 @@ export class RateLimiter<K = string> {
       throw new RangeError('ratePerSecond must be > 0 and burst >= 1');
     }
     this.intervalMs = 1000 / ratePerSecond;
-    this.toleranceMs = this.intervalMs * (burst - 1);
   }
 
-  /** Takes a token for `key`; false (and nothing taken) when its bucket is empty. */
-  take(key: K): boolean {
+  /**
+   * Takes `cost` tokens (default one) for `key`; false (and nothing taken) when its bucket holds
+   * fewer. A cost above `burst` goes through once the bucket is full and leaves it in debt (its
+   * next token comes that much later), so one large item is never refused for ever.
+   */
+  take(key: K, cost = 1): boolean {
     const now = this.clock.now();
     // Now and then, forget the keys whose bucket refilled: bounded memory.
     if (++this.calls % 256 === 0 || this.tats.size >= this.maxKeys) this.sweep(now);
     const tat = Math.max(this.tats.get(key) ?? now, now);
-    if (tat - now > this.toleranceMs) return false;
-    this.tats.set(key, tat + this.intervalMs);
+    if (tat - now > this.slackMs(cost)) return false;
+    this.tats.set(key, tat + cost * this.intervalMs);
     return true;
   }
 
@@ -58,7 +60,22 @@ export class RateLimiter<K = string> {
     if (++this.calls % 256 === 0 || this.tats.size >= this.maxKeys) this.sweep(now);
     const tat = Math.max(this.tats.get(key) ?? now, now) + tokens * this.intervalMs;
     this.tats.set(key, tat);
-    return Math.max(0, tat - this.toleranceMs - this.intervalMs - now);
+    // The tokens are usable once the bucket could have held them all: `burst` intervals of slack.
+    return Math.max(0, tat - this.intervalMs * this.burst - now);
+  }
+
+  /** How long until `take(key, cost)` would succeed, ms (0: now). Takes nothing. */
+  waitMs(key: K, cost = 1): number {
+    const now = this.clock.now();
+    return Math.max(0, (this.tats.get(key) ?? now) - now - this.slackMs(cost));
+  }
+
+  /**
+   * How far ahead of now a bucket's full-again time may run while it still holds `cost` tokens:
+   * `burst - cost` intervals (`burst - 1` for one token; none for a cost of `burst` or more).
+   */
+  private slackMs(cost: number): number {
+    return this.intervalMs * (this.burst - Math.min(cost, this.burst));
   }
 
   /** Forgets full buckets; if `maxKeys` are still active, forgets everything. */

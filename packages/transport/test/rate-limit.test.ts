@@ -98,4 +98,43 @@ describe('RateLimiter (token bucket per key, GCRA form)', () => {
     clock.advance(100);
     expect(limiter.reserve('k', 100)).toBeCloseTo(100);
   });
+
+  it('takes several tokens at once, a cost above the burst leaving the bucket in debt (model)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 4, 5, 8, 10, 20, 25, 40, 50),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 20 })), {
+          maxLength: 60,
+        }),
+        (rate, burst, steps) => {
+          const clock = manualClock();
+          const limiter = new RateLimiter(clock, rate, burst);
+          // The reference: thousandths of a token; it may go below zero (debt).
+          let milli = burst * 1000;
+          for (const [gap, cost] of steps) {
+            clock.advance(gap);
+            milli = Math.min(burst * 1000, milli + gap * rate);
+            const expected = milli >= Math.min(cost, burst) * 1000;
+            if (expected) milli -= cost * 1000;
+            // waitMs says when the tokens will be there: now exactly when they are.
+            expect(limiter.waitMs('k', cost) === 0).toBe(expected);
+            expect(limiter.take('k', cost)).toBe(expected);
+          }
+        },
+      ),
+    );
+  });
+
+  it('waitMs is the time until a take succeeds, and takes nothing', () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter(clock, 100, 100); // 10 ms a token, one second of burst
+    expect(limiter.take('k', 300)).toBe(true); // a full bucket lets 300 through: 200 in debt
+    expect(limiter.waitMs('k', 1)).toBe(2010);
+    expect(limiter.waitMs('k', 100)).toBe(3000);
+    clock.advance(2009);
+    expect(limiter.take('k')).toBe(false);
+    clock.advance(1);
+    expect(limiter.take('k')).toBe(true);
+  });
 });

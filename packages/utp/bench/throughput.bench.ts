@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encode } from '@peerkit/bencode';
+import { type Cell, report } from '@peerkit/dev-kit/bench';
 import { memoryFileSystem, Torrent } from '@peerkit/piece-exchange';
 import { type Network, nodeNetwork } from '@peerkit/transport';
-import { type Cell, report } from '../../../scripts/bench-kit';
 import { utpNetwork } from '../src/index';
 
 const SIZE = 64 * 1024 * 1024;

@@ -10,10 +10,10 @@ import { createSocket } from 'node:dgram';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from '@peerkit/bencode';
+import { type Proc, startProcess, tempDir } from '@peerkit/dev-kit/interop';
 import { memoryFileSystem, Torrent, type TorrentInfo } from '@peerkit/piece-exchange';
 import { nodeNetwork } from '@peerkit/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Proc, startProcess, tempDir } from '../../../scripts/interop-kit';
 import { utpNetwork } from '../src/index';
 
 const PYTHON = '/usr/bin/python3';

@@ -10,9 +10,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from '@peerkit/bencode';
-import { memoryFileSystem, Torrent, type TorrentInfo } from '@peerkit/piece-exchange';
-import { nodeNetwork } from '@peerkit/transport';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   haveClient,
   type Proc,
@@ -20,7 +17,10 @@ import {
   startTransmissionDaemon,
   tempDir,
   waitFor,
-} from '../../../scripts/interop-kit';
+} from '@peerkit/dev-kit/interop';
+import { memoryFileSystem, Torrent, type TorrentInfo } from '@peerkit/piece-exchange';
+import { nodeNetwork } from '@peerkit/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utpNetwork } from '../src/index';
 
 const SIZE = 64 * 1024 * 1024;

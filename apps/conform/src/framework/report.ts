@@ -1,6 +1,6 @@
 /** Printing a suite report: a table for people, JSON for machines. */
 
-import type { Outcome, RuleResult, SuiteReport } from '@peerkit/transport/conformance';
+import type { Outcome, RuleResult, SuiteReport } from '@peerkit/conformance';
 import pc from 'picocolors';
 
 const LABEL: Record<Outcome, string> = {

@@ -6,6 +6,7 @@ import {
   type Metainfo,
   magnetFromMetainfo,
 } from '@peerkit/piece-exchange';
+import { formatAddress } from '@peerkit/transport';
 import { CliError, describeError } from '../errors';
 import { classifyTarget, parseTorrentBytes, readMagnet } from '../input';
 
@@ -74,9 +75,7 @@ function fromMagnet(m: MagnetLink): TorrentSummary {
     pieces: undefined,
     files: [],
     trackers: m.trackers,
-    peers: m.peers.map((p) =>
-      p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
-    ),
+    peers: m.peers.map(formatAddress),
     private: undefined,
     comment: undefined,
     createdBy: undefined,

@@ -4,8 +4,8 @@
  * node itself — a way to make it publish.
  */
 
+import type { TargetContext } from '@peerkit/conformance';
 import type { Address, Network } from '@peerkit/transport';
-import type { TargetContext } from '@peerkit/transport/conformance';
 import { RawPeer } from './raw-peer';
 
 /** Makes the node under test publish `data` on the context's topic. */

@@ -10,9 +10,10 @@
  * `error`). Every wait goes through the network's own clock, so the peer works on real sockets
  * and in netsim alike.
  */
+
+import { Wakeup } from '@peerkit/conformance';
 import { encodeFrame, readFrames } from '@peerkit/framing';
 import type { Address, Network, Stream } from '@peerkit/transport';
-import { Wakeup } from '@peerkit/transport/conformance';
 import type { GossipMessage } from '../message';
 import { Identity, signedBytes } from '../signing';
 import { DEFAULT_WIRE_LIMITS, type Frame, type Hello, PROTOCOL_VERSION, WireCodec } from '../wire';

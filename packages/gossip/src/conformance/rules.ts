@@ -2,7 +2,7 @@
  * The gossip conformance suite: every rule of peerkit's gossip wire spec (README, "Wire spec"
  * and "How it works") that a raw peer can check against a live node, in the order they run.
  */
-import type { Rule } from '@peerkit/transport/conformance';
+import type { Rule } from '@peerkit/conformance';
 import type { GossipContext } from './context';
 import { badFrame, oversizeFrame } from './rules/frames';
 import { ihave, iwant } from './rules/gossip';

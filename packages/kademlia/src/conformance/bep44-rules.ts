@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type BencodeInput, encode } from '@peerkit/bencode';
-import { defineRule, ensure, type Rule } from '@peerkit/transport/conformance';
+import { defineRule, ensure, type Rule } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { mutableTarget, publicKeyFromSecret, signMutable } from '../bep44';
 import { KRPC_ERROR, type KrpcQuery } from '../krpc';

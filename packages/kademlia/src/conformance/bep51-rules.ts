@@ -4,7 +4,7 @@
  * (BEP 51: supporting nodes always include it, so that indexers can tell them from nodes that
  * answer unknown queries with a `target` as if they were find_node).
  */
-import { defineRule, ensure, type Rule } from '@peerkit/transport/conformance';
+import { defineRule, ensure, type Rule } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { KRPC_ERROR, type KrpcResponse } from '../krpc';
 import type { DhtContext } from './context';

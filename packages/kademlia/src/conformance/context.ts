@@ -3,8 +3,9 @@
  * from another IP for the token rules, where there is one), and its node id as it answered a
  * first ping.
  */
+
+import type { TargetContext } from '@peerkit/conformance';
 import type { Address, Network } from '@peerkit/transport';
-import type { TargetContext } from '@peerkit/transport/conformance';
 import type { IpFamily } from '../compact';
 import { KrpcProbe, localHostFor, Pacer } from './probe';
 

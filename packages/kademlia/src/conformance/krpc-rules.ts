@@ -3,7 +3,7 @@
  * malformed and unknown queries, and arbitrary datagrams.
  */
 import { type BencodeInputDict, encode } from '@peerkit/bencode';
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { KRPC_ERROR } from '../krpc';
 import type { DhtContext } from './context';

@@ -5,8 +5,9 @@
  * so that a wrong transaction id is seen (and reported) instead of silently dropped. Queries the
  * target sends to us (a ping to check us, say) are ignored.
  */
+
+import { Wakeup } from '@peerkit/conformance';
 import type { Address, DatagramSocket, Network } from '@peerkit/transport';
-import { Wakeup } from '@peerkit/transport/conformance';
 import { decodeMessage, encodeMessage, type KrpcMessage } from '../krpc';
 
 /** One datagram from the target: decoded when it is valid KRPC, otherwise why not. */

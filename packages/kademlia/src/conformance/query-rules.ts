@@ -1,7 +1,7 @@
 /**
  * Rules of the four BEP 5 queries: ping, find_node, get_peers and announce_peer.
  */
-import { defineRule, ensure, RuleViolation } from '@peerkit/transport/conformance';
+import { defineRule, ensure, RuleViolation } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { type Contact, decodeCompactPeer } from '../compact';
 import { KRPC_ERROR } from '../krpc';

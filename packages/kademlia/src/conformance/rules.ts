@@ -3,7 +3,7 @@
  * node supports them) and BEP 51 (`sample_infohashes`, where supported), in the order `peerkit-conform dht` reports them. Each rule quotes the
  * BEP sentence it checks.
  */
-import type { Rule } from '@peerkit/transport/conformance';
+import type { Rule } from '@peerkit/conformance';
 import { bep44Rules } from './bep44-rules';
 import { bep51Rules } from './bep51-rules';
 import type { DhtContext } from './context';

@@ -1,5 +1,5 @@
 /** Helpers the DHT rules share: arbitraries, reply checks and byte formatting. */
-import { ensure, RuleViolation } from '@peerkit/transport/conformance';
+import { ensure, RuleViolation } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { type Contact, decodeCompactNodes } from '../compact';
 import type { KrpcMessage, KrpcQuery, KrpcResponse, QueryArguments } from '../krpc';

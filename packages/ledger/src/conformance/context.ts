@@ -3,8 +3,9 @@
  * the target's chain as its headers showed it at the start (hashes by height, up to 2,000), and
  * a way to open fresh raw connections.
  */
+
+import type { TargetContext } from '@peerkit/conformance';
 import type { Address, Network } from '@peerkit/transport';
-import type { TargetContext } from '@peerkit/transport/conformance';
 import { REGTEST } from '../params';
 import { blockHash } from '../primitives/block';
 import { BtcProbe } from './probe';

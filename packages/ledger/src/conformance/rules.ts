@@ -3,7 +3,7 @@
  * turned into properties checked against a live node over raw connections. `peerkit-conform btc
  * HOST:PORT` runs them in this order.
  */
-import { defineRule, ensure, type Rule } from '@peerkit/transport/conformance';
+import { defineRule, ensure, type Rule } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { bytesEqual, toHex } from '../hash';
 import { MAX_HEADERS_RESULTS, MSG_BLOCK, MSG_TX } from '../p2p/constants';

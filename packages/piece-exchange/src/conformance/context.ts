@@ -5,8 +5,8 @@
  * with it.
  */
 import { createHash } from 'node:crypto';
+import { ensure, RuleViolation, type TargetContext } from '@peerkit/conformance';
 import type { Address, Network } from '@peerkit/transport';
-import { ensure, RuleViolation, type TargetContext } from '@peerkit/transport/conformance';
 import type { V1Metainfo } from '../metainfo/types';
 import type { HandshakeExtensions } from '../wire/handshake';
 import { BLOCK_LENGTH, encodeRequest, INTERESTED } from '../wire/messages';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type BencodeValue, decode, isBencodeDict } from '@peerkit/bencode';
-import { defineRule, ensure, RuleViolation } from '@peerkit/transport/conformance';
+import { defineRule, ensure, RuleViolation } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import {
   decodeExtensionHandshake,

@@ -3,7 +3,7 @@
  * message unless both sides set the bit, requests while choked not served, and with the fast
  * extension exactly one answer to each request.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { readExtensions } from '../wire/handshake';
 import { encodeRequest } from '../wire/messages';

@@ -3,7 +3,7 @@
  * the target does not serve is refused, and a connection that starts with another protocol (an
  * MSE/PE opening) is never taken for BitTorrent.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { WireError } from '../errors';
 import { PROTOCOL_HEADER } from '../wire/handshake';

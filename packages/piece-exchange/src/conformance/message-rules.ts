@@ -2,7 +2,7 @@
  * Message stream rules (BEP 3 "peer messages"): a seeder announces its pieces first, a late
  * bitfield or have none does not end the connection, and arbitrary bytes never crash the peer.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import type { WireFrame } from '../wire/decoder';
 import { readExtensions } from '../wire/handshake';

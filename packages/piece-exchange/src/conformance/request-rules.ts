@@ -2,7 +2,7 @@
  * Request rules (BEP 3 "peer messages"), on the shared unchoked connection: requests inside the
  * torrent are answered with the right bytes, oversized and out-of-range requests are not served.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { BLOCK_LENGTH, encodeRequest } from '../wire/messages';
 import type { PeerContext } from './context';

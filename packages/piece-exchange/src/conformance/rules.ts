@@ -2,7 +2,7 @@
  * `peerRules`: the peer wire conformance suite (BEP 3, 6, 9, 10) against a live peer that seeds
  * the torrent given to its context. We are the client: we dial, we handshake, we request.
  */
-import type { Rule } from '@peerkit/transport/conformance';
+import type { Rule } from '@peerkit/conformance';
 import type { PeerContext } from './context';
 import { extensionHandshakeValid, metadataPieces } from './extension-rules';
 import { fastNotNegotiated, fastRejectChoked, requestChoked } from './fast-rules';

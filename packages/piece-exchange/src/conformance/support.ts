@@ -2,7 +2,8 @@
  * Helpers shared by the peer rules: how a frame is named in a violation, the arbitrary of block
  * requests inside the torrent, and the "sentinel" request that shows a target kept serving.
  */
-import { RuleViolation } from '@peerkit/transport/conformance';
+import { RuleViolation } from '@peerkit/conformance';
+import { toHex } from '@peerkit/transport';
 import * as fc from 'fast-check';
 import type { WireFrame } from '../wire/decoder';
 import { BLOCK_LENGTH, encodeRequest } from '../wire/messages';
@@ -16,7 +17,7 @@ export const BEP10 = 'BEP 10';
 /** This package's README, whose wire format and state machines sections are its wire spec. */
 export const PEERKIT_README = '@peerkit/piece-exchange README';
 
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+export { toHex as hex };
 
 /** A frame as a violation message names it: `piece 0:16384 (100 bytes)`, `bitfield of 2 bytes`. */
 export function describeFrame(f: WireFrame | undefined): string {

@@ -5,8 +5,9 @@
  * remembers how the connection ended. Every wait goes through the network's clock, so it works
  * on real sockets and in a simulator alike.
  */
+
+import { Wakeup } from '@peerkit/conformance';
 import type { Address, Network, Stream } from '@peerkit/transport';
-import { Wakeup } from '@peerkit/transport/conformance';
 import { type HandshakeFrame, WireDecoder, type WireFrame } from '../wire/decoder';
 import { encodeHandshake, type HandshakeExtensions } from '../wire/handshake';
 

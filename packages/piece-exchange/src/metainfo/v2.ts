@@ -7,6 +7,7 @@ import {
   binaryToBytes,
   isBencodeDict,
 } from '@peerkit/bencode';
+import { toHex } from '@peerkit/transport';
 import { MetainfoError } from '../errors';
 import { HASH_LENGTH_V2, rootFromPieceLayer } from './merkle';
 import { sanitizePath } from './path';
@@ -115,9 +116,6 @@ export function parseFileTree(tree: BencodeValue | undefined, maxFiles: number):
   return files;
 }
 
-const hex = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-
 /**
  * Checks BEP 52 `piece layers` (a dictionary from `pieces root` to the concatenated hashes of the
  * file's pieces): every key must be the root of a file larger than one piece, every layer must
@@ -135,12 +133,12 @@ export function checkPieceLayers(
   const byRoot = new Map<string, V2FileEntry>();
   for (const file of files) {
     if (file.piecesRoot !== undefined && file.length > pieceLength)
-      byRoot.set(hex(file.piecesRoot), file);
+      byRoot.set(toHex(file.piecesRoot), file);
   }
   const layers = new Map<string, Uint8Array>();
   for (const key of Object.keys(value)) {
     const rootBytes = binaryToBytes(key);
-    const file = rootBytes === undefined ? undefined : byRoot.get(hex(rootBytes));
+    const file = rootBytes === undefined ? undefined : byRoot.get(toHex(rootBytes));
     const layer = value[key];
     if (file === undefined || rootBytes === undefined) {
       throw new MetainfoError('INVALID_PIECE_LAYER', 'a piece layer belongs to no file');
@@ -158,7 +156,7 @@ export function checkPieceLayers(
         `piece layer of ${file.rawPath.join('/')} does not match its root`,
       );
     }
-    layers.set(hex(rootBytes), layer);
+    layers.set(toHex(rootBytes), layer);
   }
   return layers;
 }

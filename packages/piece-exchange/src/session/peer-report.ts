@@ -2,7 +2,7 @@
  * How a connection is described to the user: `PeerStats` in `Torrent.stats()` and the
  * `PieceContributor`s of the `piece` event.
  */
-import { type Address, formatAddress } from '@peerkit/transport';
+import { type Address, formatAddress, toHex } from '@peerkit/transport';
 import type { ChokerPeer } from '../choker';
 import type { PeerIdentity } from '../swarm-policy';
 import type { PeerStats, PieceContributor } from '../torrent-stats';
@@ -10,7 +10,7 @@ import type { PeerSession } from './peer-session';
 
 /** 40 hex digits of a peer id ('' before the handshake). */
 export function peerIdHex(bytes: Uint8Array | undefined): string {
-  return bytes === undefined ? '' : Buffer.from(bytes).toString('hex');
+  return bytes === undefined ? '' : toHex(bytes);
 }
 
 /**

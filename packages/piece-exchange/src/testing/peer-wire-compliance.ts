@@ -4,8 +4,9 @@
  * address reachable through a transport `Network` can be checked with it: peerkit's tests run it
  * against a peerkit seeder, `peerkit-conform peer` runs the same rules against other clients.
  */
+
+import { describeRules } from '@peerkit/conformance/testing';
 import type { Address, Network } from '@peerkit/transport';
-import { describeRules } from '@peerkit/transport/testing';
 import { openPeerContext, type PeerContext } from '../conformance/context';
 import { peerRules } from '../conformance/rules';
 import type { V1Metainfo } from '../metainfo/types';

@@ -3,8 +3,11 @@
  * runnable in netsim: `Connection: close`, `Content-Length`, chunked or read-to-end bodies,
  * bounded (`maxBytes`, default 1 MiB) and with a deadline. `http://` only (transport has no TLS).
  */
-import type { Network } from '@peerkit/transport';
+import { formatAddress, type Network } from '@peerkit/transport';
 import { TrackerError } from './errors';
+
+/** Longest status line and headers accepted from a tracker. */
+const MAX_HEADER_BYTES = 16_384;
 
 export interface HttpResponse {
   status: number;
@@ -46,7 +49,7 @@ export async function httpGet(
   let stream: Awaited<ReturnType<Network['dial']>> | undefined;
   try {
     stream = await Promise.race([network.dial({ host, port }, { timeoutMs }), deadline]);
-    const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const hostHeader = formatAddress({ host, port });
     const request = `GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: peerkit\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`;
     await stream.write(new TextEncoder().encode(request));
     const chunks: Uint8Array[] = [];
@@ -57,7 +60,7 @@ export async function httpGet(
       if (next.done) break;
       chunks.push(next.value);
       size += next.value.length;
-      if (size > maxBytes + 16_384)
+      if (size > maxBytes + MAX_HEADER_BYTES)
         throw new TrackerError('INVALID_RESPONSE', `HTTP response larger than ${maxBytes} bytes`);
       const parsed = tryParse(Buffer.concat(chunks), false);
       if (parsed !== undefined) return parsed;
@@ -78,7 +81,8 @@ export async function httpGet(
 function tryParse(bytes: Buffer, ended: boolean): HttpResponse | undefined {
   const headEnd = bytes.indexOf('\r\n\r\n');
   if (headEnd < 0) {
-    if (bytes.length > 16_384) throw new TrackerError('INVALID_RESPONSE', 'HTTP header too long');
+    if (bytes.length > MAX_HEADER_BYTES)
+      throw new TrackerError('INVALID_RESPONSE', 'HTTP header too long');
     return undefined;
   }
   const lines = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');

@@ -2,7 +2,7 @@
  * Rules of framing and decoding (README, "Wire spec" and its "Errors"): a frame that is not a
  * valid hello/rpc, or one announced above `maxRpcSize`, ends the connection.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { arbHostileFrameBytes } from '../../testing/arbitraries';
 import { DEFAULT_WIRE_LIMITS } from '../../wire';

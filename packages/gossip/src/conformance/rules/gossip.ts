@@ -2,7 +2,7 @@
  * Rules of gossip (README, "How it works", "Gossip"): IHAVE to peers outside the mesh, and
  * IWANT answered from the message cache.
  */
-import { defineRule, ensure, RuleViolation } from '@peerkit/transport/conformance';
+import { defineRule, ensure, RuleViolation } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { defaultMessageId, type GossipMessage } from '../../message';
 import type { GossipContext } from '../context';

@@ -2,7 +2,7 @@
  * Rules of the connection's start (README, "Wire spec", `hello`; "How it works",
  * "Subscriptions"): the hello exchange, and the subscriptions announced after it.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { arbTopic } from '../../testing/arbitraries';
 import { PROTOCOL_VERSION } from '../../wire';

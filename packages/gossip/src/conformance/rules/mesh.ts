@@ -2,7 +2,7 @@
  * Rules of the mesh (README, "How it works", "The mesh"): GRAFTs the node must refuse, each
  * answered with a PRUNE.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { arbTopic } from '../../testing/arbitraries';
 import type { GossipContext } from '../context';

@@ -2,7 +2,7 @@
  * Rules of messages (README, "How it works", "Messages"; "Wire spec", _message_): forwarding
  * to the mesh, signature checks, and the node's own publications.
  */
-import { defineRule, ensure } from '@peerkit/transport/conformance';
+import { defineRule, ensure } from '@peerkit/conformance';
 import * as fc from 'fast-check';
 import { defaultMessageId, type GossipMessage } from '../../message';
 import { SignatureVerifier, signedBytes } from '../../signing';

@@ -3,7 +3,7 @@
  * steps most rules begin with (subscribe, graft).
  */
 import { Buffer } from 'node:buffer';
-import { ensure } from '@peerkit/transport/conformance';
+import { ensure } from '@peerkit/conformance';
 import { peerKey } from '../../ids';
 import { defaultMessageId, type GossipMessage } from '../../message';
 import type { Frame, PruneEntry } from '../../wire';

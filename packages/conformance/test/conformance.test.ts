@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineRule, ensure, runRules, selects, type TargetContext } from '../src/conformance';
+import { defineRule, ensure, runRules, selects, type TargetContext } from '../src/index';
 import { describeFailure, describeRules } from '../src/testing';
 
 /** A pretend target: a number that a case may break. */

@@ -4,7 +4,7 @@
  * comes first. Waiting through the network's clock lets the same probe run on real sockets and
  * in netsim.
  */
-import type { Clock } from '../interfaces';
+import type { Clock } from '@peerkit/transport';
 
 export class Wakeup {
   readonly #clock: Clock;

@@ -22,7 +22,7 @@ export interface BenchTable {
   notes?: string[];
 }
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Formats a number with a sensible number of significant digits. */
 export function fmt(n: number, digits = 3): string {

@@ -1,0 +1,3 @@
+import { peerkitVitestConfig } from '../../vitest.shared.ts';
+
+export default peerkitVitestConfig();
