@@ -8,6 +8,7 @@
  */
 import type { Content } from './session/peer-host';
 import type { PeerSession } from './session/peer-session';
+import type { PieceCheck } from './storage/piece-store';
 
 export interface DownloadsHost {
   /** The connected peers (to cancel a block that arrived from another). */
@@ -69,18 +70,25 @@ export class Downloads {
       this.#contributors.set(piece, senders);
     }
     senders.set(peer, (senders.get(peer) ?? 0) + 1);
-    content.store.writeBlock(piece, offset, block).then(
-      (check) => {
-        if (check !== undefined) this.#checked(content, check.piece, check.ok);
-      },
-      (error: unknown) => {
-        // The piece is not on disk: forget its blocks so that it is fetched again on resume().
-        content.picker.pieceFailed(piece);
-        content.store.discardPiece(piece);
-        this.#contributors.delete(piece);
-        this.#host.storageFailed(error instanceof Error ? error : new Error(String(error)));
-      },
+    // No promise for a block that does not complete its piece (one per piece, issue #22).
+    let check: Promise<PieceCheck> | undefined;
+    try {
+      check = content.store.receiveBlock(piece, offset, block);
+    } catch (error) {
+      check = Promise.reject(error); // handled after this message, as a failed write is
+    }
+    check?.then(
+      (result) => this.#checked(content, result.piece, result.ok),
+      (error: unknown) => this.#storageFailed(content, piece, error),
     );
+  }
+
+  /** The piece is not on disk: forget its blocks so that it is fetched again on resume(). */
+  #storageFailed(content: Content, piece: number, error: unknown): void {
+    content.picker.pieceFailed(piece);
+    content.store.discardPiece(piece);
+    this.#contributors.delete(piece);
+    this.#host.storageFailed(error instanceof Error ? error : new Error(String(error)));
   }
 
   #checked(content: Content, piece: number, ok: boolean): void {

@@ -79,6 +79,43 @@ describe('FileLayout', () => {
 });
 
 describe('PieceStore', () => {
+  it('receiveBlock answers only for the block that completes its piece, and writes views of a larger buffer intact', async () => {
+    const pieceLength = 4 * BLOCK;
+    const data = content(2 * pieceLength, 7);
+    const layout = new FileLayout([{ path: ['t', 'f'], length: data.length }], pieceLength);
+    const fs = memoryFileSystem();
+    const store = new PieceStore({
+      fs,
+      directory: '/d',
+      layout,
+      pieceHashes: hashes(data, pieceLength),
+    });
+    await store.prepare();
+    // Each block a view into a buffer with bytes around it, as the socket's read buffers are.
+    const framed = new Uint8Array(data.length + 2 * 13);
+    framed.set(data, 13);
+    const block = (p: number, o: number) =>
+      framed.subarray(13 + p * pieceLength + o, 13 + p * pieceLength + o + BLOCK);
+    for (const o of [BLOCK, 0, 3 * BLOCK])
+      expect(store.receiveBlock(0, o, block(0, o))).toBeUndefined();
+    const check = store.receiveBlock(0, 2 * BLOCK, block(0, 2 * BLOCK));
+    expect(check).toBeInstanceOf(Promise);
+    await expect(check).resolves.toEqual({ piece: 0, ok: true });
+    // A corrupted block: the piece fails and is never written.
+    for (const o of [0, BLOCK, 2 * BLOCK])
+      expect(store.receiveBlock(1, o, block(1, o))).toBeUndefined();
+    const bad = block(1, 3 * BLOCK).slice();
+    bad[0] = bad[0]! ^ 1;
+    await expect(store.receiveBlock(1, 3 * BLOCK, bad)).resolves.toEqual({ piece: 1, ok: false });
+    await store.flush();
+    const file = (await fs.readFile('/d/t/f'))!;
+    expect(
+      Buffer.from(file.subarray(0, pieceLength)).equals(Buffer.from(data.subarray(0, pieceLength))),
+    ).toBe(true);
+    expect(() => store.receiveBlock(2, 0, block(0, 0))).toThrow(StorageError);
+    await store.close();
+  });
+
   const files: LayoutFileInput[] = [
     { path: ['t', 'a.bin'], length: 40_000 },
     { path: ['t', 'pad'], length: 9_152, padding: true },

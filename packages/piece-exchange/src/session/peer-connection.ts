@@ -24,6 +24,19 @@ export interface PeerConnectionHost extends PeerSessionHost {
   readonly content: Content | undefined;
 }
 
+/** Messages up to this size are coalesced per turn of the event loop (`send`). */
+const COALESCE_BYTES = 16 * 1024;
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 export class PeerConnection implements PeerOutput {
   readonly session: PeerSession;
   readonly #host: PeerConnectionHost;
@@ -34,6 +47,10 @@ export class PeerConnection implements PeerOutput {
   #pendingWrites = 0;
   /** When the last write finished, or the first of the pending ones started. */
   #writeProgressAt = 0;
+  /** Small messages waiting for the end of this turn (`send`), and their bytes. */
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  #flushQueued = false;
 
   constructor(host: PeerConnectionHost, id: number, stream: Stream, outgoing: boolean) {
     this.#host = host;
@@ -100,14 +117,52 @@ export class PeerConnection implements PeerOutput {
 
   // --- PeerOutput ----------------------------------------------------------------------------
 
+  /**
+   * Small messages (requests, haves, choke state...) wait for the end of the current turn of
+   * the event loop and go out in one write: with 16 KiB pieces the leecher would otherwise make
+   * a syscall per request and per `have` (issue #22). Larger ones flush what waits, then go.
+   */
   send(bytes: Uint8Array): void {
-    this.#write(bytes).catch((error: unknown) => {
-      this.session.close(error instanceof Error ? error : new Error(String(error)));
-    });
+    if (bytes.length > COALESCE_BYTES) {
+      this.#flush();
+      this.#sendNow(bytes);
+      return;
+    }
+    if (this.#outBytes + bytes.length > COALESCE_BYTES) this.#flush();
+    this.#out.push(bytes);
+    this.#outBytes += bytes.length;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushSoon);
+    }
   }
+
+  readonly #flushSoon = (): void => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
+
+  /** Writes the small messages waiting, in order, as one buffer. */
+  #flush(): void {
+    const out = this.#out;
+    if (out.length === 0) return;
+    const bytes = out.length === 1 ? out[0]! : concat(out, this.#outBytes);
+    this.#out = [];
+    this.#outBytes = 0;
+    this.#sendNow(bytes);
+  }
+
+  #sendNow(bytes: Uint8Array): void {
+    this.#write(bytes).catch(this.#writeFailed);
+  }
+
+  readonly #writeFailed = (error: unknown): void => {
+    this.session.close(error instanceof Error ? error : new Error(String(error)));
+  };
 
   /** A stream write, counted for the write-stall timeout. */
   #write(bytes: Uint8Array): Promise<void> {
+    this.#flush(); // what the session sent before goes first
     if (this.#pendingWrites++ === 0) this.#writeProgressAt = this.#host.clock.now();
     const done = () => {
       this.#pendingWrites--;
@@ -127,6 +182,7 @@ export class PeerConnection implements PeerOutput {
   }
 
   close(_error: Error | undefined, graceful: boolean): void {
+    this.#flush();
     // uTP keeps unsent data in this process (TCP's is in the kernel, sent even after a reset
     // of the socket): end it with ST_FIN after what is queued, as TCP would have delivered it.
     if (graceful || this.#stream.transport === 'utp') {

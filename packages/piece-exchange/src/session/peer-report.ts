@@ -10,8 +10,17 @@ import type { PeerSession } from './peer-session';
 
 /** 40 hex digits of a peer id ('' before the handshake). */
 export function peerIdHex(bytes: Uint8Array | undefined): string {
-  return bytes === undefined ? '' : toHex(bytes);
+  if (bytes === undefined) return '';
+  // Asked for per verified piece (trust, `piece` events): computed once per peer id (issue #22).
+  let hex = hexOf.get(bytes);
+  if (hex === undefined) {
+    hex = toHex(bytes);
+    hexOf.set(bytes, hex);
+  }
+  return hex;
 }
+
+const hexOf = new WeakMap<Uint8Array, string>();
 
 /**
  * The address the peer accepts connections on, when known: the dialed address for an outgoing

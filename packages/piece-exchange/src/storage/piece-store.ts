@@ -260,6 +260,17 @@ export class PieceStore {
     offset: number,
     data: Uint8Array,
   ): Promise<PieceCheck | undefined> {
+    return this.receiveBlock(piece, offset, data);
+  }
+
+  /**
+   * `writeBlock` without a promise per block (the download path's, issue #22): `undefined` at
+   * once for a block that does not complete its piece, else a promise of the piece's check.
+   * `data` is held as it is, usually a view into the socket's read buffer: copying it would
+   * allocate every byte twice, and the buffer's other bytes are the neighbouring blocks, held
+   * anyway until their pieces are written.
+   */
+  receiveBlock(piece: number, offset: number, data: Uint8Array): Promise<PieceCheck> | undefined {
     this.checkOpen();
     const size = this.checkRange(piece, offset, data.length);
     let a = this.assemblies.get(piece);
@@ -268,10 +279,7 @@ export class PieceStore {
       a = { hash, hashed: 0, blocks: new Map(), received: 0, writes: [] };
       this.assemblies.set(piece, a);
     }
-    // A block is usually a view into the socket's read buffer (64 KiB or more): held as it is,
-    // it would keep that whole buffer alive until the piece is on disk (issue #22, RSS).
-    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
-    a.blocks.set(offset, own);
+    a.blocks.set(offset, data);
     a.received += data.length;
     this.buffered += data.length;
     this.queued += data.length;
@@ -286,6 +294,11 @@ export class PieceStore {
       return undefined;
     }
     this.assemblies.delete(piece);
+    return this.complete(piece, size, a);
+  }
+
+  /** The last block of `piece` arrived: check it, write it if it matches. */
+  private async complete(piece: number, size: number, a: Assembly): Promise<PieceCheck> {
     if (a.hash !== undefined && a.hashed === size) {
       let ok: boolean;
       try {
