@@ -140,6 +140,31 @@ export class PartFiles {
 }
 
 /** One parked file's bytes, opened lazily (the part file is created by the first write). */
+/**
+ * Copies the bytes of file `index` that its part file kept (from its first and last pieces, the
+ * ones it shares with neighbouring files) into the file itself, for the `verified` pieces only:
+ * the file was selected after those pieces were downloaded.
+ */
+export async function copyKeptBytes(
+  layout: FileLayout,
+  index: number,
+  view: StorageFile,
+  verified: (piece: number) => boolean,
+  write: (bytes: Uint8Array, position: number) => Promise<unknown>,
+): Promise<void> {
+  if (layout.files[index]!.length === 0) return;
+  const { first, last } = layout.piecesOfFile(index);
+  for (const piece of new Set([first, last])) {
+    if (!verified(piece)) continue;
+    for (const s of layout.segments(piece, 0, layout.pieceSize(piece))) {
+      if (s.file !== index) continue;
+      const bytes = new Uint8Array(s.length);
+      if ((await view.read(bytes, s.position)) < s.length) continue;
+      await write(bytes, s.position);
+    }
+  }
+}
+
 class PartView implements StorageFile {
   readonly #fs: FileSystem;
   readonly #path: string;

@@ -15,57 +15,20 @@
  */
 import { join } from 'node:path';
 import { Bitfield } from '../bitfield';
+import { checkRange, piecesOfRanges, readSegments, type Segment } from './block-reads';
 import { ChangeWatch } from './change-watch';
 import { fileStamps, type PreparedFile, prepareFile, prepareFiles } from './confined';
-import { diskPaths, type PathRules } from './disk-paths';
+import { diskPaths } from './disk-paths';
 import { FileHandles } from './file-handles';
 import type { FileStamp, FileSystem, StorageFile } from './file-system';
 import type { FileLayout } from './layout';
-import type { PartFiles } from './part-file';
+import { copyKeptBytes, type PartFiles } from './part-file';
 import { type PieceHash, type PieceHashing, Sha1PieceHashing } from './piece-hashing';
+import type { PieceCheck, PieceStoreOptions } from './piece-store-options';
 import { StorageError } from './storage-error';
-import { WriteBatches } from './write-batch';
+import { fileRuns, WriteBatches } from './write-batch';
 
-export interface PieceStoreOptions {
-  fs: FileSystem;
-  /** Directory the torrent's files are stored under. */
-  directory: string;
-  layout: FileLayout;
-  /** The 20-byte SHA-1 of every piece, concatenated (the info dictionary's `pieces`). */
-  pieceHashes: Uint8Array;
-  /**
-   * How pieces are checked, when not by `pieceHashes` alone: BEP 52 merkle roots for v2
-   * torrents, both for hybrids (./v2-verify.ts).
-   */
-  hashing?: PieceHashing;
-  /** Most file handles kept open (default 32). */
-  maxOpenFiles?: number;
-  /** Most bytes received but not written before `whenWritable()` waits (default 16 MiB). */
-  maxQueuedBytes?: number;
-  /**
-   * Most bytes of blocks held in memory until their piece completes (default 8 MiB); past it,
-   * a piece's blocks are written at once and the piece is hashed from disk if needed.
-   */
-  maxBufferedBytes?: number;
-  /** Name rules for the files on disk (default: the platform's; see ./disk-paths.ts). */
-  pathRules?: PathRules;
-  /**
-   * A verified piece was about to be served, its file had changed on disk since it was checked,
-   * and it no longer matches its hash: it is not served (the read throws `DATA_CHANGED`).
-   */
-  onPieceChanged?: (piece: number, error: StorageError) => void;
-  /**
-   * Unselected files that are not on disk: their bytes (of pieces shared with a selected file)
-   * are kept in part files (./part-file.ts), never in the user's tree.
-   */
-  parts?: PartFiles;
-}
-
-export interface PieceCheck {
-  readonly piece: number;
-  /** The piece's SHA-1 matched: it is verified and its data written. */
-  readonly ok: boolean;
-}
+export type { PieceCheck, PieceStoreOptions } from './piece-store-options';
 
 interface Assembly {
   /** Incremental hash, or undefined when the piece will be hashed from disk. */
@@ -220,18 +183,10 @@ export class PieceStore {
     // From here on writes go to the file itself; the verified bytes are copied under them.
     await this.handles.close(index);
     parts.unpark(index);
-    const f = this.layout.files[index]!;
-    const { first, last } = this.layout.piecesOfFile(index);
     try {
-      for (const piece of new Set([first, last])) {
-        if (f.length === 0 || !verified(piece)) continue;
-        for (const s of this.layout.segments(piece, 0, this.layout.pieceSize(piece))) {
-          if (s.file !== index) continue;
-          const bytes = new Uint8Array(s.length);
-          if ((await view.read(bytes, s.position)) < s.length) continue;
-          await this.withFile(index, true, (file) => file.write(bytes, s.position));
-        }
-      }
+      await copyKeptBytes(this.layout, index, view, verified, (bytes, position) =>
+        this.withFile(index, true, (file) => file.write(bytes, position)),
+      );
       await this.withFile(index, true, async (file) => {
         await file.sync();
         this.changes.known(index, await file.stat());
@@ -272,7 +227,7 @@ export class PieceStore {
    */
   receiveBlock(piece: number, offset: number, data: Uint8Array): Promise<PieceCheck> | undefined {
     this.checkOpen();
-    const size = this.checkRange(piece, offset, data.length);
+    const size = checkRange(this.layout, piece, offset, data.length);
     let a = this.assemblies.get(piece);
     if (!a) {
       const hash = this.hashing.start(piece);
@@ -339,7 +294,7 @@ export class PieceStore {
    */
   async readBlock(piece: number, offset: number, length: number): Promise<Uint8Array> {
     this.checkOpen();
-    this.checkRange(piece, offset, length);
+    checkRange(this.layout, piece, offset, length);
     if (this.confined) await this.changes.check(piece);
     return this.readRange(piece, offset, length);
   }
@@ -353,21 +308,9 @@ export class PieceStore {
     ranges: readonly { piece: number; offset: number; length: number }[],
   ): Promise<Uint8Array[]> {
     this.checkOpen();
-    const pieces = new Set<number>();
-    const { pieceLength, totalLength } = this.layout;
-    for (const r of ranges) {
-      const start = r.piece * pieceLength + r.offset;
-      this.checkRange(
-        r.piece,
-        r.offset,
-        Math.min(r.length, this.layout.pieceSize(r.piece) - r.offset),
-      );
-      if (start + r.length > totalLength) {
-        throw new StorageError('OUT_OF_RANGE', `block ${r.offset}+${r.length} outside the torrent`);
-      }
-      for (let p = r.piece; p * pieceLength < start + r.length; p++) pieces.add(p);
-    }
-    if (this.confined) await this.changes.checkAll([...pieces]);
+    const pieces = piecesOfRanges(this.layout, ranges);
+    if (this.confined) await this.changes.checkAll(pieces);
+    const { pieceLength } = this.layout;
     return Promise.all(
       ranges.map((r) =>
         this.readSegments(this.layout.span(r.piece * pieceLength + r.offset, r.length), r.length),
@@ -383,29 +326,16 @@ export class PieceStore {
     return names.join(', ');
   }
 
+  /** Reads `length` bytes laid out in `segments` from the files (./block-reads.ts). */
+  private readSegments(segments: readonly Segment[], length: number): Promise<Uint8Array> {
+    return readSegments(this.layout, segments, length, (file, target, position) =>
+      this.track(this.withFile(file, false, (f) => f.read(target, position))),
+    );
+  }
+
   /** Reads a range of a piece from the files, as they are. */
   private readRange(piece: number, offset: number, length: number): Promise<Uint8Array> {
     return this.readSegments(this.layout.segments(piece, offset, length), length);
-  }
-
-  /** Reads `length` bytes laid out in `segments` from the files. */
-  private async readSegments(
-    segments: readonly { file: number; position: number; length: number; at: number }[],
-    length: number,
-  ): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    for (const s of segments) {
-      const f = this.layout.files[s.file]!;
-      if (f.padding) continue; // BEP 47: padding bytes are zeros
-      const target = out.subarray(s.at, s.at + s.length);
-      const n = await this.track(
-        this.withFile(s.file, false, (file) => file.read(target, s.position)),
-      );
-      if (n < s.length) {
-        throw new StorageError('MISSING_DATA', `file ${f.path.join('/')} is shorter than expected`);
-      }
-    }
-    return out;
   }
 
   /** Hashes piece `piece` from disk and compares it with its expected SHA-1. */
@@ -520,26 +450,7 @@ export class PieceStore {
     bytes: number,
   ): Promise<void> {
     try {
-      let run: { file: number; position: number; end: number; buffers: Uint8Array[] } | undefined;
-      const runs: NonNullable<typeof run>[] = [];
-      for (const [offset, block] of blocks) {
-        for (const s of this.layout.segments(piece, offset, block.length)) {
-          if (this.layout.files[s.file]!.padding) continue;
-          const part = block.subarray(s.at, s.at + s.length);
-          if (run !== undefined && run.file === s.file && run.end === s.position) {
-            run.buffers.push(part);
-            run.end += s.length;
-          } else {
-            run = {
-              file: s.file,
-              position: s.position,
-              end: s.position + s.length,
-              buffers: [part],
-            };
-            runs.push(run);
-          }
-        }
-      }
+      const runs = fileRuns(this.layout, piece, blocks);
       await Promise.all(runs.map((r) => this.writes.write(r.file, r.position, r.buffers)));
     } finally {
       this.queued -= bytes;
@@ -577,17 +488,6 @@ export class PieceStore {
       return entry?.type === 'file' ? entry.size : undefined;
     }
     return this.fs.size(this.diskPath(index));
-  }
-
-  private checkRange(piece: number, offset: number, length: number): number {
-    if (!Number.isInteger(piece) || piece < 0 || piece >= this.layout.pieceCount) {
-      throw new StorageError('OUT_OF_RANGE', `piece ${piece} out of range`);
-    }
-    const size = this.layout.pieceSize(piece);
-    if (!Number.isInteger(offset) || offset < 0 || length < 0 || offset + length > size) {
-      throw new StorageError('OUT_OF_RANGE', `block ${offset}+${length} outside piece ${piece}`);
-    }
-    return size;
   }
 
   private checkOpen(): void {

@@ -7,6 +7,7 @@
  * round fails the writes queued behind it too.
  */
 import type { StorageFile } from './file-system';
+import type { FileLayout } from './layout';
 
 /** Most buffers in one gathered write (IOV_MAX on Linux is 1024). */
 const MAX_BUFFERS = 1024;
@@ -101,4 +102,39 @@ function writeRun(file: StorageFile, run: Pending[]): Promise<void> {
   const buffers = run.length === 1 ? run[0]!.buffers : run.flatMap((p) => p.buffers);
   const position = run[0]!.position;
   return buffers.length === 1 ? file.write(buffers[0]!, position) : file.writev(buffers, position);
+}
+
+/** Consecutive bytes of one file, to be written with one gathered write. */
+export interface FileRun {
+  readonly file: number;
+  readonly position: number;
+  end: number;
+  readonly buffers: Uint8Array[];
+}
+
+/**
+ * Lays sorted blocks of piece `piece` out on the files: consecutive ranges of the same file
+ * become one run (BEP 47 padding files are skipped: their zeros are never written).
+ */
+export function fileRuns(
+  layout: FileLayout,
+  piece: number,
+  blocks: readonly (readonly [number, Uint8Array])[],
+): FileRun[] {
+  const runs: FileRun[] = [];
+  let run: FileRun | undefined;
+  for (const [offset, block] of blocks) {
+    for (const s of layout.segments(piece, offset, block.length)) {
+      if (layout.files[s.file]!.padding) continue;
+      const part = block.subarray(s.at, s.at + s.length);
+      if (run !== undefined && run.file === s.file && run.end === s.position) {
+        run.buffers.push(part);
+        run.end += s.length;
+      } else {
+        run = { file: s.file, position: s.position, end: s.position + s.length, buffers: [part] };
+        runs.push(run);
+      }
+    }
+  }
+  return runs;
 }
