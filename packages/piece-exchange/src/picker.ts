@@ -4,7 +4,7 @@
  * Data model (after libtorrent's `piece_picker`): an availability count per piece (how many
  * connected peers have it), the set of verified pieces, and a `PartialPiece` for every piece
  * with at least one block requested or received, holding a per-block state and the peers that
- * requested each block.
+ * requested each block (./picker-blocks.ts).
  *
  * Policy, in order (BEP 3 "Piece downloading strategy"; priorities and deadlines after
  * libtorrent's `piece_priority` and time-critical pieces, used for file selection and streaming):
@@ -35,18 +35,20 @@
  * per peer.
  */
 import type { Random } from '@peerkit/transport';
+import {
+  BlockLedger,
+  type BlockReceived,
+  type BlockRequest,
+  type PartialPiece,
+} from './picker-blocks';
 import { MAX_PIECE_PRIORITY, PieceBuckets } from './piece-buckets';
 import { BLOCK_LENGTH } from './wire/messages';
+
+export type { BlockReceived, BlockRequest, PartialPiece } from './picker-blocks';
 
 /** What the picker needs to know about a peer's pieces; `Bitfield` satisfies it. */
 export interface PieceSet {
   has(index: number): boolean;
-}
-
-export interface BlockRequest {
-  readonly piece: number;
-  readonly offset: number;
-  readonly length: number;
 }
 
 export interface PiecePickerOptions {
@@ -62,37 +64,12 @@ export interface PiecePickerOptions {
   endgameMaxRequesters?: number;
 }
 
-const FREE = 0;
-const REQUESTED = 1;
-const RECEIVED = 2;
-
-/** A piece with at least one block requested or received. */
-export interface PartialPiece {
-  readonly index: number;
-  /** Per block: 0 free, 1 requested, 2 received. */
-  readonly state: Uint8Array;
-  /** Per block: the peers a request is outstanding with. */
-  readonly requesters: number[][];
-  received: number;
-  requested: number;
-}
-
-export interface BlockReceived {
-  /** False when the block was not requested from this peer (unsolicited or already received). */
-  readonly accepted: boolean;
-  /** Every block of the piece is now received: hash it. */
-  readonly pieceComplete: boolean;
-  /** Other peers the same block was requested from (end-game): send them `cancel`. */
-  readonly cancel: readonly number[];
-}
-
 export class PiecePicker {
   readonly pieceCount: number;
   readonly pieceLength: number;
   readonly totalLength: number;
   readonly sequential: boolean;
   private readonly randomFirstPieces: number;
-  private readonly endgameMaxRequesters: number;
   /** Pieces neither started nor verified, by availability (rarest-first order). */
   private readonly fresh: PieceBuckets;
   private readonly verified: Uint8Array;
@@ -100,9 +77,8 @@ export class PiecePicker {
   /** Pieces in a random order fixed at construction: the rarest-first tie-break. */
   private readonly order: Uint32Array;
   private readonly random: Random;
-  private readonly partials = new Map<number, PartialPiece>();
-  /** Partial pieces with at least one free block. */
-  private readonly open = new Set<number>();
+  /** Partial pieces, their blocks' requests, each peer's requests (./picker-blocks.ts). */
+  private readonly blocks: BlockLedger;
   /** Sequential mode: every piece below it is started, verified or of priority 0. */
   private cursor = 0;
   /**
@@ -114,9 +90,6 @@ export class PiecePicker {
   private readonly deadlines = new Map<number, number>();
   /** Pieces of priority above 0 not verified yet. */
   private wantedMissing: number;
-  /** Outstanding requests per peer, as `piece * blocksPerPiece + block` keys. */
-  private readonly byPeer = new Map<number, Set<number>>();
-  private readonly blocksPerPiece: number;
 
   constructor(options: PiecePickerOptions) {
     const { pieceCount, pieceLength, totalLength } = options;
@@ -133,9 +106,12 @@ export class PiecePicker {
     this.random = options.random;
     this.sequential = options.sequential ?? false;
     this.randomFirstPieces = options.randomFirstPieces ?? 4;
-    this.endgameMaxRequesters = options.endgameMaxRequesters ?? 2;
     this.verified = new Uint8Array(pieceCount);
-    this.blocksPerPiece = Math.ceil(pieceLength / BLOCK_LENGTH);
+    this.blocks = new BlockLedger(
+      Math.ceil(pieceLength / BLOCK_LENGTH),
+      options.endgameMaxRequesters ?? 2,
+      (piece, block) => this.blockSize(piece, block),
+    );
     this.order = new Uint32Array(pieceCount);
     for (let i = 0; i < pieceCount; i++) this.order[i] = i;
     // Fisher-Yates with the injected Random, so a simulation replays from its seed.
@@ -222,8 +198,8 @@ export class PiecePicker {
 
   /** Marks a piece verified (its hash matched, or resume data says so). */
   setHave(index: number): void {
-    const partial = this.partials.get(index);
-    if (partial) this.dropPartial(partial);
+    const partial = this.blocks.partials.get(index);
+    if (partial) this.blocks.drop(partial);
     this.fresh.remove(index);
     this.deadlines.delete(index);
     if (this.verified[index] === 0) {
@@ -283,9 +259,9 @@ export class PiecePicker {
 
   /** A completed piece failed its hash check: every block becomes free again. */
   pieceFailed(index: number): void {
-    const partial = this.partials.get(index);
+    const partial = this.blocks.partials.get(index);
     if (partial) {
-      this.dropPartial(partial);
+      this.blocks.drop(partial);
       this.release(index);
     }
   }
@@ -300,32 +276,26 @@ export class PiecePicker {
 
   /** Number of requests outstanding with `peer`. */
   outstanding(peer: number): number {
-    return this.byPeer.get(peer)?.size ?? 0;
+    return this.blocks.outstanding(peer);
   }
 
   /** True when `peer` has an outstanding request for this block. */
   isRequestedFrom(peer: number, piece: number, offset: number): boolean {
-    return this.byPeer.get(peer)?.has(this.key(piece, offset / BLOCK_LENGTH)) ?? false;
+    return this.blocks.isRequestedFrom(peer, piece, offset);
   }
 
   /** Outstanding requests of `peer`. */
   requestsOf(peer: number): BlockRequest[] {
-    const out: BlockRequest[] = [];
-    for (const key of this.byPeer.get(peer) ?? []) {
-      const piece = Math.floor(key / this.blocksPerPiece);
-      const block = key % this.blocksPerPiece;
-      out.push({ piece, offset: block * BLOCK_LENGTH, length: this.blockSize(piece, block) });
-    }
-    return out;
+    return this.blocks.requestsOf(peer);
   }
 
   get partialCount(): number {
-    return this.partials.size;
+    return this.blocks.partials.size;
   }
 
   /** True when no free block is left in any missing piece: duplicates are allowed. */
   get inEndgame(): boolean {
-    return this.fresh.size === 0 && this.open.size === 0;
+    return this.fresh.size === 0 && this.blocks.open.size === 0;
   }
 
   /**
@@ -352,11 +322,11 @@ export class PiecePicker {
       let head = true;
       for (const [index] of urgent) {
         if (!eligible(index)) continue;
-        const partial = this.partials.get(index);
-        if (partial === undefined || this.open.has(index)) {
-          this.takeFree(peer, partial ?? this.partialFor(index), max, out);
+        const partial = this.blocks.partials.get(index);
+        if (partial === undefined || this.blocks.open.has(index)) {
+          this.blocks.takeFree(peer, partial ?? this.partialFor(index), max, out);
         } else if (head) {
-          this.duplicate(peer, partial, max, out);
+          this.blocks.duplicate(peer, partial, max, out);
         }
         head = false;
         if (out.length >= max) return out;
@@ -364,14 +334,15 @@ export class PiecePicker {
     }
 
     // 1. Partial pieces first, the most complete first.
-    if (this.open.size > 0) {
+    if (this.blocks.open.size > 0) {
       const partials: PartialPiece[] = [];
-      for (const index of this.open) if (eligible(index)) partials.push(this.partials.get(index)!);
+      for (const index of this.blocks.open)
+        if (eligible(index)) partials.push(this.blocks.partials.get(index)!);
       partials.sort(
         (a, b) => b.received + b.requested - (a.received + a.requested) || a.index - b.index,
       );
       for (const p of partials) {
-        this.takeFree(peer, p, max, out);
+        this.blocks.takeFree(peer, p, max, out);
         if (out.length >= max) return out;
       }
     }
@@ -380,17 +351,17 @@ export class PiecePicker {
     while (out.length < max) {
       const pieces = this.pickNewPieces(
         eligible,
-        Math.ceil((max - out.length) / this.blocksPerPiece),
+        Math.ceil((max - out.length) / this.blocks.blocksPerPiece),
       );
       if (pieces.length === 0) break;
-      for (const index of pieces) this.takeFree(peer, this.partialFor(index), max, out);
+      for (const index of pieces) this.blocks.takeFree(peer, this.partialFor(index), max, out);
     }
     if (out.length >= max) return out;
 
     // 5. End-game: duplicate requests for blocks requested elsewhere, never from the same peer.
     if (this.inEndgame) {
-      for (const p of this.partials.values()) {
-        if (eligible(p.index)) this.duplicate(peer, p, max, out);
+      for (const p of this.blocks.partials.values()) {
+        if (eligible(p.index)) this.blocks.duplicate(peer, p, max, out);
         if (out.length >= max) break;
       }
     }
@@ -402,61 +373,25 @@ export class PiecePicker {
    * received yet; then all other requests for it are withdrawn and returned for cancelling.
    */
   received(peer: number, piece: number, offset: number): BlockReceived {
-    const partial = this.partials.get(piece);
-    const block = offset / BLOCK_LENGTH;
-    if (!partial || !Number.isInteger(block) || block >= partial.state.length) {
-      return { accepted: false, pieceComplete: false, cancel: [] };
-    }
-    const requesters = partial.requesters[block]!;
-    const at = requesters.indexOf(peer);
-    if (partial.state[block] !== REQUESTED || at < 0) {
-      return { accepted: false, pieceComplete: false, cancel: [] };
-    }
-    const key = this.key(piece, block);
-    const cancel: number[] = [];
-    for (const other of requesters) {
-      this.byPeer.get(other)?.delete(key);
-      if (other !== peer) cancel.push(other);
-    }
-    requesters.length = 0;
-    partial.state[block] = RECEIVED;
-    partial.requested--;
-    partial.received++;
-    return { accepted: true, pieceComplete: partial.received === partial.state.length, cancel };
+    return this.blocks.received(peer, piece, offset);
   }
 
   /** Withdraws `peer`'s request for a block (timeout, reject, cancel). */
   abort(peer: number, piece: number, offset: number): void {
-    const partial = this.partials.get(piece);
-    const block = offset / BLOCK_LENGTH;
-    if (!partial || !Number.isInteger(block) || block >= partial.state.length) return;
-    const requesters = partial.requesters[block]!;
-    const at = requesters.indexOf(peer);
-    if (at < 0) return;
-    requesters.splice(at, 1);
-    this.byPeer.get(peer)?.delete(this.key(piece, block));
-    if (requesters.length === 0 && partial.state[block] === REQUESTED) {
-      partial.state[block] = FREE;
-      partial.requested--;
-      this.open.add(piece);
-      if (partial.requested === 0 && partial.received === 0) {
-        this.dropPartial(partial);
-        this.release(piece);
-      }
-    }
+    if (this.blocks.abort(peer, piece, offset)) this.release(piece);
   }
 
   /** Withdraws every request of `peer` (choked without fast extension, disconnected). */
   abortAll(peer: number): BlockRequest[] {
     const requests = this.requestsOf(peer);
     for (const r of requests) this.abort(peer, r.piece, r.offset);
-    this.byPeer.delete(peer);
+    this.blocks.forgetPeer(peer);
     return requests;
   }
 
   /** Read-only view of a partial piece, for tests and stats. */
   partial(index: number): PartialPiece | undefined {
-    return this.partials.get(index);
+    return this.blocks.partials.get(index);
   }
 
   // --- internals ------------------------------------------------------------------------------
@@ -477,7 +412,7 @@ export class PiecePicker {
         if (this.fresh.has(i) && eligible(i)) out.push(i);
       return out;
     }
-    if (this.verifiedCount + this.partials.size < this.randomFirstPieces) {
+    if (this.verifiedCount + this.blocks.partials.size < this.randomFirstPieces) {
       // Random first pieces: the first eligible piece in the shuffled order (fewer than
       // `randomFirstPieces` pieces are started or verified, so few are skipped for that).
       for (let k = 0; k < this.pieceCount; k++) {
@@ -513,70 +448,9 @@ export class PiecePicker {
     if (index < this.cursor) this.cursor = index;
   }
 
+  /** The partial piece `index`; starting it takes it out of the pieces not started. */
   private partialFor(index: number): PartialPiece {
-    let partial = this.partials.get(index);
-    if (!partial) {
-      const blocks = this.blockCount(index);
-      partial = {
-        index,
-        state: new Uint8Array(blocks),
-        requesters: Array.from({ length: blocks }, () => []),
-        received: 0,
-        requested: 0,
-      };
-      this.partials.set(index, partial);
-      this.open.add(index);
-      this.fresh.remove(index);
-    }
-    return partial;
-  }
-
-  private takeFree(peer: number, p: PartialPiece, max: number, out: BlockRequest[]): void {
-    for (let b = 0; b < p.state.length && out.length < max; b++) {
-      if (p.state[b] !== FREE) continue;
-      p.state[b] = REQUESTED;
-      p.requested++;
-      p.requesters[b]!.push(peer);
-      this.peerSet(peer).add(this.key(p.index, b));
-      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
-    }
-    if (p.received + p.requested === p.state.length) this.open.delete(p.index);
-  }
-
-  /**
-   * Requests from `peer` blocks of `p` already requested from others (end-game, or a
-   * time-critical piece): at most `endgameMaxRequesters` peers per block, never one twice.
-   */
-  private duplicate(peer: number, p: PartialPiece, max: number, out: BlockRequest[]): void {
-    for (let b = 0; b < p.state.length && out.length < max; b++) {
-      const requesters = p.requesters[b]!;
-      if (p.state[b] !== REQUESTED) continue;
-      if (requesters.length >= this.endgameMaxRequesters || requesters.includes(peer)) continue;
-      requesters.push(peer);
-      this.peerSet(peer).add(this.key(p.index, b));
-      out.push({ piece: p.index, offset: b * BLOCK_LENGTH, length: this.blockSize(p.index, b) });
-    }
-  }
-
-  private dropPartial(partial: PartialPiece): void {
-    for (let b = 0; b < partial.state.length; b++) {
-      for (const peer of partial.requesters[b]!)
-        this.byPeer.get(peer)?.delete(this.key(partial.index, b));
-    }
-    this.partials.delete(partial.index);
-    this.open.delete(partial.index);
-  }
-
-  private peerSet(peer: number): Set<number> {
-    let set = this.byPeer.get(peer);
-    if (!set) {
-      set = new Set();
-      this.byPeer.set(peer, set);
-    }
-    return set;
-  }
-
-  private key(piece: number, block: number): number {
-    return piece * this.blocksPerPiece + block;
+    if (!this.blocks.partials.has(index)) this.fresh.remove(index);
+    return this.blocks.partialFor(index, this.blockCount(index));
   }
 }

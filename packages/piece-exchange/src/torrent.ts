@@ -15,7 +15,6 @@ import type { Address, Network, StreamListener, Timer } from '@peerkit/transport
 import { Emitter } from '@peerkit/transport';
 import { type ChokerState, initialChokerState, RECHOKE_INTERVAL_MS } from './choker';
 import type { ClientRegistration } from './client/attach';
-import { PieceExchangeError } from './errors';
 import type { FilePriority } from './file-priorities';
 import { MetadataExchange } from './session/metadata-exchange';
 import type { PeerConnectionHost } from './session/peer-connection';
@@ -27,7 +26,7 @@ import type { PeerSession } from './session/peer-session';
 import { PEX_MAX_ADDED, PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import type { StorageLock } from './storage/lock';
-import { type FileReadOptions, StreamHub } from './stream';
+import type { FileReadOptions } from './stream';
 import { type Ban, SwarmPolicy } from './swarm-policy';
 import { applyRechoke, uploadSlotFree } from './torrent-choke';
 import { Connections } from './torrent-connections';
@@ -38,8 +37,9 @@ import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info'
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { closedEvent, connectEvent } from './torrent-peer-events';
 import { ResumeSaver } from './torrent-resume';
-import { type FileSelection, initialPriorities, selectedPriorities } from './torrent-selection';
+import { initialPriorities } from './torrent-selection';
 import { type TorrentStats, torrentStats } from './torrent-stats';
+import { TorrentStreams } from './torrent-streams';
 import { asError, TorrentV2 } from './torrent-v2';
 import { DEFAULT_MAX_METADATA_SIZE } from './wire/extension';
 
@@ -76,18 +76,11 @@ export class Torrent extends Emitter<TorrentEvents> {
   #doneEmitted = false;
   /** BEP 52: the v2 info-hashes and a v2 magnet's piece layer fetch (torrent-v2.ts). */
   readonly #v2: TorrentV2;
-  /** File priorities (./torrent-selection.ts) and streams (./stream.ts). */
-  #selection: FileSelection | undefined;
-  readonly #streams = new StreamHub({
+  /** File priorities and streams (./torrent-streams.ts). */
+  readonly #streams = new TorrentStreams({
     now: () => this.#network.clock.now(),
-    select: async (file) => {
-      const priorities = this.#selection?.priorities ?? [];
-      if (priorities[file] === 'skip')
-        await this.setFilePriorities(priorities.map((p, i) => (i === file ? 'normal' : p)));
-    },
-    refill: () => {
-      for (const p of this.#peers.values()) p.fillRequests();
-    },
+    peers: () => this.#peers.values(),
+    setFilePriorities: (priorities) => this.setFilePriorities(priorities),
   });
 
   private constructor(options: TorrentOptions) {
@@ -223,21 +216,16 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.#peers.dial();
   }
 
-  // --- file selection and streaming (./torrent-selection.ts, ./stream.ts) ------------------
+  // --- file selection and streaming (./torrent-streams.ts) ---------------------------------
 
   /** Each file's priority, once the content is known. */
   get filePriorities(): readonly FilePriority[] | undefined {
-    return this.#selection?.priorities;
+    return this.#streams.priorities;
   }
 
   /** Sets each file's priority: `skip`, `normal`, `high` (./torrent-selection.ts). */
   async setFilePriorities(priorities: readonly FilePriority[]): Promise<void> {
-    const content = this.#content;
-    const selection = this.#selection;
-    if (content === undefined || selection === undefined) {
-      throw new PieceExchangeError('NO_METADATA', 'the torrent content is not known yet');
-    }
-    await selection.change(content, priorities);
+    await this.#streams.change(priorities);
     if (!this.done && this.#doneEmitted) {
       this.#doneEmitted = false;
       this.#swarm.incompleteAgain(this.#network.clock.now()); // redial the seeds we left
@@ -249,8 +237,7 @@ export class Torrent extends Emitter<TorrentEvents> {
 
   /** Downloads only the files `indices` (counted from 0, in the torrent's file order). */
   select(indices: Iterable<number>): Promise<void> {
-    const current = this.#selection?.priorities ?? [];
-    return this.setFilePriorities(selectedPriorities(current, indices));
+    return this.setFilePriorities(this.#streams.selected(indices));
   }
 
   /** Reads bytes `start..end` (inclusive) of a file while it downloads (./stream.ts). */
@@ -343,13 +330,12 @@ export class Torrent extends Emitter<TorrentEvents> {
       resumePath: this.#options.resume,
     });
     this.#lock = lock;
-    this.#selection = selection;
     this.#resumedPieces = content.have.count;
     this.#info = info;
     this.#v2.infoKnown(info);
     if (info.infoBytes !== undefined) this.#metadata.infoBytes = info.infoBytes;
     this.#content = content;
-    this.#streams.contentReady(content);
+    this.#streams.contentReady(content, selection);
     this.emit('metadata', info);
     for (const peer of this.#peers.values()) peer.contentReady();
     if (this.done) this.#emitDone();

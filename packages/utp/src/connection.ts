@@ -10,9 +10,10 @@
  * closed once our ST_FIN is acknowledged and the peer's ST_FIN and everything before it arrived.
  * `reset()` sends ST_RESET and closes at once.
  *
- * This file holds the handshake, the receiving half (ack_nr, the selective ACK we send, the
- * receive window, eof_pkt), the timers and teardown; the sending half (send window, Nagle,
- * retransmission, fast retransmit) is `Sender` in ./sender.ts.
+ * This file holds the handshake, the ACKs we send (ack_nr, the selective ACK), the timers and
+ * teardown; the receiving half (ack_nr, the receive window, eof_pkt, when an ACK is owed) is
+ * `Receiver` in ./receiver.ts, the sending half (send window, Nagle, retransmission, fast
+ * retransmit) is `Sender` in ./sender.ts.
  */
 import { type Clock, TransportError } from '@peerkit/transport';
 import {
@@ -33,17 +34,16 @@ import {
 } from './header';
 import { Ledbat } from './ledbat';
 import { ETHERNET_PACKET_V4, MIN_PATH_PACKET, PacketSizer } from './packet-size';
-import { ReceiveBuffer } from './receive-buffer';
+import { Receiver } from './receiver';
 import { RttEstimator } from './rtt';
 import { buildSelectiveAck } from './sack';
 import { Sender } from './sender';
-import { seqAdd, seqLess } from './seq';
+import { seqAdd } from './seq';
 
 export type { ConnectionHost, ConnectionOptions, ConnectionState } from './connection-options';
 export { microseconds } from './connection-options';
 export { DUPLICATE_ACKS_BEFORE_RESEND } from './sender';
 
-const EMPTY = new Uint8Array(0);
 const U32 = 0x1_0000_0000;
 /** The shortest silence reported to the host (`onPeerSilent`), ms. */
 const SILENCE_MIN_MS = 100;
@@ -54,13 +54,10 @@ export class Connection {
   readonly sendId: number;
   readonly #clock: Clock;
   readonly #host: ConnectionHost;
-  readonly #recvBufferBytes: number;
   readonly #synRetries: number;
   readonly #maxTimeouts: number;
   readonly #keepAliveMs: number;
   readonly #idleTimeoutMs: number;
-  readonly #ackEvery: number;
-  readonly #reorderPackets: number;
   readonly ledbat: Ledbat;
   readonly rtt = new RttEstimator();
   readonly sizer: PacketSizer;
@@ -68,19 +65,12 @@ export class Connection {
   /** The sending half (./sender.ts). */
   readonly #sender: Sender;
 
-  // Receiving.
-  #recv: ReceiveBuffer | undefined;
-  #eofPkt: number | undefined;
-  #eofDelivered = false;
-  #unread = 0;
-  #lastAdvertised = 0;
+  /** The receiving half (./receiver.ts). */
+  readonly #receiver: Receiver;
   #replyMicro = 0;
-  #unackedData = 0;
   #finAckedSeen = false;
   /** The host heard of the current silence (reset by every packet from the peer). */
   #silenceReported = false;
-  /** An ACK is owed and may wait for `flushAck`. */
-  ackPending = false;
 
   // Timers (the retransmission timer is the sender's).
   #armedAt = Number.POSITIVE_INFINITY;
@@ -113,13 +103,17 @@ export class Connection {
     this.state = state;
     this.recvId = recvId;
     this.sendId = sendId;
-    this.#recvBufferBytes = options.recvBufferBytes ?? 1024 * 1024;
     this.#synRetries = options.synRetries ?? 2;
     this.#maxTimeouts = options.maxTimeouts ?? 4;
     this.#keepAliveMs = options.keepAliveMs ?? 29_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-    this.#ackEvery = options.ackEvery ?? 32;
-    this.#reorderPackets = options.reorderPackets ?? 2048;
+    this.#receiver = new Receiver(
+      host,
+      () => this.#sendAck(),
+      options.recvBufferBytes ?? 1024 * 1024,
+      options.ackEvery ?? 32,
+      options.reorderPackets ?? 2048,
+    );
     this.sizer = new PacketSizer(
       options.minPacketSize ?? MIN_PATH_PACKET,
       options.maxPacketSize ?? ETHERNET_PACKET_V4,
@@ -177,7 +171,7 @@ export class Connection {
       firstSeq,
       options,
     );
-    c.#recv = new ReceiveBuffer(syn.seqNr, c.#deliver, c.#reorderPackets);
+    c.#receiver.open(syn.seqNr);
     c.#sender.peerWindow = syn.wndSize;
     c.#noteTimestamp(syn);
     c.#sendAck();
@@ -199,7 +193,12 @@ export class Connection {
 
   /** The peer's ST_FIN was seen and all data before it delivered. */
   get ended(): boolean {
-    return this.#eofDelivered;
+    return this.#receiver.eofDelivered;
+  }
+
+  /** An ACK is owed and may wait for `flushAck`. */
+  get ackPending(): boolean {
+    return this.#receiver.ackPending;
   }
 
   get finSent(): boolean {
@@ -224,18 +223,13 @@ export class Connection {
 
   /** The reader took `bytes`: the receive window opens (with a window update when it was low). */
   consumed(bytes: number): void {
-    this.#unread = Math.max(0, this.#unread - bytes);
-    if (this.state === 'CS_CLOSED') return;
-    const window = this.#window();
-    if (this.#lastAdvertised < this.#recvBufferBytes / 4 && window >= this.#recvBufferBytes / 2) {
-      this.#sendAck();
-    }
+    if (this.#receiver.consumed(bytes) && this.state !== 'CS_CLOSED') this.#sendAck();
   }
 
   /** Aborts: sends ST_RESET and closes with `error` (undefined for a local abort). */
   reset(error?: TransportError): void {
     if (this.state === 'CS_CLOSED') return;
-    if (this.#recv !== undefined || this.state === 'CS_SYN_SENT') {
+    if (this.#receiver.buffer !== undefined || this.state === 'CS_SYN_SENT') {
       const out = new Uint8Array(HEADER_SIZE);
       writeHeaderUnchecked(
         out,
@@ -246,7 +240,7 @@ export class Connection {
         this.#replyMicro,
         0,
         this.#sender.nextSeq,
-        this.#recv?.ackNr ?? 0,
+        this.#receiver.ackNr,
       );
       this.#host.transmit(out);
     }
@@ -302,7 +296,7 @@ export class Connection {
       // BEP 29 diagram: c.ack_nr = pkt.seq_nr for the ST_STATE, which carries the acceptor's
       // next seq_nr without consuming it (libutp, libtorrent): so ack_nr = seq_nr - 1.
       const ackNr = seqAdd(pkt.seqNr, -1);
-      this.#recv = new ReceiveBuffer(ackNr, this.#deliver, this.#reorderPackets);
+      this.#receiver.open(ackNr);
       this.state = 'CS_CONNECTED';
       this.#host.onConnected();
     } else if (this.state === 'CS_SYN_RECV') {
@@ -317,7 +311,7 @@ export class Connection {
       this.#host.onFinAcked();
       if (this.#isClosed()) return;
     }
-    if (pkt.type === ST_DATA || pkt.type === ST_FIN) this.#receiveData(pkt);
+    if (pkt.type === ST_DATA || pkt.type === ST_FIN) this.#receiver.receiveData(pkt);
     if (this.#isClosed()) return;
     this.#sender.flush();
     this.#checkDone();
@@ -356,38 +350,6 @@ export class Connection {
       this.#replyMicro = (microseconds(this.#clock.now()) - pkt.timestampMicroseconds + U32) % U32;
     }
   }
-
-  #window(): number {
-    const recv = this.#recv;
-    return Math.max(0, this.#recvBufferBytes - this.#unread - (recv?.waitingBytes ?? 0));
-  }
-
-  #receiveData(pkt: Packet): void {
-    const recv = this.#recv;
-    if (recv === undefined) return;
-    if (pkt.type === ST_FIN && this.#eofPkt === undefined) this.#eofPkt = pkt.seqNr;
-    const eof = this.#eofPkt;
-    if (eof !== undefined && seqLess(eof, pkt.seqNr)) return; // nothing exists past eof_pkt
-    const result = recv.insert(pkt.seqNr, pkt.type === ST_FIN ? EMPTY : pkt.payload);
-    if (result === 'delivered' && recv.waitingPackets === 0 && pkt.type === ST_DATA) {
-      this.ackPending = true;
-      if (++this.#unackedData >= this.#ackEvery) this.#sendAck();
-    } else {
-      // Out of order, duplicate, or the FIN: acknowledge now (with the selective ACK).
-      this.#sendAck();
-    }
-  }
-
-  readonly #deliver = (payload: Uint8Array, seq: number): void => {
-    if (seq === this.#eofPkt) {
-      this.#eofDelivered = true;
-      this.#host.onEnd();
-      return;
-    }
-    if (this.#eofDelivered || payload.length === 0) return;
-    this.#unread += payload.length;
-    this.#host.onData(payload);
-  };
 
   /** BEP 29 "timeouts": give up after too many in a row, else the sender resends. */
   #onTimeout(now: number): void {
@@ -430,28 +392,18 @@ export class Connection {
       type === ST_SYN ? this.recvId : this.sendId,
       microseconds(now),
       this.#replyMicro,
-      this.#advertise(),
+      this.#receiver.advertise(),
       seqNr,
-      this.#recv?.ackNr ?? 0,
+      this.#receiver.ackNr,
     );
     this.#lastSent = now;
-    // A data packet carries ack_nr: a pending plain ACK is no longer owed.
-    if (this.#recv !== undefined && this.#recv.waitingPackets === 0) {
-      this.ackPending = false;
-      this.#unackedData = 0;
-    }
+    this.#receiver.dataSent(); // a data packet carries ack_nr: a plain ACK is no longer owed
     this.#host.transmit(out);
-  }
-
-  #advertise(): number {
-    const window = this.#window();
-    this.#lastAdvertised = window;
-    return window;
   }
 
   /** ST_STATE: ack_nr, the selective ACK when packets wait past a gap, our window. */
   #sendAck(): void {
-    const recv = this.#recv;
+    const recv = this.#receiver.buffer;
     if (recv === undefined) return;
     const sack = buildSelectiveAck(recv);
     const out = new Uint8Array(HEADER_SIZE + (sack === undefined ? 0 : 2 + sack.length));
@@ -463,7 +415,7 @@ export class Connection {
       this.sendId,
       microseconds(now),
       this.#replyMicro,
-      this.#advertise(),
+      this.#receiver.advertise(),
       this.#sender.nextSeq,
       recv.ackNr,
     );
@@ -472,8 +424,7 @@ export class Connection {
       out[HEADER_SIZE + 1] = sack.length;
       out.set(sack, HEADER_SIZE + 2);
     }
-    this.ackPending = false;
-    this.#unackedData = 0;
+    this.#receiver.acked();
     this.#lastSent = now;
     this.stats.packetsSent++;
     this.#host.transmit(out);
@@ -484,7 +435,7 @@ export class Connection {
   }
 
   #checkDone(): void {
-    if (this.#sender.done && this.#eofDelivered) this.#close(undefined);
+    if (this.#sender.done && this.#receiver.eofDelivered) this.#close(undefined);
   }
 
   #close(error: TransportError | undefined): void {
@@ -515,7 +466,7 @@ export class Connection {
 
   /** `ack_nr`: the last packet received in order (0 before the handshake). */
   get ackNr(): number {
-    return this.#recv?.ackNr ?? 0;
+    return this.#receiver.ackNr;
   }
 
   /** `seq_nr` of our next packet. */
