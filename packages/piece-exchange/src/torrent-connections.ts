@@ -11,7 +11,7 @@ import { PeerConnection, type PeerConnectionHost } from './session/peer-connecti
 import { PeerError } from './session/peer-error';
 import { peerIdHex } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
-import { DIAL_TIMEOUT_MS, type SwarmPolicy } from './swarm-policy';
+import { type Ban, DIAL_TIMEOUT_MS, type SwarmPolicy } from './swarm-policy';
 import type { PeerRejectReason } from './torrent-events';
 
 /** Most addresses remembered as plain-only (`prefer` fell back); bounded like the candidates. */
@@ -246,6 +246,21 @@ export class Connections {
       return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * The swarm policy banned a peer (its address and peer id) or, after `HOST_BAN_PEERS` banned
+   * peers there, its whole address: cut off exactly those connections, and never redial them
+   * (the address each listens on is forgotten with it).
+   */
+  cutOff(ban: Ban): void {
+    const { host, peerId, wholeHost } = ban;
+    for (const p of [...this.#peers.values()]) {
+      if (p.remoteAddress.host !== host) continue;
+      if (!wholeHost && peerIdHex(p.remotePeerId) !== peerId) continue;
+      this.#swarm.forget(p.listenAddress);
+      p.close(new PeerError('PEER_BANNED', `${host} (${peerId}) sent corrupt data`));
+    }
   }
 
   /**

@@ -21,9 +21,9 @@ import type { PeerConnectionHost } from './session/peer-connection';
 import { PeerError } from './session/peer-error';
 import type { Content } from './session/peer-host';
 import { DEFAULT_LIMITS, type PeerLimits } from './session/peer-limits';
-import { peerIdentities, peerIdHex, pieceContributors } from './session/peer-report';
+import { peerIdentities, pieceContributors } from './session/peer-report';
 import type { PeerSession } from './session/peer-session';
-import { PEX_MAX_ADDED, PexState } from './session/pex';
+import { PexState } from './session/pex';
 import { type FileSystem, nodeFileSystem } from './storage/file-system';
 import type { StorageLock } from './storage/lock';
 import type { FileReadOptions } from './stream';
@@ -33,6 +33,7 @@ import { Connections } from './torrent-connections';
 import { openContent } from './torrent-content';
 import { Downloads } from './torrent-downloads';
 import type { TorrentEvents } from './torrent-events';
+import { peerHost } from './torrent-host';
 import { parseInfoBytes, type TorrentInfo, torrentTarget } from './torrent-info';
 import { defaultPeerId, TICK_MS, type TorrentOptions } from './torrent-options';
 import { closedEvent, connectEvent } from './torrent-peer-events';
@@ -104,7 +105,26 @@ export class Torrent extends Emitter<TorrentEvents> {
       v2?.infoHash ?? infoHash,
       options.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
     );
-    this.#host = this.#makeHost();
+    this.#host = peerHost({
+      clock: this.#network.clock,
+      infoHash,
+      peerId: this.peerId,
+      limits: this.limits,
+      clientName: this.clientName,
+      metadata: this.#metadata,
+      v2: () => this.#v2,
+      content: () => this.#content,
+      paused: () => this.#paused,
+      isPrivate: () => this.#info?.private === true,
+      listenPort: () => this.listenAddress?.port,
+      admit: (peer, peerId) => this.#peers.admit(peer, peerId, this.peerId),
+      ready: (peer) => this.#onReady(peer),
+      closed: (peer, error) => this.#onClosed(peer, error),
+      interest: () => this.#onPeerInterest(),
+      block: (content, ...block) => this.#downloads.block(content, ...block),
+      closeIfBothSeeds: (peer) => this.#closeIfBothSeeds(peer),
+      candidate: (address) => this.#addCandidate(address, false),
+    });
     this.#peers = new Connections(this.#network, this.#swarm, this.#host, () => this.#closed, {
       policy: options.encryption ?? 'prefer',
       infoHash,
@@ -264,16 +284,7 @@ export class Torrent extends Emitter<TorrentEvents> {
 
   /** Closes every connection and the listener, saves resume data and closes the files. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#tickTimer?.cancel();
-    this.#client?.detach();
-    this.#streams.close();
-    await this.#listener?.close();
-    this.#peers.closeHandshakes();
-    for (const peer of [...this.#peers.values()]) {
-      peer.close(new PeerError('TORRENT_STOPPED', 'torrent closed'));
-    }
+    if (!(await this.#stop(new PeerError('TORRENT_STOPPED', 'torrent closed')))) return;
     await this.#resume.stop();
     if (this.#content !== undefined) {
       await this.#resume.saveNow(this.#content).catch((error: unknown) => this.#emitError(error));
@@ -287,16 +298,23 @@ export class Torrent extends Emitter<TorrentEvents> {
    * show that a restarted session re-fetches nothing it had verified.
    */
   async kill(): Promise<void> {
-    if (this.#closed) return;
+    if (!(await this.#stop(undefined, () => void this.#resume.stop()))) return;
+    await this.#content?.store.abandon();
+    await this.#lock?.release();
+  }
+
+  /** Stops the timers, the listener and every connection; false when already stopped. */
+  async #stop(error: PeerError | undefined, first?: () => void): Promise<boolean> {
+    if (this.#closed) return false;
     this.#closed = true;
     this.#tickTimer?.cancel();
     this.#client?.detach();
-    void this.#resume.stop();
+    this.#streams.close();
+    first?.();
     await this.#listener?.close();
     this.#peers.closeHandshakes();
-    for (const peer of [...this.#peers.values()]) peer.close();
-    await this.#content?.store.abandon();
-    await this.#lock?.release();
+    for (const peer of [...this.#peers.values()]) peer.close(error);
+    return true;
   }
 
   stats(): TorrentStats {
@@ -382,13 +400,7 @@ export class Torrent extends Emitter<TorrentEvents> {
   #ban(ban: Ban): void {
     const { host, peerId, wholeHost } = ban;
     this.emit('ban', { host, peerId, wholeHost });
-    for (const p of [...this.#peers.values()]) {
-      if (p.remoteAddress.host !== host) continue;
-      if (!wholeHost && peerIdHex(p.remotePeerId) !== peerId) continue;
-      // Not redialled: the address it listens on is forgotten with it.
-      this.#swarm.forget(p.listenAddress);
-      p.close(new PeerError('PEER_BANNED', `${host} (${peerId}) sent corrupt data`));
-    }
+    this.#peers.cutOff(ban);
   }
 
   #emitError(error: unknown): void {
@@ -402,60 +414,7 @@ export class Torrent extends Emitter<TorrentEvents> {
     this.pause();
   }
 
-  // --- what the peer sessions tell the torrent (PeerSessionHost) -----------------------------
-
-  /** The seam the peer sessions and connections see: read-only state and the callbacks. */
-  #makeHost(): PeerConnectionHost {
-    const torrent = this;
-    return {
-      clock: this.#network.clock,
-      infoHash: this.infoHash,
-      get altInfoHash() {
-        return torrent.#v2.altInfoHash;
-      },
-      get v2() {
-        return torrent.#v2.enabled;
-      },
-      onHashes: (peer, message) => this.#v2.onHashes(peer, message),
-      peerId: this.peerId,
-      limits: this.limits,
-      clientName: this.clientName,
-      get listenPort() {
-        return (torrent.#listener?.localAddress ?? torrent.#client?.listenAddress)?.port;
-      },
-      get content() {
-        return torrent.#content;
-      },
-      get metadataSize() {
-        return torrent.#metadata.size;
-      },
-      get paused() {
-        return torrent.#paused;
-      },
-      acceptHandshake: (peer, peerId) => this.#peers.admit(peer, peerId, this.peerId),
-      onReady: (peer) => this.#onReady(peer),
-      onClosed: (peer, error) => this.#onClosed(peer, error),
-      onPeerInterest: () => this.#onPeerInterest(),
-      onBlock: (peer, piece, offset, block) => {
-        if (this.#content !== undefined)
-          this.#downloads.block(this.#content, peer, piece, offset, block);
-      },
-      onExtensionHandshake: (peer) => {
-        this.#metadata.request(peer, this.#network.clock.now());
-        this.#closeIfBothSeeds(peer);
-      },
-      onMetadataMessage: (peer, message) => {
-        const info = this.#metadata.onMessage(peer, message, this.#network.clock.now());
-        if (info !== undefined && this.#content === undefined) this.#v2.metadataArrived(info);
-      },
-      onPex: (_peer, message) => {
-        if (this.#info?.private) return; // BEP 27: a private torrent does not act on PEX
-        for (const a of [...message.added, ...message.added6].slice(0, PEX_MAX_ADDED))
-          this.#addCandidate({ host: a.host, port: a.port }, false);
-      },
-      onAvailability: (peer) => this.#closeIfBothSeeds(peer),
-    };
-  }
+  // --- what the peer sessions tell the torrent (./torrent-host.ts) ---------------------------
 
   /**
    * Two seeds have nothing to exchange: close, once the peer's extension handshake told where it
