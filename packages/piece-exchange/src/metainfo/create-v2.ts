@@ -17,10 +17,9 @@ import { type BencodeInput, type BencodeInputDict, encode } from '@peerkit/benco
 import {
   type CreateTorrentOptions,
   checkElement,
+  checkInput,
   chunksOf,
-  defaultPieceLength,
   invalid,
-  MIN_PIECE_LENGTH,
   PieceHasher,
   type TorrentInputFile,
 } from './create';
@@ -115,28 +114,7 @@ export async function createTorrentV2(
   input: readonly TorrentInputFile[],
   options: CreateTorrentV2Options = {},
 ): Promise<CreatedTorrentV2> {
-  if (input.length === 0) throw invalid('no files');
-  const seen = new Set<string>();
-  let total = 0;
-  for (const file of input) {
-    if (file.path.length === 0) throw invalid('a file has an empty path');
-    file.path.forEach(checkElement);
-    const key = file.path.join('/');
-    if (seen.has(key)) throw invalid(`duplicate path ${key}`);
-    seen.add(key);
-    if (!Number.isSafeInteger(file.length) || file.length < 0)
-      throw invalid(`invalid length of ${key}`);
-    total += file.length;
-  }
-  if (total === 0) throw invalid('the torrent has no data (total length 0)');
-  const pieceLength = options.pieceLength ?? defaultPieceLength(total);
-  if (
-    !Number.isInteger(pieceLength) ||
-    pieceLength < MIN_PIECE_LENGTH ||
-    (pieceLength & (pieceLength - 1)) !== 0
-  ) {
-    throw invalid(`piece length must be a power of two ≥ 16 KiB, got ${pieceLength}`);
-  }
+  const { pieceLength } = checkInput(input, options.pieceLength);
   const files = [...input].sort((a, b) => compareTreePaths(a.path, b.path));
   const single = files.length === 1 && files[0]!.path.length === 1;
   const name = options.name ?? (single ? files[0]!.path[0]! : undefined);

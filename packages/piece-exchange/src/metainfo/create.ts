@@ -128,14 +128,14 @@ export class PieceHasher {
 }
 
 /**
- * Creates a v1 .torrent from files, hashing their content piece by piece. Throws
- * `MetainfoError` `INVALID_OPTIONS` for unusable input (bad piece length, empty or duplicate
- * paths, content whose length differs from `length`, zero total length).
+ * Checks the files of a torrent to create (v1, v2 or hybrid): at least one, paths non-empty,
+ * valid (BEP 3 path elements) and unique, lengths whole and not negative, some data in all; and
+ * the piece length: a power of two of at least 16 KiB (BEP 52), by default from the total.
  */
-export async function createTorrent(
+export function checkInput(
   files: readonly TorrentInputFile[],
-  options: CreateTorrentOptions = {},
-): Promise<CreatedTorrent> {
+  requestedPieceLength: number | undefined,
+): { total: number; pieceLength: number } {
   if (files.length === 0) throw invalid('no files');
   const seen = new Set<string>();
   let total = 0;
@@ -150,7 +150,7 @@ export async function createTorrent(
     total += file.length;
   }
   if (total === 0) throw invalid('the torrent has no data (total length 0)');
-  const pieceLength = options.pieceLength ?? defaultPieceLength(total);
+  const pieceLength = requestedPieceLength ?? defaultPieceLength(total);
   if (
     !Number.isInteger(pieceLength) ||
     pieceLength < MIN_PIECE_LENGTH ||
@@ -158,6 +158,19 @@ export async function createTorrent(
   ) {
     throw invalid(`piece length must be a power of two ≥ 16 KiB, got ${pieceLength}`);
   }
+  return { total, pieceLength };
+}
+
+/**
+ * Creates a v1 .torrent from files, hashing their content piece by piece. Throws
+ * `MetainfoError` `INVALID_OPTIONS` for unusable input (bad piece length, empty or duplicate
+ * paths, content whose length differs from `length`, zero total length).
+ */
+export async function createTorrent(
+  files: readonly TorrentInputFile[],
+  options: CreateTorrentOptions = {},
+): Promise<CreatedTorrent> {
+  const { pieceLength } = checkInput(files, options.pieceLength);
   const single = files.length === 1 && files[0]!.path.length === 1;
   const name = options.name ?? (single ? files[0]!.path[0]! : undefined);
   if (name === undefined) throw invalid('a multi-file torrent needs a name');
